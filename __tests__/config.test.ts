@@ -1,0 +1,5 @@
+import { loadConfigFile } from '../src/config/load';
+test('the committed example config is valid', () => {
+  const result = loadConfigFile(`${__dirname}/../aspera.config.json`);
+  expect(result).toMatchObject({ ok: true });
+});

@@ -1,0 +1,64 @@
+/**
+ * What a grant role may do in S3. This file decides every permission the grant roles get.
+ * The action lists are the minimum the Aspera S3 docroot needs, per access level; resources are
+ * the grant's bucket and, for objects, its prefix. No s3:*, no "*" resources.
+ */
+import type { Access, Config, Grant } from '../config/schema';
+import { bucketArn, normalizePrefix, objectsArn, partitionOfConfig } from './arns';
+import { policyDocument, type PolicyDocument, type PolicyStatement } from './policy-document';
+
+export interface AsperaS3Actions {
+  /** Allowed on objects: arn:aws:s3:::bucket/prefix/* */
+  objectActions: readonly string[];
+  /** Allowed on the bucket itself: arn:aws:s3:::bucket */
+  bucketActions: readonly string[];
+}
+
+export const ASPERA_S3_ACTIONS: Readonly<Record<Access, AsperaS3Actions>> = {
+  'read-write': {
+    objectActions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+    bucketActions: ['s3:ListBucket', 's3:ListBucketMultipartUploads', 's3:GetBucketLocation'],
+  },
+  'read-only': {
+    objectActions: ['s3:GetObject'],
+    bucketActions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
+  },
+};
+
+/** Every S3 action a grant's role is allowed, objects first. */
+export const grantS3Actions = (access: Access): string[] => [
+  ...ASPERA_S3_ACTIONS[access].objectActions,
+  ...ASPERA_S3_ACTIONS[access].bucketActions,
+];
+
+/**
+ * The inline policy of one grant role. With a prefix, listing is limited to keys under it
+ * (s3:prefix condition) so the transfer user cannot even see the rest of the bucket.
+ */
+export function grantPermissionsPolicy(config: Config, grant: Grant): PolicyDocument {
+  const partition = partitionOfConfig(config);
+  const prefix = normalizePrefix(grant.prefix);
+  const { objectActions, bucketActions } = ASPERA_S3_ACTIONS[grant.access];
+  const statements: PolicyStatement[] = [
+    {
+      Sid: 'AsperaObjects',
+      Effect: 'Allow',
+      Action: [...objectActions],
+      Resource: [objectsArn(partition, grant.bucket, prefix)],
+    },
+  ];
+  if (prefix === '') {
+    statements.push({ Sid: 'AsperaBucket', Effect: 'Allow', Action: [...bucketActions], Resource: [bucketArn(partition, grant.bucket)] });
+  } else {
+    statements.push({
+      Sid: 'AsperaListUnderPrefix',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: [bucketArn(partition, grant.bucket)],
+      Condition: { StringLike: { 's3:prefix': [prefix, `${prefix}/*`] } },
+    });
+    const others = bucketActions.filter((action) => action !== 's3:ListBucket');
+    statements.push({ Sid: 'AsperaBucket', Effect: 'Allow', Action: others, Resource: [bucketArn(partition, grant.bucket)] });
+  }
+  return policyDocument(...statements);
+}
