@@ -32,8 +32,12 @@ export const grantS3Actions = (access: Access): string[] => [
 ];
 
 /**
- * The inline policy of one grant role. With a prefix, listing is limited to keys under it
- * (s3:prefix condition) so the transfer user cannot even see the rest of the bucket.
+ * The inline policy of one grant role. With a prefix, listing is limited to keys under "prefix/"
+ * (s3:prefix condition) so the transfer user cannot even see the rest of the bucket. Only
+ * "prefix/*" is allowed, not the bare "prefix": S3 matches prefixes as strings, so listing
+ * "incoming/a" would also return the names under "incoming/ab/" (a neighbour's keys). Aspera's own
+ * example for a folder-restricted docroot uses the same condition (IBM Aspera KB "IAM roles
+ * advanced examples", example 1).
  */
 export function grantPermissionsPolicy(config: Config, grant: Grant): PolicyDocument {
   const partition = partitionOfConfig(config);
@@ -55,7 +59,7 @@ export function grantPermissionsPolicy(config: Config, grant: Grant): PolicyDocu
       Effect: 'Allow',
       Action: ['s3:ListBucket'],
       Resource: [bucketArn(partition, grant.bucket)],
-      Condition: { StringLike: { 's3:prefix': [prefix, `${prefix}/*`] } },
+      Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } },
     });
     const others = bucketActions.filter((action) => action !== 's3:ListBucket');
     statements.push({ Sid: 'AsperaBucket', Effect: 'Allow', Action: others, Resource: [bucketArn(partition, grant.bucket)] });
