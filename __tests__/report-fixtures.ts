@@ -1,0 +1,46 @@
+/** Configs for the review report tests (not a test file: jest only runs *.test.ts). */
+import { validateConfig } from '../src/config/load';
+import type { Config, ConfigInput } from '../src/config/schema';
+
+/** The shape of the committed example: one grant on a whole created bucket, one host. */
+export const ONE_GRANT: ConfigInput = {
+  externalId: 'aspera-7f3c9e21',
+  myAccount: { accountId: '111111111111', region: 'us-east-1', profile: 'my-account' },
+  otherAccount: { accountId: '222222222222', region: 'us-east-1', profile: 'other-account' },
+  hostRole: { name: 'aspera-transfer-host' },
+  buckets: [{ name: 'acme-aspera-inbox', create: true }],
+  grants: [{ transferUser: 'xfer2', bucket: 'acme-aspera-inbox', prefix: '', access: 'read-write' }],
+  asperaHosts: [{ host: '203.0.113.10', port: 33001, user: 'ec2-user', privateKeyPath: '~/.ssh/aspera.pem' }],
+};
+
+/** Three grants over a created and an existing bucket, prefixes, both access levels, an existing host role, two hosts, S3 state. */
+export const SEVERAL_GRANTS: ConfigInput = {
+  stackName: 'acme-aspera',
+  externalId: 'ext-5551',
+  myAccount: { accountId: '333333333333', region: 'eu-west-1', profile: 'owner' },
+  otherAccount: { accountId: '444444444444', region: 'eu-west-1', profile: 'operator' },
+  hostRole: { existingRoleName: 'aspera-ec2' },
+  buckets: [
+    { name: 'acme-inbox', create: true },
+    { name: 'acme.archive', create: false },
+  ],
+  grants: [
+    { transferUser: 'xfer1', bucket: 'acme-inbox', prefix: 'partners/alpha', access: 'read-write' },
+    { transferUser: 'xfer2', bucket: 'acme-inbox', prefix: '', access: 'read-only' },
+    { transferUser: 'xfer3', bucket: 'acme.archive', prefix: 'reports/', access: 'read-only', roleName: 'archive-reader' },
+  ],
+  asperaHosts: [
+    { host: '198.51.100.7', user: 'ec2-user' },
+    { host: 'aspera.example.com', port: 2222, user: 'admin', asperaConfPath: '/etc/aspera/aspera.conf' },
+  ],
+  state: { backend: 's3', bucket: 'acme-tfstate', key: 'aspera/state.tfstate', region: 'eu-west-1', profile: 'owner' },
+};
+
+/** A validated config from `input`, after `edit` changed a deep copy of it. */
+export function configOf(input: ConfigInput, edit: (draft: ConfigInput) => void = () => undefined): Config {
+  const draft = structuredClone(input);
+  edit(draft);
+  const result = validateConfig(draft);
+  if (!result.ok) throw new Error(`fixture config is invalid:\n${result.problems.join('\n')}`);
+  return result.config;
+}

@@ -1,0 +1,251 @@
+/**
+ * The review report: every grant, account, action and docroot a reviewer must see is in it, in
+ * the right grant's section, and the trust chain diagram is a flowchart the real mermaid parser
+ * accepts with the nodes and edges the config implies.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { grantDocroot } from '../src/aspera/docroot';
+import type { Config } from '../src/config/schema';
+import { grantRoleArn, hostRoleArn } from '../src/iam/arns';
+import { grantS3Actions } from '../src/iam/s3-access';
+import { reviewReport } from '../src/report/markdown';
+import { mermaidLabel, mermaidText, trustChainDiagram } from '../src/report/mermaid';
+import { accessModel, type AccessModel } from '../src/report/model';
+import { code } from '../src/report/text';
+import { configOf, ONE_GRANT, SEVERAL_GRANTS } from './report-fixtures';
+
+interface ParsedDiagram {
+  ok: boolean;
+  error?: string;
+  diagramType?: string;
+  vertices: { id: string; text: string; type: string }[];
+  edges: { start: string; end: string; text: string }[];
+  subgraphs: { id: string; title: string; nodes: string[] }[];
+}
+
+/** One node process parses every diagram of this file (mermaid's import costs most of a second). */
+function parseMermaid(sources: string[]): ParsedDiagram[] {
+  const out = execFileSync(process.execPath, [join(__dirname, 'report-mermaid-check.mjs')], {
+    input: JSON.stringify(sources),
+    encoding: 'utf8',
+    timeout: 20000,
+  });
+  return JSON.parse(out) as ParsedDiagram[];
+}
+
+const mermaidBlock = (report: string): string => {
+  const match = /```mermaid\n([\s\S]*?)```/.exec(report);
+  if (match === null) throw new Error('no mermaid block in the report');
+  return match[1];
+};
+
+/** The "### `user`: ..." section of one grant, up to the next heading. */
+function grantSection(report: string, user: string): string {
+  const start = report.indexOf(`### ${code(user)}:`);
+  if (start < 0) throw new Error(`no section for ${user}`);
+  const next = report.indexOf('\n#', start + 1);
+  return report.slice(start, next < 0 ? undefined : next);
+}
+
+const one = configOf(ONE_GRANT);
+const several = configOf(SEVERAL_GRANTS);
+
+/** A model whose names would break an unescaped diagram: quotes, brackets, arrows, "#", "<", "end". */
+function hostileModel(): AccessModel {
+  const model = accessModel(one);
+  return {
+    ...model,
+    otherAccount: { ...model.otherAccount, accountId: '222"] --> injected["' },
+    hostRole: { ...model.hostRole, name: 'role"]\n  evil["x' },
+    hosts: model.hosts.map((h) => ({ ...h, id: 'end', asperaConfPath: '/a#b;<c>&d`e' })),
+    buckets: [{ name: 'end', created: true }],
+    grants: model.grants.map((g) => ({ ...g, bucket: 'end', roleName: 'a|b"c', transferUser: 'end', trust: { ...g.trust, externalId: '#quot;x"y#' } })),
+  };
+}
+
+let parsed: ParsedDiagram[];
+const sources = {
+  one: trustChainDiagram(accessModel(one)),
+  several: trustChainDiagram(accessModel(several)),
+  hostile: trustChainDiagram(hostileModel()),
+  // Negative controls: the parser must reject what GitHub would fail to render.
+  unescapedQuote: 'flowchart LR\n  a["x " y"] --> b\n',
+  unclosedSubgraph: 'flowchart LR\n  subgraph s["x"]\n  a --> b\n',
+};
+beforeAll(() => {
+  parsed = parseMermaid(Object.values(sources));
+});
+const result = (name: keyof typeof sources): ParsedDiagram => parsed[Object.keys(sources).indexOf(name)];
+
+describe('trust chain diagram', () => {
+  test('the mermaid parser rejects broken flowcharts (so its acceptance below means something)', () => {
+    expect(result('unescapedQuote').ok).toBe(false);
+    expect(result('unclosedSubgraph').ok).toBe(false);
+  });
+
+  test.each(['one', 'several'] as const)('the %s-grant diagram is a valid flowchart with the chain host -> host role -> grant role -> bucket', (name) => {
+    const config = name === 'one' ? one : several;
+    const diagram = result(name);
+    expect(diagram.error).toBeUndefined();
+    expect(diagram.diagramType).toBe('flowchart-v2');
+    const label = (id: string) => diagram.vertices.find((v) => v.id === id)?.text ?? '';
+    const edgesFrom = (id: string) => diagram.edges.filter((e) => e.start === id);
+
+    // Accounts, labelled with their IDs, hold the right nodes.
+    const other = diagram.subgraphs.find((s) => s.title.includes(config.otherAccount.accountId));
+    const my = diagram.subgraphs.find((s) => s.title.includes(config.myAccount.accountId));
+    expect(other?.title).toContain('Other Account');
+    expect(my?.title).toContain('My Account');
+
+    const hostRole = diagram.vertices.find((v) => v.text.includes(hostRoleArn(config)));
+    expect(hostRole).toBeDefined();
+    expect(other?.nodes).toContain(hostRole?.id);
+
+    // Every host runs as the host role.
+    for (const host of config.asperaHosts) {
+      const node = diagram.vertices.find((v) => v.text.includes(`Aspera host ${host.host}:${host.port}`));
+      expect(node).toBeDefined();
+      expect(other?.nodes).toContain(node?.id);
+      expect(edgesFrom(node!.id).map((e) => e.end)).toEqual([hostRole?.id]);
+    }
+    // The host role assumes each grant role with the External ID; each grant role reaches its own bucket and prefix.
+    for (const grant of config.grants) {
+      const node = diagram.vertices.find((v) => v.text.includes(grantRoleArn(config, grant)));
+      expect(node).toBeDefined();
+      expect(node?.text).toContain(`transfer user ${grant.transferUser}`);
+      expect(my?.nodes).toContain(node?.id);
+      const assume = diagram.edges.find((e) => e.start === hostRole?.id && e.end === node?.id);
+      expect(assume?.text).toContain('sts:AssumeRole');
+      expect(assume?.text).toContain(`External ID ${config.externalId}`);
+      const toBucket = edgesFrom(node!.id);
+      expect(toBucket).toHaveLength(1);
+      expect(label(toBucket[0].end)).toContain(`Bucket ${grant.bucket}`);
+      expect(my?.nodes).toContain(toBucket[0].end);
+      expect(toBucket[0].text).toContain(grant.access);
+      expect(toBucket[0].text).toContain(grant.prefix === '' ? 'whole bucket' : `${grant.prefix}/*`);
+    }
+    // Nothing else: hosts + host role + grant roles + used buckets.
+    const usedBuckets = new Set(config.grants.map((g) => g.bucket));
+    expect(diagram.vertices).toHaveLength(config.asperaHosts.length + 1 + config.grants.length + usedBuckets.size);
+    expect(diagram.edges).toHaveLength(config.asperaHosts.length + 2 * config.grants.length);
+  });
+
+  test('labels that contain quotes, brackets, arrows, "#", "<", "&", "`" or the keyword "end" stay labels', () => {
+    const diagram = result('hostile');
+    expect(diagram.error).toBeUndefined();
+    const model = hostileModel();
+    // Exactly the expected nodes: nothing was injected by a label.
+    expect(diagram.vertices).toHaveLength(4);
+    expect(diagram.edges).toHaveLength(3);
+    const texts = diagram.vertices.map((v) => v.text);
+    // Each label reads back as the original text, character for character.
+    expect(texts).toContainEqual(expect.stringContaining(`Transfer host role ${model.hostRole.name.replace('\n', ' ')}`));
+    expect(texts).toContainEqual(expect.stringContaining('/a#b;<c>&d`e'));
+    expect(texts).toContainEqual(expect.stringContaining('Grant role a|b"c'));
+    expect(diagram.subgraphs.map((s) => s.title)).toContainEqual(expect.stringContaining('222"] --> injected["'));
+    expect(diagram.edges.map((e) => e.text)).toContainEqual(expect.stringContaining('External ID #quot;x"y#'));
+  });
+
+  test('mermaidText leaves no character that can end a quoted label or start markup', () => {
+    const escaped = mermaidText('a "b" <c> & d # e `f`\ng');
+    expect(escaped).not.toMatch(/["<>&`\n]/);
+    // "#" only as the start of an entity code, so "#quot;" typed by a user cannot become a quote.
+    expect(escaped.match(/#/g)?.length).toBe((escaped.match(/#(35|quot|amp|lt|gt|96);/g) ?? []).length);
+    expect(mermaidLabel('x', 'y')).toBe('"x<br/>y"');
+  });
+});
+
+describe.each([
+  ['one grant', one],
+  ['several grants', several],
+] as const)('report for %s', (_name, config: Config) => {
+  const report = reviewReport({ config, source: 'aspera.config.json' });
+
+  test('names both accounts, the host role, the External ID and every host', () => {
+    expect(report).toContain(code(config.myAccount.accountId));
+    expect(report).toContain(code(config.otherAccount.accountId));
+    expect(report).toContain(code(hostRoleArn(config)));
+    expect(report).toContain(code(config.externalId));
+    for (const host of config.asperaHosts) expect(report).toContain(code(`${host.host}:${host.port}`));
+  });
+
+  test('has one section per grant with its user, bucket and prefix, access, role ARN, every S3 action and the docroot', () => {
+    expect(report.match(/^### /gm)).toHaveLength(config.grants.length);
+    for (const grant of config.grants) {
+      const section = grantSection(report, grant.transferUser);
+      expect(section).toContain(`| Transfer user | ${code(grant.transferUser)} |`);
+      expect(section).toContain(`| Access level | ${grant.access} |`);
+      expect(section).toContain(code(`s3://${grant.bucket}/${grant.prefix === '' ? '' : `${grant.prefix}/`}`));
+      expect(section).toContain(code(grantRoleArn(config, grant)));
+      for (const action of grantS3Actions(grant.access)) expect(section).toContain(code(action));
+      expect(section).toContain(`| Docroot (goes into aspera.conf) | ${code(grantDocroot(config, grant))} |`);
+      // No other grant's docroot leaks into this section.
+      for (const other of config.grants.filter((g) => g !== grant)) expect(section).not.toContain(grantDocroot(config, other));
+    }
+  });
+
+  test('the diagram in the report is the trust chain of this config', () => {
+    expect(mermaidBlock(report)).toBe(trustChainDiagram(accessModel(config)));
+  });
+
+  test('has no access diff without --base', () => {
+    expect(report).not.toContain('## Access changes');
+  });
+});
+
+describe('report details for several grants', () => {
+  const report = reviewReport({ config: several, source: 'aspera.config.json' });
+
+  test('role ARNs follow "{stackName}-{transferUser}" unless the grant names its role', () => {
+    expect(grantSection(report, 'xfer1')).toContain(code('arn:aws:iam::333333333333:role/acme-aspera-xfer1'));
+    expect(grantSection(report, 'xfer3')).toContain(code('arn:aws:iam::333333333333:role/archive-reader'));
+  });
+
+  test('read-only grants show no write or delete action', () => {
+    for (const user of ['xfer2', 'xfer3']) {
+      const section = grantSection(report, user);
+      expect(section).not.toContain('s3:PutObject');
+      expect(section).not.toContain('s3:DeleteObject');
+      expect(section).toContain('write_allowed=false');
+    }
+    expect(grantSection(report, 'xfer1')).toContain('write_allowed=true');
+  });
+
+  test('a prefix grant shows its object scope and its listing condition', () => {
+    const section = grantSection(report, 'xfer1');
+    expect(section).toContain(code('arn:aws:s3:::acme-inbox/partners/alpha/*'));
+    expect(section).toMatch(/s3:prefix StringLike [^|]*partners\/alpha\/\*/);
+    expect(section).toContain('/acme-inbox/partners/alpha;iam-role.external-id=ext-5551');
+  });
+
+  test('destroy removes the roles and the policy on the existing host role, and keeps the existing bucket, that role and the S3 state', () => {
+    const destroy = report.slice(report.indexOf('## What `npx cdktf destroy` does'));
+    const [removes, keeps] = destroy.split('Keeps:');
+    for (const grant of several.grants) expect(removes).toContain(code(grantRoleArn(several, grant)));
+    expect(removes).toContain(code('acme-inbox'));
+    expect(removes).toContain(`the assume-role policy this stack put on the existing role ${code(hostRoleArn(several))}`);
+    expect(keeps).toContain(code('acme.archive'));
+    expect(removes).not.toContain(code('acme.archive'));
+    expect(keeps).toContain(`The existing transfer host role ${code('aspera-ec2')}`);
+    expect(keeps).toContain(code('s3://acme-tfstate/aspera/state.tfstate'));
+  });
+});
+
+describe('report details for one grant', () => {
+  const report = reviewReport({ config: one, source: 'aspera.config.json' });
+
+  test('destroy removes the created host role and bucket, and keeps the local state file', () => {
+    const destroy = report.slice(report.indexOf('## What `npx cdktf destroy` does'));
+    const [removes, keeps] = destroy.split('Keeps:');
+    expect(removes).toContain(`the transfer host role ${code('arn:aws:iam::222222222222:role/aspera-transfer-host')}, its instance profile`);
+    expect(removes).toContain(code('acme-aspera-inbox'));
+    expect(keeps).not.toContain(code('acme-aspera-inbox'));
+    expect(keeps).toContain(code('terraform.aspera-cross-account.tfstate'));
+  });
+
+  test('says what happens on the host, including when it cannot be reached', () => {
+    expect(report).toContain(`On each Aspera host (${code('203.0.113.10:33001')})`);
+    expect(report).toMatch(/cannot be reached, destroy still removes the roles/);
+  });
+});

@@ -1,0 +1,238 @@
+/**
+ * The access diff between two configs, per transfer user, in the words a reviewer decides on:
+ * who gains access, who loses it, who may now assume the roles. Pure: two access models in,
+ * a list of classified changes out. Rendering is in markdown.ts.
+ *
+ * Both models are computed by the same code (this branch's), so a change in the policy code itself
+ * does not show here: it shows in the code diff and in the Terraform plan.
+ */
+import type { AccessModel, GrantAccess, TrustSummary } from './model';
+import { code, list } from './text';
+
+export type ChangeKind =
+  /** A transfer user who had no grant gets one. */
+  | 'added'
+  /** A transfer user loses their grant (and role, and docroot). */
+  | 'removed'
+  /** More actions, a broader prefix, another host. */
+  | 'widened'
+  /** Fewer actions, a narrower prefix, one host less. */
+  | 'narrowed'
+  /** A grant points at another bucket, or at a prefix that neither contains nor is contained by the old one. */
+  | 'moved'
+  /** Who may assume the grant roles changes: trusted account, host role, External ID, conditions. */
+  | 'principal'
+  /** Anything else that changes what apply does (role replaced, bucket no longer managed, state moved). */
+  | 'changed';
+
+export interface AccessChange {
+  readonly kind: ChangeKind;
+  /** The transfer users concerned; empty for stack-level changes. */
+  readonly transferUsers: readonly string[];
+  /** True when a reviewer must look before approving: access grows, or who holds it changes. */
+  readonly attention: boolean;
+  /** One Markdown line. */
+  readonly summary: string;
+  /** Further Markdown lines (exact actions, ARNs). */
+  readonly details: readonly string[];
+}
+
+/** How the prefix "to" relates to "from": "a/b" -> "a" is broader, "a" -> "a/b" narrower, "a" -> "b" disjoint. */
+export function prefixRelation(from: string, to: string): 'same' | 'broader' | 'narrower' | 'disjoint' {
+  // S3 object ARNs end in "prefix/*", so "a" covers "a/b" but not "ab".
+  const covers = (outer: string, inner: string) => outer === '' || inner === outer || inner.startsWith(`${outer}/`);
+  if (from === to) return 'same';
+  if (covers(to, from)) return 'broader';
+  if (covers(from, to)) return 'narrower';
+  return 'disjoint';
+}
+
+/** "`s3://bucket/` (whole bucket)" or "`s3://bucket/prefix/`". */
+export const where = (grant: GrantAccess): string => `${code(grant.location)}${grant.prefix === '' ? ' (whole bucket)' : ''}`;
+
+const user = (name: string) => `**${name}**`;
+const minus = <T>(a: readonly T[], b: readonly T[]): T[] => a.filter((x) => !b.includes(x));
+
+function change(kind: ChangeKind, transferUsers: string[], summary: string, details: string[] = []): AccessChange {
+  const attention = kind === 'added' || kind === 'widened' || kind === 'moved' || kind === 'principal';
+  return { kind, transferUsers, attention, summary, details };
+}
+
+/** Trust differences as user-independent sentences, so identical changes can be grouped. */
+function trustDifferences(from: TrustSummary, to: TrustSummary): { principal: string[]; details: string[] } {
+  const principal: string[] = [];
+  const details: string[] = [];
+  const addedPrincipals = minus(to.principals, from.principals);
+  const removedPrincipals = minus(from.principals, to.principals);
+  if (addedPrincipals.length > 0 || removedPrincipals.length > 0) {
+    principal.push(`the grant roles now trust ${list(to.principals.map(code))} (was ${list(from.principals.map(code))})`);
+  }
+  if (from.principalArn !== to.principalArn) {
+    principal.push(`the host role allowed to assume them changes from ${code(from.principalArn ?? 'any')} to ${code(to.principalArn ?? 'any')}`);
+  }
+  if (from.externalId !== to.externalId) {
+    principal.push(
+      to.externalId === undefined
+        ? `the External ID condition is removed (was ${code(from.externalId ?? '')})`
+        : `the External ID changes from ${code(from.externalId ?? 'none')} to ${code(to.externalId)}: every docroot changes with it`,
+    );
+  }
+  const known = (c: string) => c.startsWith('sts:ExternalId ') || c.startsWith('aws:PrincipalArn ');
+  const lostConditions = minus(from.conditions, to.conditions).filter((c) => !known(c));
+  const newConditions = minus(to.conditions, from.conditions).filter((c) => !known(c));
+  if (lostConditions.length > 0) principal.push(`the trust policy loses the condition(s) ${list(lostConditions.map(code))}`);
+  if (newConditions.length > 0) details.push(`New trust condition(s): ${list(newConditions.map(code))}`);
+  return { principal, details };
+}
+
+function grantChanges(from: GrantAccess, to: GrantAccess): AccessChange[] {
+  const u = to.transferUser;
+  const out: AccessChange[] = [];
+  const relation = from.bucket === to.bucket ? prefixRelation(from.prefix, to.prefix) : 'disjoint';
+  const level = from.access === to.access ? '' : ` (${from.access} → ${to.access})`;
+
+  if (relation === 'disjoint') {
+    out.push(
+      change('moved', [u], `${user(u)} moves from ${where(from)} to ${where(to)}: gains ${to.access} access to ${where(to)} and loses access to ${where(from)}`, [
+        `Actions on the new location: ${list(to.actions.map(code))}`,
+      ]),
+    );
+  } else if (relation === 'broader') {
+    out.push(change('widened', [u], `${user(u)} gets a broader location: ${where(from)} → ${where(to)} (${to.access})`));
+  } else if (relation === 'narrower') {
+    out.push(change('narrowed', [u], `${user(u)} gets a narrower location: ${where(from)} → ${where(to)}`));
+  }
+
+  const gained = minus(to.actions, from.actions);
+  const lost = minus(from.actions, to.actions);
+  if (relation !== 'disjoint') {
+    if (gained.length > 0) out.push(change('widened', [u], `${user(u)} gains ${list(gained.map(code))} on ${where(to)}${level}`));
+    if (lost.length > 0) out.push(change('narrowed', [u], `${user(u)} loses ${list(lost.map(code))} on ${where(to)}${level}`));
+    const samePolicyShape = relation === 'same' && gained.length === 0 && lost.length === 0;
+    if (samePolicyShape && JSON.stringify(from.permissions) !== JSON.stringify(to.permissions)) {
+      out.push({
+        ...change('changed', [u], `${user(u)}: the role's S3 policy changes (same actions, bucket and prefix; other resources or conditions): read the plan`),
+        attention: true,
+      });
+    }
+  }
+
+  if (from.roleArn !== to.roleArn) {
+    out.push({
+      ...change('changed', [u], `${user(u)}: the grant role changes from ${code(from.roleArn)} to ${code(to.roleArn)} (Terraform deletes the old role and creates the new one)`),
+      attention: true,
+    });
+  }
+
+  const newHosts = minus(to.hosts, from.hosts);
+  const goneHosts = minus(from.hosts, to.hosts);
+  if (newHosts.length > 0) out.push(change('widened', [u], `${user(u)}: the docroot is also installed on ${list(newHosts.map(code))}`));
+  if (goneHosts.length > 0) out.push(change('narrowed', [u], `${user(u)}: the docroot is removed from ${list(goneHosts.map(code))}`));
+
+  if (!from.hostMayAssume && to.hostMayAssume) out.push(change('widened', [u], `${user(u)}: the transfer host role may now assume ${code(to.roleArn)}`));
+  if (from.hostMayAssume && !to.hostMayAssume) out.push(change('narrowed', [u], `${user(u)}: the transfer host role may no longer assume ${code(to.roleArn)}`));
+
+  const explained = out.length > 0 || from.trust.externalId !== to.trust.externalId;
+  if (!explained && from.docroot !== to.docroot) {
+    out.push(change('changed', [u], `${user(u)}: the docroot changes`, [`Before: ${code(from.docroot)}`, `After: ${code(to.docroot)}`]));
+  }
+  return out;
+}
+
+function stackChanges(from: AccessModel, to: AccessModel): AccessChange[] {
+  const out: AccessChange[] = [];
+  if (from.hostRole.name === to.hostRole.name && from.hostRole.created !== to.hostRole.created) {
+    out.push(
+      to.hostRole.created
+        ? change('changed', [], `The transfer host role ${code(to.hostRole.name)} is now created by this stack (apply fails if a role with that name already exists)`)
+        : { ...change('changed', [], `The transfer host role ${code(from.hostRole.name)} is no longer created by this stack: apply deletes it and its instance profile`), attention: true },
+    );
+  }
+  const created = (m: AccessModel) => new Set(m.buckets.filter((b) => b.created).map((b) => b.name));
+  const before = created(from);
+  const after = created(to);
+  for (const name of before) {
+    if (!after.has(name)) {
+      out.push({
+        ...change('changed', [], `Bucket ${code(name)} is no longer created by this stack: apply deletes it if it is empty, and fails on it if it holds objects`),
+        attention: true,
+      });
+    }
+  }
+  for (const name of after) {
+    if (!before.has(name)) out.push(change('changed', [], `Bucket ${code(name)} is created and hardened by this stack (apply fails if it already exists)`));
+  }
+  if (from.myAccount.region !== to.myAccount.region && after.size > 0) {
+    out.push({
+      ...change('changed', [], `My Account region changes from ${code(from.myAccount.region)} to ${code(to.myAccount.region)}: the buckets this stack creates live there`),
+      attention: true,
+    });
+  }
+  if (JSON.stringify(from.state) !== JSON.stringify(to.state)) {
+    out.push({
+      ...change('changed', [], `The Terraform state moves from ${code(JSON.stringify(from.state))} to ${code(JSON.stringify(to.state))}: migrate it first, or apply plans every resource anew`),
+      attention: true,
+    });
+  }
+  const baseHosts = new Map(from.hosts.map((h) => [h.id, h]));
+  for (const host of to.hosts) {
+    const old = baseHosts.get(host.id);
+    if (old === undefined) continue;
+    if (old.user !== host.user) out.push(change('changed', [], `Host ${code(host.id)}: SSH user changes from ${code(old.user)} to ${code(host.user)}`));
+    if (old.asperaConfPath !== host.asperaConfPath) {
+      out.push(change('changed', [], `Host ${code(host.id)}: aspera.conf path changes from ${code(old.asperaConfPath)} to ${code(host.asperaConfPath)}`));
+    }
+  }
+  return out;
+}
+
+/**
+ * Every access change from `from` (undefined: nothing deployed yet) to `to`, per transfer user,
+ * then stack-level changes. An empty list means: no access changes.
+ */
+export function diffAccess(from: AccessModel | undefined, to: AccessModel): AccessChange[] {
+  const out: AccessChange[] = [];
+  const baseGrants = new Map((from?.grants ?? []).map((g) => [g.transferUser, g]));
+  const nextUsers = new Set(to.grants.map((g) => g.transferUser));
+  const trustGroups = new Map<string, { users: string[]; principal: string[]; details: string[] }>();
+
+  for (const grant of to.grants) {
+    const old = baseGrants.get(grant.transferUser);
+    if (old === undefined) {
+      out.push(
+        change('added', [grant.transferUser], `${user(grant.transferUser)} gets **${grant.access}** access to ${where(grant)}`, [
+          `Role ${code(grant.roleArn)}, actions ${list(grant.actions.map(code))}`,
+          grant.hosts.length === 0 ? 'No Aspera host is configured: no docroot is installed' : `Docroot installed on ${list(grant.hosts.map(code))}`,
+        ]),
+      );
+      continue;
+    }
+    out.push(...grantChanges(old, grant));
+    const trust = trustDifferences(old.trust, grant.trust);
+    if (trust.principal.length > 0 || trust.details.length > 0) {
+      const key = JSON.stringify(trust);
+      const group = trustGroups.get(key) ?? { users: [], ...trust };
+      group.users.push(grant.transferUser);
+      trustGroups.set(key, group);
+    }
+  }
+  for (const group of trustGroups.values()) {
+    const who = list(group.users.map(user));
+    if (group.principal.length > 0) {
+      out.push(change('principal', group.users, `Who may assume the role of ${who} changes: ${group.principal.join('; ')}`, group.details));
+    } else {
+      out.push(change('changed', group.users, `The trust policy of the role of ${who} changes`, group.details));
+    }
+  }
+  for (const old of from?.grants ?? []) {
+    if (!nextUsers.has(old.transferUser)) {
+      out.push(
+        change('removed', [old.transferUser], `${user(old.transferUser)} loses **${old.access}** access to ${where(old)}: role ${code(old.roleArn)} is deleted`, [
+          old.hosts.length === 0 ? 'No docroot to remove (no Aspera host configured)' : `Docroot removed from ${list(old.hosts.map(code))}`,
+        ]),
+      );
+    }
+  }
+  if (from !== undefined) out.push(...stackChanges(from, to));
+  return out;
+}

@@ -1,0 +1,181 @@
+/**
+ * The effective access a config grants, as a reviewer needs to see it. Pure: config in, data out.
+ *
+ * Nothing here decides a permission. Every value is read back from the functions the stack itself
+ * renders into Terraform (role ARNs, the grant roles' trust and S3 policies, the host role's policy,
+ * the docroots), so the review report cannot disagree with what `cdktf apply` would create.
+ */
+import type { Access, Config, StateConfig } from '../config/schema';
+import { docrootPermissions, grantDocroot } from '../aspera/docroot';
+import { grantRoleArn, grantRoleName, hostRoleArn, hostRoleIsCreated, hostRoleName, normalizePrefix } from '../iam/arns';
+import { hostAssumeGrantRolesPolicy } from '../iam/host-policy';
+import type { PolicyDocument, PolicyStatement, Principal } from '../iam/policy-document';
+import { grantPermissionsPolicy } from '../iam/s3-access';
+import { grantRoleTrustPolicy } from '../iam/trust-policy';
+
+/** One Allow statement of a grant role's S3 policy: these actions on this resource, under this condition. */
+export interface S3Permission {
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+  /** Conditions rendered for people, e.g. 's3:prefix StringLike "incoming/a/*"'; empty when none. */
+  readonly conditions: readonly string[];
+}
+
+/** Who may assume a grant role: the trust policy's principals and the conditions they must meet. */
+export interface TrustSummary {
+  readonly principals: readonly string[];
+  /** The sts:ExternalId the trust policy requires, if any. */
+  readonly externalId?: string;
+  /** The aws:PrincipalArn the trust policy requires (the transfer host role), if any. */
+  readonly principalArn?: string;
+  /** Every condition, rendered, in policy order. */
+  readonly conditions: readonly string[];
+}
+
+export interface AsperaHostTarget {
+  /** "host:port": how the host is named everywhere in the report. */
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly asperaConfPath: string;
+}
+
+export interface GrantAccess {
+  readonly transferUser: string;
+  readonly bucket: string;
+  /** True when this stack creates (and on destroy deletes) the bucket. */
+  readonly bucketCreated: boolean;
+  /** Normalized: "" for the whole bucket, else without a trailing "/". */
+  readonly prefix: string;
+  readonly access: Access;
+  /** "s3://bucket/" or "s3://bucket/prefix/": where the transfer user lands. */
+  readonly location: string;
+  readonly roleName: string;
+  readonly roleArn: string;
+  /** Every S3 action the role's policy allows, in policy order, without duplicates. */
+  readonly actions: readonly string[];
+  /** The role's S3 policy, statement by statement. */
+  readonly permissions: readonly S3Permission[];
+  readonly trust: TrustSummary;
+  /** Whether the transfer host role's identity policy lets it assume this grant's role. */
+  readonly hostMayAssume: boolean;
+  readonly docroot: string;
+  readonly confPermissions: { readonly readAllowed: boolean; readonly writeAllowed: boolean; readonly dirAllowed: boolean };
+  /** Hosts ("host:port") whose aspera.conf gets this grant's docroot. */
+  readonly hosts: readonly string[];
+}
+
+export interface AccessModel {
+  readonly stackName: string;
+  readonly myAccount: { readonly accountId: string; readonly region: string };
+  readonly otherAccount: { readonly accountId: string; readonly region: string };
+  readonly hostRole: { readonly name: string; readonly arn: string; readonly created: boolean };
+  readonly externalId: string;
+  readonly buckets: readonly { readonly name: string; readonly created: boolean }[];
+  readonly hosts: readonly AsperaHostTarget[];
+  readonly grants: readonly GrantAccess[];
+  readonly state: StateConfig;
+}
+
+const asList = (value: string | readonly string[]): string[] => (typeof value === 'string' ? [value] : [...value]);
+
+function principalsOf(principal: Principal | undefined): string[] {
+  if (principal === undefined) return [];
+  if (principal === '*') return ['*'];
+  if ('AWS' in principal) return asList(principal.AWS);
+  return asList(principal.Service);
+}
+
+function renderConditions(statement: PolicyStatement): string[] {
+  const rendered: string[] = [];
+  for (const [operator, entries] of Object.entries(statement.Condition ?? {})) {
+    for (const [key, value] of Object.entries(entries ?? {})) {
+      rendered.push(`${key} ${operator} ${asList(value).map((v) => JSON.stringify(v)).join(' or ')}`);
+    }
+  }
+  return rendered;
+}
+
+function conditionValue(statements: readonly PolicyStatement[], key: string): string | undefined {
+  for (const statement of statements) {
+    const value = statement.Condition?.StringEquals?.[key];
+    if (value !== undefined) return asList(value).join(', ');
+  }
+  return undefined;
+}
+
+/** The trust policy as a reviewer reads it. Only Allow statements for sts:AssumeRole grant entry. */
+export function summarizeTrust(document: PolicyDocument): TrustSummary {
+  const allows = document.Statement.filter((s) => s.Effect === 'Allow' && s.Action.includes('sts:AssumeRole'));
+  const externalId = conditionValue(allows, 'sts:ExternalId');
+  const principalArn = conditionValue(allows, 'aws:PrincipalArn');
+  return {
+    principals: [...new Set(allows.flatMap((s) => principalsOf(s.Principal)))],
+    ...(externalId === undefined ? {} : { externalId }),
+    ...(principalArn === undefined ? {} : { principalArn }),
+    conditions: allows.flatMap(renderConditions),
+  };
+}
+
+export function summarizePermissions(document: PolicyDocument): S3Permission[] {
+  return document.Statement.filter((s) => s.Effect === 'Allow').map((s) => ({
+    actions: [...s.Action],
+    resources: [...(s.Resource ?? [])],
+    conditions: renderConditions(s),
+  }));
+}
+
+export const hostTargetId = (host: { host: string; port: number }): string =>
+  // IPv6 addresses get brackets so the port stays readable.
+  host.host.includes(':') ? `[${host.host}]:${host.port}` : `${host.host}:${host.port}`;
+
+export function accessModel(config: Config): AccessModel {
+  const created = new Map(config.buckets.map((b) => [b.name, b.create]));
+  const hosts: AsperaHostTarget[] = config.asperaHosts.map((h) => ({
+    id: hostTargetId(h),
+    host: h.host,
+    port: h.port,
+    user: h.user,
+    asperaConfPath: h.asperaConfPath,
+  }));
+  const trust = summarizeTrust(grantRoleTrustPolicy(config));
+  const assumable = new Set(
+    hostAssumeGrantRolesPolicy(config)
+      .Statement.filter((s) => s.Effect === 'Allow' && s.Action.includes('sts:AssumeRole'))
+      .flatMap((s) => s.Resource ?? []),
+  );
+  const grants = config.grants.map((grant): GrantAccess => {
+    const prefix = normalizePrefix(grant.prefix);
+    const permissions = summarizePermissions(grantPermissionsPolicy(config, grant));
+    const roleArn = grantRoleArn(config, grant);
+    return {
+      transferUser: grant.transferUser,
+      bucket: grant.bucket,
+      bucketCreated: created.get(grant.bucket) === true,
+      prefix,
+      access: grant.access,
+      location: `s3://${grant.bucket}/${prefix === '' ? '' : `${prefix}/`}`,
+      roleName: grantRoleName(config, grant),
+      roleArn,
+      actions: [...new Set(permissions.flatMap((p) => p.actions))],
+      permissions,
+      trust,
+      hostMayAssume: assumable.has(roleArn) || assumable.has('*'),
+      docroot: grantDocroot(config, grant),
+      confPermissions: docrootPermissions(grant),
+      hosts: hosts.map((h) => h.id),
+    };
+  });
+  return {
+    stackName: config.stackName,
+    myAccount: { accountId: config.myAccount.accountId, region: config.myAccount.region },
+    otherAccount: { accountId: config.otherAccount.accountId, region: config.otherAccount.region },
+    hostRole: { name: hostRoleName(config), arn: hostRoleArn(config), created: hostRoleIsCreated(config) },
+    externalId: config.externalId,
+    buckets: config.buckets.map((b) => ({ name: b.name, created: b.create })),
+    hosts,
+    grants,
+    state: config.state,
+  };
+}
