@@ -153,7 +153,7 @@ function destroySection(model: AccessModel): string {
       : []),
     model.hosts.length === 0
       ? '- On the Aspera hosts: nothing (no host is configured).'
-      : `- On each Aspera host (${list(model.hosts.map((h) => code(h.id)))}): the docroots this stack installed, for ${list(model.grants.map((g) => code(g.transferUser)))}, removed from aspera.conf over SSH. If a host cannot be reached, destroy still removes the roles; the stale docroot stays in that host's aspera.conf but no longer works.`,
+      : `- On each Aspera host (${list(model.hosts.map((h) => code(h.id)))}): the docroots this stack installed, for ${list(model.grants.map((g) => code(g.transferUser)))}, removed from aspera.conf over SSH before the roles go. If a host cannot be reached, destroy gives up on it after a connection timeout and still removes the roles; the stale docroot stays in that host's aspera.conf but no longer works (its role is gone).`,
   ];
   const keeps = [
     ...(existing.length > 0 ? [`- The existing buckets ${list(existing)} (create: false): this stack never owned them.`] : []),
