@@ -1,10 +1,11 @@
 /**
  * Reading and validating a config file. Pure apart from reading the file: the result is either a
- * validated Config or a list of problems, one line each, that name the field's JSON path.
+ * validated Config or a list of problems, one line each, that start with the field's JSON path
+ * ("grants[0].bucket: ...", "(config): ..." for the file as a whole).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { configSchema, type Config } from './schema';
 
 export const DEFAULT_CONFIG_PATH = 'aspera.config.json';
@@ -21,7 +22,10 @@ export function jsonPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(String(key))) out += out === '' ? String(key) : `.${String(key)}`;
+    // A key that is not an identifier (someone typed "my account"): quote it, so the line stays
+    // unambiguous and a key with a newline cannot split it.
+    else out += `[${JSON.stringify(String(key))}]`;
   }
   return out === '' ? '(config)' : out;
 }
@@ -37,16 +41,24 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): { present: boolea
   return { present: true, value: current };
 }
 
+/** A value shown back to the user: JSON (so control characters are escaped), and short. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
   const path = jsonPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => `${jsonPath([...issue.path, key])}: unknown field (check the spelling; see aspera.config.schema.json for the allowed fields)`);
+    return issue.keys.map((key) => `${jsonPath([...issue.path, key])}: unknown field (check the spelling; the allowed fields are in aspera.config.schema.json)`);
   }
-  if (issue.code === 'invalid_type') {
-    if (issue.path.length === 0) return ['(config): must be a JSON object with the fields described in aspera.config.schema.json'];
+  if (issue.code === 'invalid_type' && issue.path.length === 0) {
+    return [`(config): must be a JSON object with the fields described in aspera.config.schema.json (got ${shown(input)})`];
+  }
+  if (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union') {
     const at = valueAt(input, issue.path);
     if (!at.present) return [`${path}: is required; it ${issue.message}`];
-    return [`${path}: ${issue.message} (got ${JSON.stringify(at.value)})`];
+    if (issue.code === 'invalid_type') return [`${path}: ${issue.message} (got ${shown(at.value)})`];
   }
   if (issue.code === 'invalid_union' && issue.errors.length > 0 && issue.message === 'Invalid input') {
     // A union without its own message: report the closest alternative's problems.
@@ -61,18 +73,114 @@ export function validateConfig(value: unknown): ConfigResult {
   const result = configSchema.safeParse(value);
   if (result.success) return { ok: true, config: result.data };
   const problems = result.error.issues.flatMap((issue) => describeIssue(issue, value));
-  return { ok: false, problems: [...new Set(problems)] };
+  // One line per problem, whatever a message contains.
+  return { ok: false, problems: [...new Set(problems.map((p) => p.replace(/\s*\n\s*/g, ' ')))] };
+}
+
+/** 1-based line and column of a character offset. */
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}
+
+/**
+ * Offset of the first character that makes `text` invalid JSON, or -1 when the text is only
+ * incomplete. V8 does not always say where ("Unexpected token ']', ... is not valid JSON"), so
+ * find it: the longest prefix that could still start a valid document ends just before it.
+ */
+function syntaxErrorOffset(text: string): number {
+  const couldContinue = (length: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, length));
+      return true;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/Unexpected end of JSON input/.test(message)) return true;
+      const at = / at position (\d+)/.exec(message);
+      return at !== null && Number(at[1]) >= length;
+    }
+  };
+  if (couldContinue(text.length)) return -1;
+  let good = 0;
+  let bad = text.length;
+  while (bad - good > 1) {
+    const mid = Math.floor((good + bad) / 2);
+    if (couldContinue(mid)) good = mid;
+    else bad = mid;
+  }
+  return bad - 1;
+}
+
+/** JSON.parse's complaint, located: "line 3, column 7: Expected ',' or '}' after property value". */
+function describeJsonError(text: string, error: Error): string {
+  const reason = error.message
+    // V8 quotes the surrounding text ('Unexpected token ']', ..."x" },]..." is not valid JSON'),
+    // which may span lines; the location says it better.
+    .replace(/,\s*(\.\.\.)?"[\s\S]*is not valid JSON$/, '')
+    .replace(/ (in JSON )?at position \d+[\s\S]*$/, '')
+    .split('\n')[0];
+  const offset = syntaxErrorOffset(text);
+  if (offset < 0) {
+    const { line, column } = lineAndColumn(text, text.length);
+    return `line ${line}, column ${column}: the file ends before the JSON value is complete (a missing "}" or "]"?)`;
+  }
+  const { line, column } = lineAndColumn(text, offset);
+  return `line ${line}, column ${column}: ${reason}`;
+}
+
+/**
+ * Keys that occur twice in one object. JSON.parse silently keeps the last one, which would hide a
+ * pasted duplicate ("grants" twice) just like a typo would: report them instead. `text` is valid JSON.
+ */
+export function duplicateKeyPaths(text: string): string[] {
+  type Frame = { kind: 'object'; keys: Set<string>; key?: string; expectKey: boolean } | { kind: 'array'; index: number };
+  const stack: Frame[] = [];
+  const duplicates: string[] = [];
+  const pathOf = (frames: Frame[]) => frames.map((f) => (f.kind === 'object' ? (f.key as string) : f.index));
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top?.kind === 'object' && top.expectKey) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (top.keys.has(key)) duplicates.push(jsonPath([...pathOf(stack.slice(0, -1)), key]));
+        top.keys.add(key);
+        top.key = key;
+        top.expectKey = false;
+      }
+      i = end;
+    } else if (c === '{') stack.push({ kind: 'object', keys: new Set(), expectKey: true });
+    else if (c === '[') stack.push({ kind: 'array', index: 0 });
+    else if (c === '}' || c === ']') stack.pop();
+    else if (c === ',') {
+      const top = stack[stack.length - 1];
+      if (top?.kind === 'object') top.expectKey = true;
+      else if (top?.kind === 'array') top.index++;
+    }
+  }
+  return [...new Set(duplicates)];
 }
 
 /** Parses and validates config text; `source` names the file in messages. */
 export function parseConfig(text: string, source = DEFAULT_CONFIG_PATH): ConfigResult {
+  // Editors on Windows may save a byte-order mark, which JSON.parse rejects.
+  const json = text.replace(/^\uFEFF/, '');
+  if (json.trim() === '') {
+    return { ok: false, problems: [`(config): ${source} is empty; it must hold a JSON object (see aspera.config.json for an example)`] };
+  }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(json);
   } catch (error) {
-    return { ok: false, problems: [`(config): ${source} is not valid JSON: ${(error as Error).message}`] };
+    return { ok: false, problems: [`(config): ${source} is not valid JSON: ${describeJsonError(json, error as Error)}`] };
   }
-  return validateConfig(value);
+  const duplicates = duplicateKeyPaths(json).map((path) => `${path}: appears more than once in the same object (JSON keeps only the last one; remove the others)`);
+  const result = validateConfig(value);
+  if (duplicates.length === 0) return result;
+  return { ok: false, problems: [...duplicates, ...(result.ok ? [] : result.problems)] };
 }
 
 export function loadConfigFile(path: string): ConfigResult {
@@ -81,7 +189,7 @@ export function loadConfigFile(path: string): ConfigResult {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message.split('\n')[0];
     return { ok: false, problems: [`(config): cannot read ${path}: ${why} (set ASPERA_CONFIG to choose another file)`] };
   }
   return parseConfig(text, path);

@@ -7,31 +7,33 @@
  * Terraform strings (where "${" would be an expression), in a shell script and in XML.
  * A value that cannot contain quotes, "$", "`", "<", "&" or whitespace cannot become
  * shell code, Terraform syntax or markup.
+ *
+ * Rules are written as `.regex()`/`.min()`/`.max()` checks wherever possible, one check per rule:
+ * zod then reports every broken rule with its own message, and the same checks become
+ * "pattern"/"minLength"/"maxLength" in the editor schema, so editors and the CLI agree.
  */
 import { z } from 'zod';
+import { partitionOf } from '../iam/arns';
 
 const ACCOUNT_ID = /^\d{12}$/;
-// Commercial, China, GovCloud and ISO regions: us-east-1, eu-central-2, cn-north-1, us-gov-west-1, us-isob-east-1.
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
-// STS AssumeRole ExternalId: 2-1224 characters of [\w+=,.@:/-].
-const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
-// IAM role name: 1-64 characters of [\w+=,.@-].
-const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+// Commercial, China, GovCloud and the ISO regions src/iam/arns.ts knows a partition for:
+// us-east-1, eu-central-2, cn-north-1, us-gov-west-1, us-iso-east-1, us-isob-east-1.
+const REGION = /^[a-z]{2}(-gov|-iso|-isob)?-[a-z]+-\d{1,2}$/;
 const IAM_ROLE_ARN = /^arn:aws(-cn|-us-gov|-iso|-iso-b)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 // AWS CLI profile names as they appear in ~/.aws/config section headers.
 const AWS_PROFILE = /^[A-Za-z0-9_.+@-]{1,64}$/;
 // Linux system user names (useradd's default NAME_REGEX, without the trailing "$" for machine accounts).
 const SYSTEM_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-// One prefix segment: starts with a letter or digit (so never "." or ".."), no IAM wildcards (* ?),
-// no policy variables ($), nothing that needs quoting in a shell or escaping in XML.
-const PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*\/?$/;
 // File paths on the operator's machine or the Aspera host: no spaces, quotes, "$" or other shell syntax.
 const SAFE_PATH = /^[A-Za-z0-9_.\/~+@-]+$/;
+// A DNS name; all-numeric dotted names are IP addresses and must pass IPV4 instead (see `host`).
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const NUMERIC_DOTTED = /^[\d.]+$/;
 const IPV4 = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,30}$/;
 const TERRAFORM_STATE_KEY = /^[A-Za-z0-9!_.*'()\/-]{1,1024}$/;
+const KMS_KEY = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$/;
 
 /** Placeholders a docrootTemplate may use; see src/aspera/docroot.ts. */
 export const DOCROOT_PLACEHOLDERS = ['roleArn', 'bucket', 'prefix', 'externalId', 'endpoint'] as const;
@@ -40,158 +42,242 @@ const DEFAULT_STACK_NAME = 'aspera-cross-account';
 export const DEFAULT_ASPERA_CONF_PATH = '/opt/aspera/etc/aspera.conf';
 export const DEFAULT_S3_ENDPOINT = 's3.amazonaws.com';
 
-/** S3 general purpose bucket naming rules (AWS "Bucket naming rules"). */
+/** A rule a string must satisfy: the pattern (also emitted into the editor schema) and what to say when it does not. */
+type Rule = readonly [pattern: RegExp, message: string];
+
+const PATTERN_MESSAGES = new Map<string, string>();
+
+/**
+ * Declares a pattern rule, for `.regex(...rule(pattern, message))`. Remembers the message so the
+ * editor schema can show it too (as VS Code's "patternErrorMessage"); one message per pattern.
+ */
+function rule(pattern: RegExp, message: string): [RegExp, string] {
+  const known = PATTERN_MESSAGES.get(pattern.source);
+  if (known !== undefined && known !== message) throw new Error(`pattern ${pattern.source} has two messages: "${known}" and "${message}"`);
+  PATTERN_MESSAGES.set(pattern.source, message);
+  return [pattern, message];
+}
+
+/** What the CLI says when a value does not match `pattern` (a regex source from the editor schema). */
+export const patternMessage = (patternSource: string): string | undefined => PATTERN_MESSAGES.get(patternSource);
+
+const withRules = (schema: z.ZodString, rules: readonly Rule[]): z.ZodString => rules.reduce((s, [pattern, message]) => s.regex(...rule(pattern, message)), schema);
+
+/** `{ error }` for a field: what to say when the value is missing or of the wrong type. */
+const expected = (what: string) => ({ error: `must be ${what}` });
+
+/**
+ * `{ error }` for an object: what to say when it is missing or not an object. Only for that case:
+ * unknown keys keep zod's own issue (load.ts reports each key by its path).
+ */
+const expectedObject = (what: string) => ({
+  error: (issue: { code?: string }) => (issue.code === 'invalid_type' ? `must be ${what}` : undefined),
+});
+
+// S3 general purpose bucket naming rules (AWS "General purpose bucket naming rules").
+const BUCKET_NAME_RULES: readonly Rule[] = [
+  [/^[a-z0-9.-]*$/, 'may contain only lowercase letters, digits, "." and "-" (S3 bucket naming rules)'],
+  [/^([A-Za-z0-9].*)?$/, 'must begin with a letter or digit'],
+  [/^(.*[A-Za-z0-9])?$/, 'must end with a letter or digit'],
+  [/^(?!.*\.\.)/, 'must not contain ".."'],
+  [/^(?!\d+\.\d+\.\d+\.\d+$)/, 'must not be formatted as an IP address'],
+  [/^(?!xn--|sthree-|amzn-s3-demo-)/, 'must not start with a prefix AWS reserves: "xn--", "sthree-", "amzn-s3-demo-"'],
+  [/^(?!.*(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$)/, 'must not end with a suffix AWS reserves: "-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"'],
+];
+
+const bucketName = (what: string) =>
+  withRules(
+    z
+      .string(expected(what))
+      .min(3, 'must be 3-63 characters long (S3 bucket naming rules)')
+      .max(63, 'must be 3-63 characters long (S3 bucket naming rules)'),
+    BUCKET_NAME_RULES,
+  );
+
+const bucketNameSchema = bucketName('an S3 bucket name');
+
+/** S3 general purpose bucket naming rules: one message per broken rule, [] for a valid name. */
 export function bucketNameProblems(name: string): string[] {
-  const problems: string[] = [];
-  if (name.length < 3 || name.length > 63) problems.push('must be 3-63 characters long');
-  if (!/^[a-z0-9.-]*$/.test(name)) problems.push('may contain only lowercase letters, digits, dots and hyphens');
-  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) problems.push('must begin and end with a letter or digit');
-  if (name.includes('..')) problems.push('must not contain two adjacent dots');
-  if (IPV4.test(name)) problems.push('must not be formatted as an IP address');
-  for (const prefix of ['xn--', 'sthree-', 'amzn-s3-demo-']) {
-    if (name.startsWith(prefix)) problems.push(`must not start with the reserved prefix "${prefix}"`);
-  }
-  for (const suffix of ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3']) {
-    if (name.endsWith(suffix)) problems.push(`must not end with the reserved suffix "${suffix}"`);
-  }
-  return problems;
+  const result = bucketNameSchema.safeParse(name);
+  return result.success ? [] : result.error.issues.map((issue) => issue.message);
 }
 
 const accountId = z
-  .string({ error: 'must be a 12-digit AWS account ID written as a string, e.g. "111111111111"' })
-  .regex(ACCOUNT_ID, 'must be exactly 12 digits, e.g. "111111111111"');
+  .string(expected('a 12-digit AWS account ID written as a string, e.g. "111111111111"'))
+  .regex(...rule(ACCOUNT_ID, 'must be exactly 12 digits, e.g. "111111111111"'));
 
 const region = z
-  .string({ error: 'must be an AWS region name such as "us-east-1"' })
-  .regex(REGION, 'must be an AWS region name such as "us-east-1" or "eu-central-1"');
+  .string(expected('an AWS region name such as "us-east-1"'))
+  .regex(...rule(REGION, 'must be an AWS region name such as "us-east-1", "eu-central-1", "cn-north-1" or "us-gov-west-1"'));
 
-const roleName = z
-  .string({ error: 'must be an IAM role name' })
-  .regex(IAM_ROLE_NAME, 'must be an IAM role name: 1-64 characters of letters, digits and + = , . @ _ -');
+// IAM role names: 1-64 characters of [\w+=,.@-].
+const roleName = (what: string) =>
+  z
+    .string(expected(what))
+    .min(1, 'must not be empty')
+    .max(64, 'must be at most 64 characters (IAM role name limit)')
+    .regex(...rule(/^[\w+=,.@-]*$/, 'may contain only letters, digits and + = , . @ _ - (IAM role name rules)'));
 
 const roleArn = z
-  .string({ error: 'must be an IAM role ARN' })
-  .regex(IAM_ROLE_ARN, 'must be an IAM role ARN such as "arn:aws:iam::111111111111:role/terraform"');
+  .string(expected('an IAM role ARN'))
+  .regex(...rule(IAM_ROLE_ARN, 'must be an IAM role ARN such as "arn:aws:iam::111111111111:role/terraform"'));
+
+const awsProfile = z
+  .string(expected('an AWS CLI profile name'))
+  .regex(...rule(AWS_PROFILE, 'must be an AWS CLI profile name: 1-64 characters of letters, digits and _ . + @ -'));
 
 const systemUser = (what: string) =>
   z
-    .string({ error: `must be ${what}` })
-    .regex(SYSTEM_USER, `must be ${what}: 1-32 characters, lowercase letters, digits, "_" and "-", starting with a letter or "_"`);
+    .string(expected(what))
+    .regex(...rule(SYSTEM_USER, 'must be a system user name: 1-32 characters, lowercase letters, digits, "_" and "-", starting with a letter or "_"'));
 
 const safePath = (what: string) =>
   z
-    .string({ error: `must be ${what}` })
+    .string(expected(what))
     .min(1, `must be ${what}`)
     .max(1024, 'must be at most 1024 characters')
-    .regex(SAFE_PATH, `must be ${what} made of letters, digits and _ . / ~ + @ - (no spaces, quotes or "$")`);
+    .regex(...rule(SAFE_PATH, 'may contain only letters, digits and _ . / ~ + @ - (no spaces, quotes or "$")'));
 
-const awsAccount = z
+const awsAccount = (role: string) =>
+  z
+    .strictObject({
+      accountId: accountId.describe('12-digit AWS account ID, as a string.'),
+      region: region.describe('Region for this account\'s AWS provider, e.g. "us-east-1". Both accounts must be in the same partition.'),
+      profile: awsProfile
+        .optional()
+        .describe('AWS CLI profile with credentials for this account (from ~/.aws/config). Omit to use the default credential chain.'),
+      assumeRoleArn: roleArn
+        .optional()
+        .describe('Instead of "profile": a role in this account that Terraform assumes, e.g. "arn:aws:iam::111111111111:role/terraform".'),
+    }, expectedObject('an object { "accountId": "<12 digits>", "region": "<region>", "profile": "<profile>" }'))
+    .describe(role);
+
+const hostRole = z
+  // One object with both fields optional (not a union), so that a typo inside it is reported as an
+  // unknown field instead of "matches neither alternative"; the transform restores the union type.
   .strictObject({
-    accountId,
-    region,
-    profile: z.string().regex(AWS_PROFILE, 'must be an AWS CLI profile name: 1-64 characters of letters, digits and _ . + @ -').optional(),
-    assumeRoleArn: roleArn.optional(),
-  })
-  .superRefine((account, ctx) => {
-    if (account.profile !== undefined && account.assumeRoleArn !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['assumeRoleArn'], message: 'give either "profile" or "assumeRoleArn", not both' });
-    }
-    if (account.assumeRoleArn !== undefined && account.assumeRoleArn.split(':')[4] !== account.accountId) {
+    name: roleName('an IAM role name').optional().describe('Create an EC2 role with this name (and an instance profile) for the Aspera instance.'),
+    existingRoleName: roleName('an IAM role name')
+      .optional()
+      .describe('Or: attach the assume-role policy to this existing role that the Aspera instance already runs with.'),
+  }, expectedObject('an object { "name": "<role to create>" } or { "existingRoleName": "<role the Aspera instance already uses>" }'))
+  // For editors: the "exactly one" rule below, as JSON Schema.
+  .meta({ oneOf: [{ required: ['name'] }, { required: ['existingRoleName'] }] })
+  .superRefine((role, ctx) => {
+    const given = [role.name, role.existingRoleName].filter((v) => v !== undefined).length;
+    if (given !== 1) {
       ctx.addIssue({
         code: 'custom',
-        path: ['assumeRoleArn'],
-        message: `must be a role in account ${account.accountId} (this account), so that resources land where they belong`,
+        message: `must contain exactly one of "name" (a role to create) or "existingRoleName" (the role the Aspera instance already uses)${given === 0 ? '' : ', not both'}`,
       });
     }
+  })
+  .transform((role): { name: string } | { existingRoleName: string } =>
+    role.name !== undefined ? { name: role.name } : { existingRoleName: role.existingRoleName as string },
+  )
+  .describe('The transfer host\'s IAM role in otherAccount: { "name": ... } to create one, or { "existingRoleName": ... }.');
+
+const bucket = z
+  .strictObject({
+    name: bucketNameSchema.describe('S3 bucket name in myAccount (S3 general purpose bucket naming rules).'),
+    create: z
+      .boolean(expected('true (create and harden the bucket) or false (use an existing bucket)'))
+      .describe('true: create the bucket (public access block, encryption, owner-enforced, TLS-only policy). false: the bucket exists already.'),
+  }, expectedObject('an object { "name": "<bucket>", "create": true|false }'))
+  .describe('A bucket in myAccount that grants may name.');
+
+const prefix = withRules(z.string(expected('a key prefix such as "incoming/partner-a", or "" for the whole bucket')).max(1024, 'must be at most 1024 characters'), [
+  [/^(?!\/)/, 'must not start with "/"'],
+  [/^[^*?]*$/, 'must not contain wildcards "*" or "?": the prefix is matched literally'],
+  [/^(?!.*\.\.)/, 'must not contain ".."'],
+  [/^[A-Za-z0-9._\/*?-]*$/, 'may contain only letters, digits, "/", ".", "_" and "-"'],
+  [/^(?!.*\/\/)/, 'must not contain an empty segment "//"'],
+  // (".." has its own message above.)
+  [/^(?!(.*\/)?([_-]|\.(?!\.)))/, 'must start each "/"-separated segment with a letter or digit'],
+])
+  .default('')
+  // One spelling per prefix: "incoming/a/" is stored as "incoming/a".
+  .transform((p) => p.replace(/\/+$/, ''));
+
+const grant = z
+  .strictObject({
+    transferUser: systemUser('an Aspera transfer user name (a system user name)').describe(
+      'The Aspera transfer user (a system user on the host) whose docroot this grant sets. One grant per user.',
+    ),
+    bucket: z.string(expected('the name of a bucket declared in "buckets"')).describe('Name of a bucket declared in "buckets".'),
+    prefix: prefix.describe('Key prefix the user is confined to, e.g. "incoming/partner-a"; "" (the default) for the whole bucket. No leading "/", no "..", no wildcards.'),
+    access: z
+      .enum(['read-write', 'read-only'], expected('"read-write" or "read-only"'))
+      .describe('"read-write": upload, download, delete. "read-only": download and list.'),
+    roleName: roleName('an IAM role name')
+      .optional()
+      .describe('Name of the cross-account role in myAccount. Default: "<stackName>-<transferUser>".'),
+  }, expectedObject('an object { "transferUser": ..., "bucket": ..., "prefix": ..., "access": ... }'))
+  .describe('Access for one Aspera transfer user to one bucket (and prefix).');
+
+const host = z
+  .string(expected('a hostname or an IP address'))
+  .refine((h) => (NUMERIC_DOTTED.test(h) ? IPV4.test(h) : HOSTNAME.test(h) || z.ipv6().safeParse(h).success), {
+    message: 'must be a hostname (e.g. "aspera.example.com") or an IPv4/IPv6 address',
   });
 
-const hostRole = z.union(
-  [
-    z.strictObject({ name: roleName }),
-    z.strictObject({ existingRoleName: roleName }),
-  ],
-  { error: 'must be { "name": "<role to create>" } or { "existingRoleName": "<role the Aspera instance already uses>" }' },
-);
-
-const bucket = z.strictObject({
-  name: z.string({ error: 'must be an S3 bucket name' }).superRefine((name, ctx) => {
-    for (const problem of bucketNameProblems(name)) ctx.addIssue({ code: 'custom', message: `S3 bucket name ${problem}` });
-  }),
-  create: z.boolean({ error: 'must be true (create and harden the bucket) or false (use an existing bucket)' }),
-});
-
-const grant = z.strictObject({
-  transferUser: systemUser('an Aspera transfer user name (a system user name)'),
-  bucket: z.string({ error: 'must name a bucket declared in "buckets"' }),
-  prefix: z
-    .string({ error: 'must be a key prefix such as "incoming/partner-a" or "" for the whole bucket' })
-    .refine((p) => p === '' || PREFIX.test(p), {
-      message:
-        'must be "" or a relative key prefix such as "incoming/partner-a": segments of letters, digits, ".", "_" and "-", each starting with a letter or digit, no leading "/", no "..", no wildcards',
-    })
-    // One spelling per prefix: "incoming/a/" is stored as "incoming/a".
-    .transform((p) => p.replace(/\/+$/, ''))
-    .default(''),
-  access: z.enum(['read-write', 'read-only'], { error: 'must be "read-write" or "read-only"' }),
-  roleName: roleName.optional(),
-});
-
-const asperaHost = z.strictObject({
-  host: z
-    .string({ error: 'must be a hostname or an IP address' })
-    .refine((h) => HOSTNAME.test(h) || IPV4.test(h) || z.ipv6().safeParse(h).success, {
-      message: 'must be a hostname (e.g. "aspera.example.com") or an IPv4/IPv6 address',
-    }),
-  port: z
-    .number({ error: 'must be a TCP port number' })
-    .int('must be a whole number')
-    .min(1, 'must be a TCP port from 1 to 65535')
-    .max(65535, 'must be a TCP port from 1 to 65535')
-    .default(22),
-  user: systemUser('the SSH login user name'),
-  privateKeyPath: safePath('a path to the SSH private key on the machine that runs cdktf, e.g. "~/.ssh/aspera.pem"').optional(),
-  asperaConfPath: safePath('an absolute path to aspera.conf on the host')
-    .refine((p) => p.startsWith('/') && !p.split('/').includes('..'), {
-      message: 'must be an absolute path without ".." segments, e.g. "/opt/aspera/etc/aspera.conf"',
-    })
-    .default(DEFAULT_ASPERA_CONF_PATH),
-  hostKey: z
-    .string()
-    .regex(SSH_PUBLIC_KEY, 'must be the server\'s SSH public host key, e.g. "ssh-ed25519 AAAAC3Nza..." (no comment)')
-    .optional(),
-});
+const asperaHost = z
+  .strictObject({
+    host: host.describe('Hostname or IP address of the Aspera server (reachable over SSH from where cdktf apply runs).'),
+    port: z
+      .number(expected('a TCP port number'))
+      .int('must be a whole number')
+      .min(1, 'must be a TCP port from 1 to 65535')
+      .max(65535, 'must be a TCP port from 1 to 65535')
+      .default(22)
+      .describe('SSH port. Default 22.'),
+    user: systemUser('the SSH login user name').describe('SSH login user; needs passwordless sudo unless it is root.'),
+    privateKeyPath: safePath('a path to the SSH private key on the machine that runs cdktf, e.g. "~/.ssh/aspera.pem"')
+      .optional()
+      .describe('SSH private key on the machine that runs cdktf (read at apply time, never stored in state). Omit to use the SSH agent.'),
+    asperaConfPath: safePath('an absolute path to aspera.conf on the host')
+      .regex(...rule(/^\//, 'must be an absolute path (starting with "/"), e.g. "/opt/aspera/etc/aspera.conf"'))
+      .regex(...rule(/^(?!(.*\/)?\.\.(\/|$))/, 'must not contain ".." segments'))
+      .default(DEFAULT_ASPERA_CONF_PATH)
+      .describe(`Absolute path of aspera.conf on the host. Default "${DEFAULT_ASPERA_CONF_PATH}".`),
+    hostKey: z
+      .string(expected('the server\'s SSH public host key'))
+      .regex(...rule(SSH_PUBLIC_KEY, 'must be the server\'s SSH public host key, e.g. "ssh-ed25519 AAAAC3Nza..." (no comment)'))
+      .optional()
+      .describe('The server\'s SSH public host key ("ssh-ed25519 AAAA..."), pinned for the connection.'),
+  }, expectedObject('an object { "host": ..., "user": ..., "port": ..., "privateKeyPath": ..., "asperaConfPath": ... }'))
+  .describe('An Aspera server whose aspera.conf receives the grants\' docroots.');
 
 const localState = z.strictObject({
   backend: z.literal('local'),
-  path: safePath('a path for the local state file').optional(),
+  path: safePath('a path for the local state file').optional().describe('State file path. Default: terraform.<stack>.tfstate in the project.'),
 });
 
 const s3State = z.strictObject({
   backend: z.literal('s3'),
-  bucket: z.string({ error: 'must be the name of the S3 bucket that holds Terraform state' }).superRefine((name, ctx) => {
-    for (const problem of bucketNameProblems(name)) ctx.addIssue({ code: 'custom', message: `S3 bucket name ${problem}` });
-  }),
+  bucket: bucketName('the name of the S3 bucket that holds Terraform state').describe('S3 bucket for the Terraform state.'),
   key: z
-    .string({ error: 'must be the object key of the state file, e.g. "aspera/cross-account.tfstate"' })
-    .regex(TERRAFORM_STATE_KEY, 'must be an S3 object key of 1-1024 safe characters (letters, digits, ! _ . * \' ( ) / -)')
-    .refine((k) => !k.startsWith('/'), { message: 'must not start with "/"' }),
-  region,
-  profile: z.string().regex(AWS_PROFILE, 'must be an AWS CLI profile name: 1-64 characters of letters, digits and _ . + @ -').optional(),
-  kmsKeyId: z
-    .string()
-    .regex(/^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$/, 'must be a KMS key ID, key ARN or alias')
-    .optional(),
+    .string(expected('the object key of the state file, e.g. "aspera/cross-account.tfstate"'))
+    .regex(...rule(TERRAFORM_STATE_KEY, 'must be an S3 object key of 1-1024 safe characters (letters, digits, ! _ . * \' ( ) / -)'))
+    .regex(...rule(/^(?!\/)/, 'must not start with "/"'))
+    .describe('Object key of the state file, e.g. "aspera/cross-account.tfstate".'),
+  region: region.describe('Region of the state bucket.'),
+  profile: awsProfile.optional().describe('AWS CLI profile for the state bucket.'),
+  kmsKeyId: z.string(expected('a KMS key ID, key ARN or alias')).regex(...rule(KMS_KEY, 'must be a KMS key ID, key ARN or alias')).optional().describe('KMS key for state encryption (default: SSE-S3).'),
 });
 
-const state = z.discriminatedUnion('backend', [localState, s3State], {
-  error: 'must be { "backend": "local" } or { "backend": "s3", "bucket": ..., "key": ..., "region": ... }',
-});
+const state = z
+  .discriminatedUnion('backend', [localState, s3State], {
+    error: 'must be { "backend": "local" } or { "backend": "s3", "bucket": ..., "key": ..., "region": ... }',
+  })
+  .default({ backend: 'local' })
+  .describe('Where Terraform keeps the state. Default { "backend": "local" }. S3 state is always encrypted and locked with a lock file.');
 
 const docrootTemplate = z
-  .string()
-  .min(1)
-  .max(2048)
-  .regex(/^[A-Za-z0-9{}:\/.@;=_%+,?-]+$/, 'may contain only letters, digits, {placeholders} and : / . @ ; = _ % + , ? -')
+  .string(expected('a docroot template string'))
+  .min(1, 'must not be empty')
+  .max(2048, 'must be at most 2048 characters')
+  .regex(...rule(/^[A-Za-z0-9{}:\/.@;=_%+,?-]*$/, 'may contain only letters, digits, {placeholders} and : / . @ ; = _ % + , ? -'))
   .superRefine((template, ctx) => {
     const used = [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]);
     for (const name of used) {
@@ -207,79 +293,194 @@ const docrootTemplate = z
     }
   });
 
-export const configSchema = z
-  .strictObject({
-    $schema: z.string().optional(),
-    stackName: z
-      .string()
-      .regex(STACK_NAME, 'must be 1-31 characters of letters, digits and "-", starting with a letter')
-      .default(DEFAULT_STACK_NAME),
-    externalId: z
-      .string({ error: 'must be the External ID the transfer host presents when it assumes the roles' })
-      .regex(EXTERNAL_ID, 'must be 2-1224 characters of letters, digits and _ + = , . @ : / - (the STS ExternalId rules)'),
-    myAccount: awsAccount,
-    otherAccount: awsAccount,
-    hostRole,
-    buckets: z.array(bucket).min(1, 'must declare at least one bucket'),
-    grants: z.array(grant).min(1, 'must contain at least one grant'),
-    asperaHosts: z.array(asperaHost).default([]),
-    s3Endpoint: z
-      .string()
-      .regex(HOSTNAME, 'must be an S3 endpoint host name such as "s3.amazonaws.com" or "s3.eu-west-1.amazonaws.com"')
-      .default(DEFAULT_S3_ENDPOINT),
-    docrootTemplate: docrootTemplate.optional(),
-    state: state.default({ backend: 'local' }),
-  })
-  .superRefine((config, ctx) => {
-    if (config.myAccount.accountId === config.otherAccount.accountId) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['otherAccount', 'accountId'],
-        message: 'must differ from myAccount.accountId: this stack grants access across two accounts',
-      });
-    }
-    const declared = new Map<string, number>();
-    config.buckets.forEach((b, i) => {
-      if (declared.has(b.name)) {
-        ctx.addIssue({ code: 'custom', path: ['buckets', i, 'name'], message: `duplicate bucket "${b.name}" (also buckets[${declared.get(b.name)}])` });
-      } else declared.set(b.name, i);
-    });
-    const users = new Map<string, number>();
-    const roleNames = new Map<string, string>();
-    config.grants.forEach((g, i) => {
-      if (!declared.has(g.bucket)) {
-        const names = [...declared.keys()].map((n) => `"${n}"`).join(', ');
-        ctx.addIssue({ code: 'custom', path: ['grants', i, 'bucket'], message: `names bucket "${g.bucket}", which is not declared in "buckets" (declared: ${names})` });
+const configObject = z.strictObject({
+  $schema: z.string(expected('a path or URL of the JSON schema')).optional().describe('For editors: "./aspera.config.schema.json".'),
+  stackName: z
+    .string(expected('a stack name'))
+    .regex(...rule(STACK_NAME, 'must be 1-31 characters of letters, digits and "-", starting with a letter'))
+    .default(DEFAULT_STACK_NAME)
+    .describe(`Name of the cdktf stack; also the prefix of derived role names. Default "${DEFAULT_STACK_NAME}".`),
+  externalId: z
+    .string(expected('the External ID the transfer host presents when it assumes the roles'))
+    .min(2, 'must be at least 2 characters (STS ExternalId rules)')
+    .max(1224, 'must be at most 1224 characters (STS ExternalId rules)')
+    .regex(...rule(/^[\w+=,.@:/-]*$/, 'may contain only letters, digits and _ + = , . @ : / - (STS ExternalId rules)'))
+    .describe('The External ID every grant role requires in sts:AssumeRole (STS rules: 2-1224 characters of letters, digits and _ + = , . @ : / -).'),
+  myAccount: awsAccount('My Account: the bucket owner. Buckets and the grant roles are created here.'),
+  otherAccount: awsAccount('Other Account: owner of the Aspera transfer host. The host role and its assume-role policy live here.'),
+  hostRole,
+  buckets: z.array(bucket, expected('a list of buckets')).min(1, 'must declare at least one bucket').describe('Buckets in myAccount that grants may name.'),
+  grants: z.array(grant, expected('a list of grants')).min(1, 'must contain at least one grant').describe('One entry per Aspera transfer user.'),
+  asperaHosts: z
+    .array(asperaHost, expected('a list of Aspera hosts'))
+    .default([])
+    .describe('Aspera servers to configure over SSH. Default []: roles and policies only, no host is touched.'),
+  s3Endpoint: z
+    .string(expected('an S3 endpoint host name'))
+    .regex(...rule(HOSTNAME, 'must be an S3 endpoint host name such as "s3.amazonaws.com" or "s3.eu-west-1.amazonaws.com"'))
+    .default(DEFAULT_S3_ENDPOINT)
+    .describe(`S3 endpoint host in the docroots. Default "${DEFAULT_S3_ENDPOINT}".`),
+  docrootTemplate: docrootTemplate
+    .optional()
+    .describe(`Override of the docroot form. Placeholders: ${DOCROOT_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}; {roleArn} and {bucket} are required.`),
+  state,
+});
+
+type ConfigShape = z.output<typeof configObject>;
+
+// ---- Cross-field checks -------------------------------------------------------------------------
+//
+// zod skips refinements on an object as soon as any of its fields failed, so a typo in one field
+// would hide, say, a grant that names an undeclared bucket until the next run. Instead every
+// cross-field check declares the fields it reads and runs whenever none of those has a problem:
+// all problems are reported in one run, and no check ever sees a value that failed validation.
+
+/** A JSON path whose "*" elements match any key or index. */
+type PathPattern = readonly (string | number)[];
+
+interface CrossFieldCheck {
+  reads: readonly PathPattern[];
+  check(config: ConfigShape, report: (path: readonly PropertyKey[], message: string) => void): void;
+}
+
+/** The paths an issue says are wrong (an unknown key concerns that key, not its object's other fields). */
+const issuePaths = (issue: z.core.$ZodRawIssue): (readonly PropertyKey[])[] => {
+  const path = issue.path ?? [];
+  return issue.code === 'unrecognized_keys' ? (issue.keys as string[]).map((key) => [...path, key]) : [path];
+};
+
+/** True when the issue is about the pattern's field, inside it, or about one of its parents. */
+function overlaps(issuePath: readonly PropertyKey[], pattern: PathPattern): boolean {
+  const common = Math.min(issuePath.length, pattern.length);
+  for (let i = 0; i < common; i++) if (pattern[i] !== '*' && pattern[i] !== issuePath[i]) return false;
+  return true;
+}
+
+const quote = (value: string) => JSON.stringify(value);
+
+const accountChecks = (key: 'myAccount' | 'otherAccount'): CrossFieldCheck[] => [
+  {
+    reads: [[key, 'profile'], [key, 'assumeRoleArn']],
+    check(config, report) {
+      const account = config[key];
+      if (account.profile !== undefined && account.assumeRoleArn !== undefined) {
+        report([key, 'assumeRoleArn'], 'give either "profile" or "assumeRoleArn", not both');
       }
-      if (users.has(g.transferUser)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['grants', i, 'transferUser'],
-          message: `duplicate transfer user "${g.transferUser}" (also grants[${users.get(g.transferUser)}]): an Aspera user has one docroot`,
-        });
-      } else users.set(g.transferUser, i);
-      const name = g.roleName ?? `${config.stackName}-${g.transferUser}`;
-      if (name.length > 64) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['grants', i, 'roleName'],
-          message: `the derived role name "${name}" is longer than 64 characters; set a shorter stackName or a "roleName" for this grant`,
-        });
-      } else if (roleNames.has(name)) {
-        ctx.addIssue({ code: 'custom', path: ['grants', i, 'roleName'], message: `role name "${name}" is also used by ${roleNames.get(name)}` });
-      } else roleNames.set(name, `grants[${i}]`);
-    });
-    const partitionOf = (r: string) => (r.startsWith('cn-') ? 'aws-cn' : r.startsWith('us-gov-') ? 'aws-us-gov' : r.startsWith('us-iso') ? 'aws-iso' : 'aws');
-    if (partitionOf(config.myAccount.region) !== partitionOf(config.otherAccount.region)) {
-      ctx.addIssue({ code: 'custom', path: ['otherAccount', 'region'], message: 'must be in the same AWS partition as myAccount.region (IAM roles cannot be assumed across partitions)' });
-    }
-    const seenHosts = new Map<string, number>();
-    config.asperaHosts.forEach((h, i) => {
-      const key = `${h.host}:${h.port}`;
-      if (seenHosts.has(key)) ctx.addIssue({ code: 'custom', path: ['asperaHosts', i, 'host'], message: `duplicate host ${key} (also asperaHosts[${seenHosts.get(key)}])` });
-      else seenHosts.set(key, i);
-    });
-  });
+    },
+  },
+  {
+    reads: [[key, 'accountId'], [key, 'assumeRoleArn']],
+    check(config, report) {
+      const account = config[key];
+      if (account.assumeRoleArn !== undefined && account.assumeRoleArn.split(':')[4] !== account.accountId) {
+        report([key, 'assumeRoleArn'], `must be a role in account ${account.accountId} (${key}.accountId), so that resources land where they belong`);
+      }
+    },
+  },
+];
+
+const CROSS_FIELD_CHECKS: readonly CrossFieldCheck[] = [
+  ...accountChecks('myAccount'),
+  ...accountChecks('otherAccount'),
+  {
+    reads: [['myAccount', 'accountId'], ['otherAccount', 'accountId']],
+    check(config, report) {
+      if (config.myAccount.accountId === config.otherAccount.accountId) {
+        report(['otherAccount', 'accountId'], 'must differ from myAccount.accountId: this stack grants access across two accounts');
+      }
+    },
+  },
+  {
+    reads: [['myAccount', 'region'], ['otherAccount', 'region']],
+    check(config, report) {
+      if (partitionOf(config.myAccount.region) !== partitionOf(config.otherAccount.region)) {
+        report(['otherAccount', 'region'], 'must be in the same AWS partition as myAccount.region (IAM roles cannot be assumed across partitions)');
+      }
+    },
+  },
+  {
+    reads: [['buckets', '*', 'name']],
+    check(config, report) {
+      const first = new Map<string, number>();
+      config.buckets.forEach((b, i) => {
+        const seen = first.get(b.name);
+        if (seen !== undefined) report(['buckets', i, 'name'], `duplicate bucket ${quote(b.name)} (also buckets[${seen}])`);
+        else first.set(b.name, i);
+      });
+    },
+  },
+  {
+    reads: [['buckets', '*', 'name'], ['grants', '*', 'bucket']],
+    check(config, report) {
+      const declared = config.buckets.map((b) => b.name);
+      config.grants.forEach((g, i) => {
+        if (!declared.includes(g.bucket)) {
+          report(['grants', i, 'bucket'], `names bucket ${quote(g.bucket)}, which is not declared in "buckets" (declared: ${declared.map(quote).join(', ')})`);
+        }
+      });
+    },
+  },
+  {
+    reads: [['grants', '*', 'transferUser']],
+    check(config, report) {
+      const first = new Map<string, number>();
+      config.grants.forEach((g, i) => {
+        const seen = first.get(g.transferUser);
+        if (seen !== undefined) {
+          report(['grants', i, 'transferUser'], `duplicate transfer user ${quote(g.transferUser)} (also grants[${seen}]): an Aspera user has one docroot`);
+        } else first.set(g.transferUser, i);
+      });
+    },
+  },
+  {
+    reads: [['stackName'], ['grants', '*', 'transferUser'], ['grants', '*', 'roleName']],
+    check(config, report) {
+      // IAM role names are unique per account regardless of case.
+      const first = new Map<string, number>();
+      config.grants.forEach((g, i) => {
+        const name = g.roleName ?? `${config.stackName}-${g.transferUser}`;
+        const seen = first.get(name.toLowerCase());
+        if (name.length > 64) {
+          report(
+            ['grants', i, 'roleName'],
+            `the derived role name ${quote(name)} is longer than 64 characters; set a shorter stackName or a "roleName" for this grant`,
+          );
+        } else if (seen !== undefined) {
+          // Two derived names collide only when the transfer users do, which is reported above.
+          if (g.roleName === undefined && config.grants[seen].roleName === undefined) return;
+          report(['grants', i, 'roleName'], `role name ${quote(name)} is also used by grants[${seen}] (IAM role names are case-insensitive)`);
+        } else first.set(name.toLowerCase(), i);
+      });
+    },
+  },
+  {
+    reads: [['asperaHosts', '*', 'host'], ['asperaHosts', '*', 'port']],
+    check(config, report) {
+      const first = new Map<string, number>();
+      config.asperaHosts.forEach((h, i) => {
+        const key = `${h.host.toLowerCase()}:${h.port}`;
+        const seen = first.get(key);
+        if (seen !== undefined) report(['asperaHosts', i, 'host'], `duplicate host ${quote(`${h.host}:${h.port}`)} (also asperaHosts[${seen}])`);
+        else first.set(key, i);
+      });
+    },
+  },
+];
+
+export const configSchema = configObject
+  .superRefine(
+    (config, ctx) => {
+      const wrong = ctx.issues.flatMap(issuePaths);
+      for (const { reads, check } of CROSS_FIELD_CHECKS) {
+        if (reads.some((pattern) => wrong.some((path) => overlaps(path, pattern)))) continue;
+        check(config, (path, message) => ctx.addIssue({ code: 'custom', path: [...path], message }));
+      }
+    },
+    // Run despite problems in individual fields (each check guards its own reads above), but not
+    // when the config is not even an object.
+    { when: (payload) => payload.issues.every((issue) => issue.code === 'unrecognized_keys' || (issue.path ?? []).length > 0) },
+  )
+  .describe('Configuration of the aspera-cross-account cdktf stack (aspera.config.json).');
 
 /** A config as written in the file (defaults not yet applied). */
 export type ConfigInput = z.input<typeof configSchema>;
