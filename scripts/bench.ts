@@ -1,0 +1,151 @@
+/**
+ * `npm run bench`: how long a synth takes compared with the floor set by the libraries it needs.
+ *
+ *   (a) baseline: plain node loading cdktf and every provider module the app imports (deep paths,
+ *       found by scanning main.ts and src/), i.e. what any cdktf app with these resources pays;
+ *   (b) `cdktf synth`'s app command (from cdktf.json) on the default aspera.config.json;
+ *   (c) the same app command on a generated config with 100 grants.
+ *
+ * Each is timed as a separate node process, several runs interleaved (so a burst of load on the
+ * machine hits all three alike), after one untimed warm-up run each; the median is reported.
+ * Targets: (b)/(a) <= 3 (validation, TypeScript loading and our code cost at most twice what the
+ * libraries cost) and (c)/(b) <= 1.5 (the stack scales with grants, not with their square).
+ *
+ * Usage: npm run bench [-- --runs N] [-- --check]   (--check: exit 1 when a target is missed)
+ * A script, not a test: timings depend on the machine.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConfigInput } from '../src/config/schema';
+
+const ROOT = join(__dirname, '..');
+const TARGET_B_OVER_A = 3;
+const TARGET_C_OVER_B = 1.5;
+
+const argv = process.argv.slice(2);
+const runsArg = argv.indexOf('--runs');
+const RUNS = runsArg >= 0 ? Number(argv[runsArg + 1]) : 7;
+const CHECK = argv.includes('--check');
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs needs a positive whole number');
+
+/** Provider modules main.ts and src/ load at run time (type-only imports are erased, so skipped). */
+function providerModulesOfApp(): string[] {
+  const files: string[] = [join(ROOT, 'main.ts')];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts')) files.push(path);
+    }
+  };
+  walk(join(ROOT, 'src'));
+  const modules = new Set<string>();
+  for (const file of files) {
+    const source = readFileSync(file, 'utf8');
+    for (const m of source.matchAll(/^\s*import\s+(?!type\b)[^;]*?\bfrom\s+['"](@cdktf\/provider-[\w-]+\/lib\/[\w-]+)['"]/gm)) modules.add(m[1]);
+  }
+  return [...modules].sort();
+}
+
+/** The app command cdktf runs for `cdktf synth`, split into program and arguments. */
+function appCommand(): string[] {
+  const { app } = JSON.parse(readFileSync(join(ROOT, 'cdktf.json'), 'utf8')) as { app: string };
+  // The command is plain words (no quoting or shell syntax); refuse anything else rather than guess.
+  if (!/^[\w ./=@-]+$/.test(app)) throw new Error(`cdktf.json "app" is not a plain command: ${app}`);
+  return app.split(' ').filter((word) => word !== '');
+}
+
+/** A valid config with `count` grants over four buckets, built from the example config. */
+function manyGrantsConfig(count: number): ConfigInput {
+  const example = JSON.parse(readFileSync(join(ROOT, 'aspera.config.json'), 'utf8')) as ConfigInput;
+  const buckets = ['acme-bench-a', 'acme-bench-b', 'acme-bench-c', 'acme-bench-d'].map((name, i) => ({ name, create: i % 2 === 0 }));
+  const grants = Array.from({ length: count }, (_, i) => ({
+    transferUser: `xfer${String(i).padStart(3, '0')}`,
+    bucket: buckets[i % buckets.length].name,
+    prefix: i % 3 === 0 ? '' : `partners/p${i}`,
+    access: i % 2 === 0 ? ('read-write' as const) : ('read-only' as const),
+  }));
+  return { ...example, $schema: undefined, buckets, grants };
+}
+
+interface Case {
+  name: string;
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  /** Output directory to check after each run (synth cases only). */
+  outdir?: string;
+}
+
+function timeOnce(c: Case): number {
+  if (c.outdir !== undefined) rmSync(c.outdir, { recursive: true, force: true });
+  const start = process.hrtime.bigint();
+  const run = spawnSync(c.argv[0], c.argv.slice(1), { cwd: ROOT, env: c.env, encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (run.status !== 0) throw new Error(`${c.name} failed (exit ${run.status}):\n${run.stderr}`);
+  if (c.outdir !== undefined && !existsSync(join(c.outdir, 'manifest.json'))) throw new Error(`${c.name} wrote no manifest.json to ${c.outdir}`);
+  return seconds;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+function main(): number {
+  const work = mkdtempSync(join(tmpdir(), 'aspera-bench-'));
+  try {
+    const modules = providerModulesOfApp();
+    const manyConfig = join(work, 'hundred-grants.json');
+    writeFileSync(manyConfig, JSON.stringify(manyGrantsConfig(100), null, 2));
+    const app = appCommand();
+    const env = { ...process.env, CHECKPOINT_DISABLE: '1' };
+    const baseline: Case = {
+      name: '(a) baseline',
+      argv: [process.execPath, '-e', ['cdktf', ...modules].map((m) => `require(${JSON.stringify(m)});`).join('')],
+      env,
+    };
+    const synthDefault: Case = {
+      name: '(b) synth, default config',
+      argv: app,
+      env: { ...env, ASPERA_CONFIG: join(ROOT, 'aspera.config.json'), CDKTF_OUTDIR: join(work, 'out-default') },
+      outdir: join(work, 'out-default'),
+    };
+    const synthMany: Case = {
+      name: '(c) synth, 100 grants',
+      argv: app,
+      env: { ...env, ASPERA_CONFIG: manyConfig, CDKTF_OUTDIR: join(work, 'out-many') },
+      outdir: join(work, 'out-many'),
+    };
+    const cases = [baseline, synthDefault, synthMany];
+
+    console.log(`app command: ${app.join(' ')}`);
+    console.log(`baseline loads cdktf and ${modules.length} provider modules: ${modules.map((m) => m.replace('@cdktf/', '')).join(', ')}`);
+    console.log(`node ${process.version}, ${RUNS} timed runs each after 1 warm-up, median wall time\n`);
+
+    for (const c of cases) timeOnce(c);
+    const times = new Map<Case, number[]>(cases.map((c) => [c, []]));
+    for (let run = 0; run < RUNS; run++) for (const c of cases) times.get(c)?.push(timeOnce(c));
+
+    const med = new Map(cases.map((c) => [c, median(times.get(c) ?? [])]));
+    for (const c of cases) {
+      const all = (times.get(c) ?? []).map((t) => t.toFixed(2)).join(' ');
+      console.log(`${c.name.padEnd(28)} ${(med.get(c) as number).toFixed(3)} s   (runs: ${all})`);
+    }
+    const a = med.get(baseline) as number;
+    const b = med.get(synthDefault) as number;
+    const c = med.get(synthMany) as number;
+    const verdict = (ratio: number, target: number) => (ratio <= target ? 'ok' : 'MISSED');
+    console.log('');
+    console.log(`(b)/(a) = ${(b / a).toFixed(2)}   target <= ${TARGET_B_OVER_A}   ${verdict(b / a, TARGET_B_OVER_A)}`);
+    console.log(`(c)/(b) = ${(c / b).toFixed(2)}   target <= ${TARGET_C_OVER_B}   ${verdict(c / b, TARGET_C_OVER_B)}`);
+    const missed = b / a > TARGET_B_OVER_A || c / b > TARGET_C_OVER_B;
+    return CHECK && missed ? 1 : 0;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = main();
