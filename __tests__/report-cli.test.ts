@@ -112,6 +112,17 @@ describe('review CLI', () => {
     expect(stderr).toBe(`Invalid base config ${join(dir, 'invalid.json')}:\n${expected.problems.map((p) => `  ${p}`).join('\n')}\n`);
   });
 
+  test('--max-chars must be a sensible whole number', () => {
+    for (const value of ['999', '12.5', 'many']) {
+      const { code, stderr } = run([`--max-chars=${value}`], dir, { ASPERA_CONFIG: 'configs/prod.json' });
+      expect([value, code]).toEqual([value, 2]);
+      expect(stderr).toContain('must be a whole number of at least 1000');
+    }
+    const { code, stdout } = run(['--max-chars', '2000'], dir, { ASPERA_CONFIG: 'configs/prod.json' });
+    expect(code).toBe(0);
+    expect(stdout.length).toBeLessThanOrEqual(2000);
+  });
+
   test('an unknown option is a usage error', () => {
     const { code, stderr } = run(['--bsae', 'x'], dir);
     expect(code).toBe(2);

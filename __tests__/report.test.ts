@@ -249,3 +249,44 @@ describe('report details for one grant', () => {
     expect(report).toMatch(/cannot be reached, destroy gives up on it after a connection timeout and still removes the roles/);
   });
 });
+
+describe('report length (a GitHub comment holds 65,536 characters)', () => {
+  const many = configOf(ONE_GRANT, (d) => {
+    d.grants = Array.from({ length: 80 }, (_, i) => ({ transferUser: `xfer${i}`, bucket: 'acme-aspera-inbox', prefix: `partners/p${i}`, access: i % 2 === 0 ? 'read-write' : 'read-only' }) as const);
+  });
+  const base = { config: one, label: 'origin/main:aspera.config.json' };
+  const full = reviewReport({ config: many, source: 'a.json', base });
+
+  test('a large config makes a full report too long for a comment (the case being tested)', () => {
+    expect(full.length).toBeGreaterThan(65536);
+  });
+
+  test('under a limit, grants become one row each, the diff still comes first and complete, and every grant is still named', () => {
+    const oneLess = { config: configOf(ONE_GRANT, (d) => void (d.grants = many.grants.slice(0, -1))), label: 'origin/main:aspera.config.json' };
+    const whole = reviewReport({ config: many, source: 'a.json', base: oneLess });
+    expect(whole.length).toBeGreaterThan(60000);
+    const short = reviewReport({ config: many, source: 'a.json', base: oneLess }, { maxChars: 60000 });
+    expect(short.length).toBeLessThanOrEqual(60000);
+    expect(short).toContain('Per-grant policies and docroots are left out');
+    expect(short).toContain('```mermaid');
+    const diff = whole.slice(whole.indexOf('## Access changes'), whole.indexOf('## Trust chain'));
+    expect(diff).toContain('**Added:** **xfer79**');
+    expect(short).toContain(diff);
+    for (const grant of many.grants) expect(short).toContain(`| ${code(grant.transferUser)} | ${code(`s3://acme-aspera-inbox/${grant.prefix}/`)} | ${grant.access} | ${code(grantRoleArn(many, grant))} |`);
+    for (const action of grantS3Actions('read-write')) expect(short).toContain(code(action));
+  });
+
+  test('a tight limit still keeps the start of the access diff and says the report was cut', () => {
+    const cut = reviewReport({ config: many, source: 'a.json', base }, { maxChars: 3000 });
+    expect(cut.length).toBeLessThanOrEqual(3000);
+    expect(cut).toContain('## Access changes compared with');
+    expect(cut).toContain('> [!WARNING]');
+    expect(cut).toContain('⚠️ **Added:** **xfer0** gets **read-write** access');
+    expect(cut.trimEnd().endsWith('_Cut at 3000 characters: `npm run review` prints the whole report._')).toBe(true);
+  });
+
+  test('a report that fits is not shortened', () => {
+    const report = reviewReport({ config: several, source: 'a.json' });
+    expect(reviewReport({ config: several, source: 'a.json' }, { maxChars: report.length })).toBe(report);
+  });
+});

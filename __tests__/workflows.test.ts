@@ -223,7 +223,7 @@ describe('access review comment', () => {
     expect(checkout?.with?.['fetch-depth']).toBe(0);
     const build = steps.find((s) => s.run?.includes('npm run --silent review'));
     expect(build?.env?.BASE_REF).toBe('${{ github.base_ref }}');
-    expect(build?.run).toContain('npm run --silent review -- --base "origin/${BASE_REF}" > "$RUNNER_TEMP/access-review.md"');
+    expect(build?.run).toContain('npm run --silent review -- --base "origin/${BASE_REF}" --max-chars 60000 > "$RUNNER_TEMP/access-review.md"');
   });
 
   test('posts the report as one sticky comment, updated in place', () => {

@@ -14,11 +14,13 @@ import type { Config } from '../src/config/schema';
 import { configPathFromEnv, loadConfigFile, parseConfig, type ConfigResult } from '../src/config/load';
 import { reviewReport, type ReviewBase } from '../src/report/markdown';
 
-export const USAGE = `Usage: npm run --silent review [-- --base <file or git ref>]
+export const USAGE = `Usage: npm run --silent review [-- --base <file or git ref>] [--max-chars <n>]
 
 Writes the access review of $ASPERA_CONFIG (default ./aspera.config.json) as Markdown to stdout.
-  --base <file>  compare with another config file
-  --base <ref>   compare with the same config path at a git ref, e.g. origin/main
+  --base <file>     compare with another config file
+  --base <ref>      compare with the same config path at a git ref, e.g. origin/main
+  --max-chars <n>   shorten the report to at most n characters (a GitHub comment holds 65536);
+                    the access diff is kept first
 `;
 
 export interface Io {
@@ -89,9 +91,14 @@ export function loadBase(base: string, configPath: string, cwd: string): ReviewB
 /** The CLI, with its world passed in so that tests can run it in-process. Returns the exit code. */
 export function runReview(argv: string[], env: NodeJS.ProcessEnv, cwd: string, io: Io): number {
   try {
-    let values: { base?: string; help?: boolean };
+    let values: { base?: string; 'max-chars'?: string; help?: boolean };
     try {
-      ({ values } = parseArgs({ args: argv, options: { base: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+      ({ values } = parseArgs({
+        args: argv,
+        options: { base: { type: 'string' }, 'max-chars': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+        strict: true,
+        allowPositionals: false,
+      }));
     } catch (error) {
       throw new ReviewError(`${(error as Error).message}\n\n${USAGE}`, 2);
     }
@@ -99,13 +106,18 @@ export function runReview(argv: string[], env: NodeJS.ProcessEnv, cwd: string, i
       io.stdout(USAGE);
       return 0;
     }
+    const maxChars = values['max-chars'] === undefined ? undefined : Number(values['max-chars']);
+    if (maxChars !== undefined && !(Number.isInteger(maxChars) && maxChars >= 1000)) {
+      throw new ReviewError(`--max-chars ${values['max-chars']}: must be a whole number of at least 1000\n\n${USAGE}`, 2);
+    }
     const configPath = configPathFromEnv(env, cwd);
     const loaded = loadConfigFile(configPath);
     if (!loaded.ok) throw invalid(`config ${configPath}`, loaded);
     const config: Config = loaded.config;
     const base = values.base === undefined ? undefined : loadBase(values.base, configPath, cwd);
     const source = relative(cwd, configPath) || configPath;
-    io.stdout(reviewReport({ config, source: source.startsWith('..') ? configPath : source, ...(base === undefined ? {} : { base }) }));
+    const input = { config, source: source.startsWith('..') ? configPath : source, ...(base === undefined ? {} : { base }) };
+    io.stdout(reviewReport(input, maxChars === undefined ? {} : { maxChars }));
     return 0;
   } catch (error) {
     if (error instanceof ReviewError) {

@@ -7,7 +7,7 @@ import type { Config } from '../config/schema';
 import { diffAccess, where, type AccessChange, type ChangeKind } from './diff';
 import { trustChainDiagram } from './mermaid';
 import { accessModel, type AccessModel, type GrantAccess } from './model';
-import { code, list, table } from './text';
+import { cell, code, list, table } from './text';
 
 /** First line of every report, so a bot (or a person) can find the comment it maintains. */
 export const REPORT_MARKER = '<!-- aspera-access-review -->';
@@ -164,23 +164,67 @@ function destroySection(model: AccessModel): string {
   return ['## What `npx cdktf destroy` does', '', 'Removes:', '', ...removes, '', 'Keeps:', '', ...keeps].join('\n');
 }
 
+function compactGrantsSection(model: AccessModel): string {
+  const levels = [...new Set(model.grants.map((g) => g.access))].map((access) => {
+    const actions = [...new Set(model.grants.filter((g) => g.access === access).flatMap((g) => g.actions))];
+    return `- ${access}: ${list(actions.map(code))}`;
+  });
+  return [
+    `## Grants (${model.grants.length})`,
+    '',
+    'Per-grant policies and docroots are left out to fit a pull request comment; `npm run review` prints them.',
+    '',
+    '| Transfer user | Bucket and prefix | Access | Role ARN |',
+    '| --- | --- | --- | --- |',
+    ...model.grants.map((g) => `| ${[code(g.transferUser), where(g), g.access, code(g.roleArn)].map(cell).join(' | ')} |`),
+    '',
+    'S3 actions per access level:',
+    '',
+    ...levels,
+  ].join('\n');
+}
+
+/** "2 grants: `xfer1` read-write on `s3://b/`, ...", naming at most a few: the grants section has them all. */
+function grantsInBrief(model: AccessModel, shown = 5): string {
+  const named = model.grants.slice(0, shown).map((g) => `${code(g.transferUser)} ${g.access} on ${code(g.location)}`);
+  const more = model.grants.length - named.length;
+  return `${model.grants.length} grant${model.grants.length === 1 ? '' : 's'}: ${list(named)}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
+export interface ReportOptions {
+  /**
+   * The longest report wanted, in characters (a GitHub comment holds 65,536). Past it, the grants
+   * become one table row each, then the diagram and grants go, then the text is cut. The access
+   * diff comes first, so it is the last thing to lose.
+   */
+  readonly maxChars?: number;
+}
+
 /** The whole report. With `base`, the access diff comes first: it is what the reviewer decides on. */
-export function reviewReport(input: ReviewInput): string {
+export function reviewReport(input: ReviewInput, options: ReportOptions = {}): string {
   const model = accessModel(input.config);
-  const sections: string[] = [
+  const head: string[] = [
     REPORT_MARKER,
     `# Aspera access review: ${code(model.stackName)}`,
-    `Config: ${code(input.source)}. ${model.grants.length} grant${model.grants.length === 1 ? '' : 's'}: ${list(model.grants.map((g) => `${code(g.transferUser)} ${g.access} on ${code(g.location)}`))}.`,
+    `Config: ${code(input.source)}. ${grantsInBrief(model)}.`,
   ];
   if (input.base !== undefined) {
     const baseModel = input.base.config === undefined ? undefined : accessModel(input.base.config);
-    sections.push(renderAccessDiff(diffAccess(baseModel, model), input.base.label, input.base.config === undefined));
+    head.push(renderAccessDiff(diffAccess(baseModel, model), input.base.label, input.base.config === undefined));
   }
-  sections.push(
-    ['## Trust chain', '', '```mermaid', trustChainDiagram(model).trimEnd(), '```'].join('\n'),
-    accountsSection(model),
-    [`## Grants (${model.grants.length})`, '', ...model.grants.map(grantSection).join('\n\n').split('\n')].join('\n'),
-    destroySection(model),
-  );
-  return `${sections.join('\n\n')}\n`;
+  const diagram = ['## Trust chain', '', '```mermaid', trustChainDiagram(model).trimEnd(), '```'].join('\n');
+  const grants = [`## Grants (${model.grants.length})`, '', ...model.grants.map(grantSection).join('\n\n').split('\n')].join('\n');
+  const render = (sections: string[]) => `${sections.join('\n\n')}\n`;
+  const variants = [
+    () => render([...head, diagram, accountsSection(model), grants, destroySection(model)]),
+    () => render([...head, diagram, accountsSection(model), compactGrantsSection(model), destroySection(model)]),
+    () => render([...head, accountsSection(model), destroySection(model), '_Diagram and grants left out to fit a pull request comment: `npm run review` prints them._']),
+  ];
+  const max = options.maxChars ?? Number.POSITIVE_INFINITY;
+  for (const variant of variants) {
+    const report = variant();
+    if (report.length <= max) return report;
+  }
+  const note = `\n\n_Cut at ${max} characters: \`npm run review\` prints the whole report._\n`;
+  return `${variants[variants.length - 1]().slice(0, Math.max(0, max - note.length))}${note}`;
 }
