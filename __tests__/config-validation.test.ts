@@ -73,6 +73,7 @@ const EXPECTED: Record<string, readonly Problem[]> = {
   'state-s3-missing-key.patch.json': [['state.key', 'is required']],
   'state-s3-bad-bucket.patch.json': [['state.bucket', 'only lowercase letters']],
   'state-local-with-s3-field.patch.json': [['state.bucket', 'unknown field']],
+  'state-local-path-tilde.patch.json': [['state.path', 'Terraform does not expand it']],
   'stack-name-underscore.patch.json': [['stackName', 'letters, digits and "-"']],
   'docroot-template-unknown-placeholder.patch.json': [
     ['docrootTemplate', 'unknown placeholder {role}'],
@@ -199,6 +200,14 @@ describe('valid configs', () => {
     const config = example();
     const result = validateConfig({ ...config, grants: [{ ...config.grants[0], prefix: 'incoming/partner-a/' }] });
     expect(result.ok && result.config.grants[0].prefix).toBe('incoming/partner-a');
+  });
+
+  test('a relative local state path is taken from where cdktf runs, not from where Terraform runs (cdktf.out/stacks/...)', () => {
+    const config = example();
+    const result = validateConfig({ ...config, state: { backend: 'local', path: 'state/aspera.tfstate' } });
+    expect(result.ok && result.config.state).toEqual({ backend: 'local', path: join(process.cwd(), 'state', 'aspera.tfstate') });
+    const absolute = validateConfig({ ...config, state: { backend: 'local', path: '/var/lib/terraform/aspera.tfstate' } });
+    expect(absolute.ok && absolute.config.state).toEqual({ backend: 'local', path: '/var/lib/terraform/aspera.tfstate' });
   });
 
   test('hosts may be IPv6 addresses and names; a byte-order mark is tolerated', () => {

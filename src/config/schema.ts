@@ -12,6 +12,7 @@
  * zod then reports every broken rule with its own message, and the same checks become
  * "pattern"/"minLength"/"maxLength" in the editor schema, so editors and the CLI agree.
  */
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { partitionOf } from '../iam/arns';
 
@@ -250,7 +251,13 @@ const asperaHost = z
 
 const localState = z.strictObject({
   backend: z.literal('local'),
-  path: safePath('a path for the local state file').optional().describe('State file path. Default: terraform.<stack>.tfstate in the project.'),
+  path: safePath('a path for the local state file')
+    .regex(...rule(/^(?!~)/, 'must not start with "~": Terraform does not expand it; write the full path'))
+    // Terraform runs in cdktf.out/stacks/<stack>/: left relative, the state would land inside
+    // cdktf.out. Resolve it where cdktf runs, as cdktf does for its default path.
+    .transform((p) => resolve(p))
+    .optional()
+    .describe('State file path; a relative path is taken from the directory where cdktf runs. Default: terraform.<stackName>.tfstate there.'),
 });
 
 const s3State = z.strictObject({
