@@ -28,7 +28,6 @@ const argv = process.argv.slice(2);
 const runsArg = argv.indexOf('--runs');
 const RUNS = runsArg >= 0 ? Number(argv[runsArg + 1]) : 7;
 const CHECK = argv.includes('--check');
-if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs needs a positive whole number');
 
 /** Provider modules main.ts and src/ load at run time (type-only imports are erased, so skipped). */
 function providerModulesOfApp(): string[] {
@@ -95,6 +94,7 @@ const median = (values: number[]): number => {
 };
 
 function main(): number {
+  if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs needs a positive whole number, e.g. npm run bench -- --runs 5');
   const work = mkdtempSync(join(tmpdir(), 'aspera-bench-'));
   try {
     const modules = providerModulesOfApp();
@@ -148,4 +148,10 @@ function main(): number {
   }
 }
 
-process.exitCode = main();
+try {
+  process.exitCode = main();
+} catch (error) {
+  // A failed run is reported as what failed (with its stderr), not as a stack trace of this script.
+  process.stderr.write(`bench: ${(error as Error).message}\n`);
+  process.exitCode = 2;
+}
