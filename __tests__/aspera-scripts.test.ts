@@ -1,0 +1,484 @@
+/**
+ * The rendered install/uninstall scripts, executed for real under dash and bash against
+ * aspera.conf fixtures written from the vendor's documented structure. Results are parsed with
+ * fast-xml-parser; other users' stanzas are compared byte for byte.
+ */
+import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { xmlEscape } from '../src/aspera/docroot';
+import { renderHostScripts, renderScript, SCRIPT_LOGIC, shellQuote, type ScriptGrant } from '../src/aspera/host-scripts';
+import {
+  docrootOf,
+  envFor,
+  fakeTool,
+  fixture,
+  parseConf,
+  rawStanzas,
+  runAsync,
+  runSteps,
+  scriptFile,
+  tempRoot,
+  testConfig,
+  usersOf,
+  workdir,
+  XFER2_DOCROOT,
+  XFER3_DOCROOT,
+  type StepResult,
+} from './helpers/aspera-host';
+
+const SHELLS = ['/usr/bin/dash', '/usr/bin/bash'] as const;
+const DASH = SHELLS[0];
+const STATE = 'aspera.conf.aspera-cross-account.state';
+const BACKUP = /^aspera\.conf\.bak\.\d{8}T\d{6}Z(\.\d+)?$/;
+const RESTART = 'systemctl restart asperanoded';
+
+// Set up at load time, not in beforeAll: the tests below are concurrent, and Jest starts
+// concurrent tests without waiting for beforeAll.
+const root = tempRoot('scripts');
+const config = testConfig();
+const scripts = renderHostScripts(config, config.asperaHosts[0]);
+const install = scriptFile(root, 'install.sh', scripts.install);
+const uninstall = scriptFile(root, 'uninstall.sh', scripts.uninstall);
+/** Install for xfer2 alone: a different grant set, for reconciliation tests. */
+const xfer2Only = testConfig({ grants: [{ transferUser: 'xfer2', bucket: 'acme-aspera-inbox', prefix: '', access: 'read-write' }] });
+const installXfer2Only = scriptFile(root, 'install-xfer2.sh', renderHostScripts(xfer2Only, xfer2Only.asperaHosts[0]).install);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const short = (shell: string) => shell.split('/').pop();
+const ok = (r: StepResult, what = 'script'): void => {
+  if (r.status !== 0) throw new Error(`${what} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+};
+const same = (a: Buffer | null, b: string | Buffer | null): boolean => a !== null && b !== null && a.equals(Buffer.isBuffer(b) ? b : Buffer.from(b));
+
+const FIXTURES: Array<{ file: string; others: string[] }> = [
+  { file: 'user-local-docroot.conf', others: [] },
+  { file: 'user-without-file-system.conf', others: [] },
+  { file: 'no-users.conf', others: [] },
+  { file: 'several-users.conf', others: ['alice', 'bob'] },
+  { file: 'comments.conf', others: ['alice'] },
+  { file: 'entities.conf', others: ['alice'] },
+  { file: 'compact.conf', others: ['alice'] },
+  { file: 'attributes-whitespace.conf', others: [] },
+];
+
+describe.each(SHELLS)('under %s', (shell) => {
+  test.concurrent.each(FIXTURES)('$file: install, install again, uninstall, uninstall again', async ({ file, others }) => {
+    const original = fixture(file);
+    const w = workdir(root, `${short(shell)}-${file}`, original);
+    chmodSync(w.conf, 0o640);
+    const [first, second, removed, again] = await runSteps(root, [
+      { shell, script: install, w },
+      { shell, script: install, w },
+      { shell, script: uninstall, w },
+      { shell, script: uninstall, w },
+    ]);
+
+    // Install: both docroots with the flags of their access level, nothing else touched.
+    ok(first);
+    const installed = first.text;
+    expect(docrootOf(installed, 'xfer2')).toMatchObject({ absolute: XFER2_DOCROOT, read_allowed: 'true', write_allowed: 'true', dir_allowed: 'true' });
+    expect(docrootOf(installed, 'xfer3')).toMatchObject({ absolute: XFER3_DOCROOT, read_allowed: 'true', write_allowed: 'false', dir_allowed: 'true' });
+    for (const other of others) {
+      expect(usersOf(installed).get(other)).toEqual(usersOf(original).get(other));
+      expect(rawStanzas(original, other)).toHaveLength(1);
+      expect(rawStanzas(installed, other)).toEqual(rawStanzas(original, other));
+    }
+    const { users: _before, ...outsideBefore } = parseConf(original).CONF;
+    const { users: _after, ...outsideAfter } = parseConf(installed).CONF;
+    expect(outsideAfter).toEqual(outsideBefore);
+    expect(first.calls).toEqual([RESTART]);
+    expect(first.siblings).toHaveLength(2);
+    expect(first.siblings).toContain(STATE);
+    const backup = first.siblings.find((f) => BACKUP.test(f));
+    expect(backup).toBeDefined();
+    expect(readFileSync(join(w.dir, 'etc', backup!), 'utf8')).toBe(original);
+    // The final state of the directory: modes of the backup, aspera.conf and the state file.
+    expect(statSync(join(w.dir, 'etc', backup!)).mode & 0o777).toBe(0o640);
+    expect(statSync(w.conf).mode & 0o777).toBe(0o640);
+
+    // Install again: byte-identical, no restart, no new backup.
+    ok(second);
+    expect(second.stdout).toContain('nothing changed');
+    expect(same(second.conf, first.conf)).toBe(true);
+    expect(second.calls).toEqual([RESTART]);
+    expect(second.siblings).toEqual(first.siblings);
+
+    // Uninstall: the original bytes, state file gone, one restart.
+    ok(removed);
+    expect(same(removed.conf, original)).toBe(true);
+    expect(removed.calls).toEqual([RESTART, RESTART]);
+    expect(removed.siblings).not.toContain(STATE);
+
+    // Uninstall again: nothing to do.
+    ok(again);
+    expect(again.stdout).toContain('nothing changed');
+    expect(same(again.conf, original)).toBe(true);
+    expect(again.calls).toEqual([RESTART, RESTART]);
+  });
+
+  describe('failures leave aspera.conf byte-identical and restart nothing', () => {
+    test.concurrent('asuserdata rejects the edited file: it saw the new docroot, the original is put back', async () => {
+      const original = fixture('several-users.conf');
+      const w = workdir(root, `${short(shell)}-validator-fails`, original);
+      const log = join(w.dir, 'calls.log');
+      fakeTool(w.bin, 'asuserdata', log, 1, `grep -q 'aspera-cross-account-xfer2@' "\${0%/bin/*}/etc/aspera.conf" && echo 'validator saw the new docroot' >> '${log}'`);
+      const [r] = await runSteps(root, [{ shell, script: install, w }]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/asuserdata -v rejected the edited aspera.conf: the original is back in place/);
+      expect(same(r.conf, original)).toBe(true);
+      expect(r.calls).toEqual(['asuserdata -v', 'validator saw the new docroot']);
+      expect(r.siblings).toEqual([]);
+    });
+
+    test.concurrent('asuserdata rejects an update: the earlier state file is put back too', async () => {
+      const w = workdir(root, `${short(shell)}-validator-fails-update`, fixture('several-users.conf'));
+      // Accepts the first install (xfer2 only), rejects any aspera.conf that has xfer3's docroot.
+      fakeTool(w.bin, 'asuserdata', join(w.dir, 'calls.log'), 0, `if grep -q 'aspera-cross-account-xfer3@' "\${0%/bin/*}/etc/aspera.conf"; then exit 1; fi`);
+      const statePath = join(w.dir, 'etc', STATE);
+      const [first] = await runSteps(root, [{ shell, script: installXfer2Only, w }]);
+      ok(first);
+      const stateAfterFirst = readFileSync(statePath);
+      expect(statSync(statePath).mode & 0o777).toBe(0o600);
+      const [r] = await runSteps(root, [{ shell, script: install, w }]);
+      expect(r.status).not.toBe(0);
+      expect(same(r.conf, first.conf)).toBe(true);
+      expect(readFileSync(statePath).equals(stateAfterFirst)).toBe(true);
+      expect(r.siblings).toEqual(first.siblings);
+      expect(r.calls).toEqual(['asuserdata -v', RESTART, 'asuserdata -v']);
+    });
+
+    test.concurrent('asuserdata accepts the file: validated, then one restart', async () => {
+      const w = workdir(root, `${short(shell)}-validator-ok`, fixture('no-users.conf'));
+      fakeTool(w.bin, 'asuserdata', join(w.dir, 'calls.log'), 0);
+      const [r] = await runSteps(root, [{ shell, script: install, w }]);
+      ok(r);
+      expect(r.calls).toEqual(['asuserdata -v', RESTART]);
+    });
+
+    test.concurrent('writing the new file fails (file size limit): nothing changes', async () => {
+      const original = fixture('compact.conf');
+      expect(original.length).toBeLessThan(512);
+      const w = workdir(root, `${short(shell)}-write-fails`, original);
+      // dash counts ulimit -f in 512-byte blocks: the copy fits, the edited file (> 512 bytes) does not.
+      const r = await runAsync(DASH, ['-c', 'ulimit -f 1; exec "$0" "$1"', shell, install], envFor(w));
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/left unchanged/);
+      expect(readFileSync(w.conf, 'utf8')).toBe(original);
+      expect(w.calls()).toEqual([]);
+      expect(w.siblings()).toEqual([]);
+    });
+
+    test.concurrent('the rename fails: aspera.conf and the earlier state file are as they were', async () => {
+      const w = workdir(root, `${short(shell)}-rename-fails`, fixture('user-local-docroot.conf'));
+      // mv refuses only to put an aspera.conf with xfer3's docroot in place.
+      writeFileSync(
+        join(w.bin, 'mv'),
+        '#!/bin/sh\nfor last; do :; done\ncase $last in */aspera.conf) if grep -q xfer3@ "$3"; then echo "mv: injected failure" >&2; exit 1; fi;; esac\nexec /bin/mv "$@"\n',
+        { mode: 0o755 },
+      );
+      const statePath = join(w.dir, 'etc', STATE);
+      const [first] = await runSteps(root, [{ shell, script: installXfer2Only, w }]);
+      ok(first);
+      const stateAfterFirst = readFileSync(statePath);
+      const [r] = await runSteps(root, [{ shell, script: install, w }]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/injected failure/);
+      expect(same(r.conf, first.conf)).toBe(true);
+      expect(readFileSync(statePath).equals(stateAfterFirst)).toBe(true);
+      expect(r.siblings).toEqual(first.siblings);
+      expect(r.calls).toEqual([RESTART]);
+    });
+
+    test.concurrent('the restart fails: reported, and the next run retries it once', async () => {
+      const w = workdir(root, `${short(shell)}-restart-fails`, fixture('no-users.conf'));
+      // systemctl fails the first time only.
+      fakeTool(w.bin, 'systemctl', join(w.dir, 'calls.log'), 0, `if [ ! -e '${w.dir}/failed-once' ]; then : > '${w.dir}/failed-once'; exit 1; fi`);
+      const [failed, retried, quiet] = await runSteps(root, [
+        { shell, script: install, w },
+        { shell, script: install, w },
+        { shell, script: install, w },
+      ]);
+      expect(failed.status).not.toBe(0);
+      expect(failed.stderr).toMatch(/asperanoded did not restart/);
+      expect(docrootOf(failed.text, 'xfer2').absolute).toBe(XFER2_DOCROOT);
+      ok(retried);
+      ok(quiet);
+      expect(same(retried.conf, failed.conf)).toBe(true);
+      expect(same(quiet.conf, failed.conf)).toBe(true);
+      expect(failed.calls).toEqual([RESTART]);
+      expect(retried.calls).toEqual([RESTART, RESTART]);
+      expect(quiet.calls).toEqual([RESTART, RESTART]);
+      expect(quiet.siblings.filter((f) => f.includes('restart-pending'))).toEqual([]);
+    });
+  });
+});
+
+test.concurrent('CRLF line endings are kept, and uninstall restores the bytes', async () => {
+  const original = fixture('user-without-file-system.conf').replace(/\n/g, '\r\n');
+  const w = workdir(root, 'crlf', original);
+  const [installed, removed] = await runSteps(root, [
+    { shell: DASH, script: install, w },
+    { shell: DASH, script: uninstall, w },
+  ]);
+  ok(installed);
+  expect(docrootOf(installed.text, 'xfer2').absolute).toBe(XFER2_DOCROOT);
+  expect(installed.text.replace(/\r\n/g, '')).not.toContain('\n');
+  ok(removed);
+  expect(same(removed.conf, original)).toBe(true);
+});
+
+describe('what the scripts refuse to edit (nothing changes, nothing restarts)', () => {
+  const head = '<?xml version="1.0" encoding="UTF-8"?>\n';
+  const xfer2 = (inner: string) => `<user><name>xfer2</name>${inner}</user>`;
+  const path = (abs: string) => `<path><absolute>${abs}</absolute></path>`;
+  const cases: Array<[string, string, RegExp]> = [
+    ['a DOCTYPE', `${head}<!DOCTYPE CONF [<!ENTITY u "xfer2">]>\n<CONF><users>${xfer2('')}</users></CONF>\n`, /DOCTYPE/],
+    ['two <path> entries for the user', `${head}<CONF><users>${xfer2(`<file_system><access><paths>${path('/a')}${path('/b')}</paths></access></file_system>`)}</users></CONF>\n`, /several <path> entries/],
+    ['two stanzas for the user', `${head}<CONF><users>${xfer2('')}${xfer2('')}</users></CONF>\n`, /two <user> stanzas are named xfer2/],
+    ['an empty-element <file_system/>', `${head}<CONF><users>${xfer2('<file_system/>')}</users></CONF>\n`, /empty-element form/],
+    ['two <absolute> in the path', `${head}<CONF><users>${xfer2('<file_system><access><paths><path><absolute>/a</absolute><absolute>/b</absolute></path></paths></access></file_system>')}</users></CONF>\n`, /several <absolute>/],
+    ['mismatched tags', `${head}<CONF><users><user><name>xfer2</name></users></user></CONF>\n`, /does not close/],
+    ['a root other than <CONF>', `${head}<config><users/></config>\n`, /not <CONF>/],
+    ['a user name written with a character reference', `${head}<CONF><users><user><name>xfer&#50;</name></user></users></CONF>\n`, /entities/],
+    ['two <users> sections', `${head}<CONF><users></users><users></users></CONF>\n`, /several <users> sections/],
+    ['an unterminated comment', `${head}<CONF><!-- <users></CONF>\n`, /unterminated/],
+    ['text after the root element', `${head}<CONF></CONF>\ntrailing text\n`, /outside the root/],
+    ['an unclosed element', `${head}<CONF><users>\n`, /never closed/],
+    ['an empty file', '', /empty/],
+  ];
+  // One batch for all cases; each test checks its own step.
+  const workdirs = cases.map(([name, text]) => workdir(root, `refused-${name.replace(/[^a-z0-9]+/gi, '-')}`, text));
+  let batch: Promise<StepResult[]> | undefined;
+  const results = () => (batch ??= runSteps(root, workdirs.map((w) => ({ shell: DASH, script: install, w }))));
+
+  test.concurrent.each(cases.map((c, i) => [...c, i] as const))('%s', async (_name, text, message, i) => {
+    const r = (await results())[i];
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect(same(r.conf, text)).toBe(true);
+    expect(r.calls).toEqual([]);
+    expect(r.siblings).toEqual([]);
+  });
+
+  test.concurrent('a symbolic link as aspera.conf', async () => {
+    const w = workdir(root, 'refused-symlink', fixture('no-users.conf'));
+    const real = join(w.dir, 'real.conf');
+    writeFileSync(real, fixture('no-users.conf'));
+    rmSync(w.conf);
+    symlinkSync(real, w.conf);
+    const [r] = await runSteps(root, [{ shell: DASH, script: install, w }]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/symbolic link/);
+    expect(readFileSync(real, 'utf8')).toBe(fixture('no-users.conf'));
+  });
+
+  test.concurrent('another run holding the lock', async () => {
+    const w = workdir(root, 'refused-locked', fixture('no-users.conf'));
+    mkdirSync(`${w.conf}.aspera-cross-account.lock`);
+    const [r] = await runSteps(root, [{ shell: DASH, script: install, w }]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/another run is editing/);
+    expect(r.text).toBe(fixture('no-users.conf'));
+    expect(r.siblings).toEqual(['aspera.conf.aspera-cross-account.lock']);
+  });
+
+  test.concurrent('install without aspera.conf fails; uninstall without it has nothing to do', async () => {
+    const w = workdir(root, 'no-conf', '');
+    rmSync(w.conf);
+    const [i, u] = await runSteps(root, [
+      { shell: DASH, script: install, w },
+      { shell: DASH, script: uninstall, w },
+    ]);
+    expect(i.status).not.toBe(0);
+    expect(i.stderr).toMatch(/does not exist/);
+    ok(u);
+    expect(u.stdout).toMatch(/nothing to remove/);
+    expect(u.siblings).toEqual([]);
+  });
+});
+
+describe('reconciling with what the state file records', () => {
+  test.concurrent('a grant removed from the config: the next install restores that user, uninstall the rest', async () => {
+    const original = fixture('several-users.conf');
+    const w = workdir(root, 'reconcile-shrink', original);
+    const [both, shrunk, removed] = await runSteps(root, [
+      { shell: DASH, script: install, w },
+      { shell: DASH, script: installXfer2Only, w },
+      { shell: DASH, script: uninstall, w },
+    ]);
+    ok(both);
+    ok(shrunk);
+    expect(docrootOf(shrunk.text, 'xfer2').absolute).toBe(XFER2_DOCROOT);
+    expect(rawStanzas(shrunk.text, 'xfer3')).toEqual(rawStanzas(original, 'xfer3'));
+    ok(removed);
+    expect(removed.text).toBe(original);
+  });
+
+  test.concurrent('a changed docroot replaces ours, and uninstall still restores what was there before this stack', async () => {
+    const original = fixture('user-local-docroot.conf');
+    const w = workdir(root, 'reconcile-change', original);
+    const moved = testConfig({ grants: [{ transferUser: 'xfer2', bucket: 'partner.reports.example', prefix: 'incoming', access: 'read-only' }] });
+    const installMoved = scriptFile(w.dir, 'install-moved.sh', renderHostScripts(moved, moved.asperaHosts[0]).install);
+    const [first, changed, removed] = await runSteps(root, [
+      { shell: DASH, script: installXfer2Only, w },
+      { shell: DASH, script: installMoved, w },
+      { shell: DASH, script: uninstall, w },
+    ]);
+    ok(first);
+    ok(changed);
+    expect(docrootOf(changed.text, 'xfer2')).toMatchObject({
+      absolute: 's3://arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Faspera-cross-account-xfer2@s3.amazonaws.com/partner.reports.example/incoming;iam-role.external-id=aspera-7f3c9e21',
+      write_allowed: 'false',
+    });
+    ok(removed);
+    expect(removed.text).toBe(original);
+  });
+
+  test.concurrent('a docroot changed by hand after install is left alone by uninstall', async () => {
+    const original = fixture('several-users.conf');
+    const w = workdir(root, 'reconcile-manual', original);
+    const [installed] = await runSteps(root, [{ shell: DASH, script: install, w }]);
+    ok(installed);
+    writeFileSync(w.conf, installed.text.replace(XFER2_DOCROOT, '/srv/manual'));
+    const [r] = await runSteps(root, [{ shell: DASH, script: uninstall, w }]);
+    ok(r);
+    expect(r.stderr).toMatch(/xfer2: docroot was changed outside this stack since it was installed; left as it is/);
+    expect(docrootOf(r.text, 'xfer2').absolute).toBe('/srv/manual');
+    expect(rawStanzas(r.text, 'xfer3')).toEqual(rawStanzas(original, 'xfer3'));
+    expect(r.siblings).not.toContain(STATE);
+  });
+
+  test.concurrent('without ASPERA_CONF the script edits the path rendered from asperaConfPath', async () => {
+    const w = workdir(root, 'default-path', fixture('no-users.conf'));
+    const here = renderHostScripts(config, { ...config.asperaHosts[0], asperaConfPath: w.conf });
+    const r = await runAsync(DASH, [scriptFile(w.dir, 'install-here.sh', here.install)], { PATH: `${w.bin}:/usr/bin:/bin` });
+    expect(r.status).toBe(0);
+    expect(docrootOf(readFileSync(w.conf, 'utf8'), 'xfer2').absolute).toBe(XFER2_DOCROOT);
+  });
+});
+
+test.concurrent('needs only sh, awk and coreutils; restarts with service when systemctl is missing', async () => {
+  const w = workdir(root, 'minimal-path', fixture('user-local-docroot.conf'));
+  const sandbox = join(w.dir, 'sandbox');
+  mkdirSync(sandbox);
+  // Programs from Debian's coreutils package, plus awk: nothing else is on PATH.
+  const coreutils = ['cat', 'cp', 'date', 'id', 'mkdir', 'mv', 'rm'];
+  const packaged = spawnSync('dpkg', ['-L', 'coreutils'], { encoding: 'utf8' }).stdout.split('\n');
+  for (const tool of coreutils) {
+    expect(packaged.some((f) => f === `/bin/${tool}` || f === `/usr/bin/${tool}`)).toBe(true);
+    symlinkSync(`/usr/bin/${tool}`, join(sandbox, tool));
+  }
+  symlinkSync('/usr/bin/awk', join(sandbox, 'awk'));
+  fakeTool(sandbox, 'service', join(w.dir, 'calls.log'));
+  const env = { PATH: sandbox, ASPERA_CONF: w.conf };
+  const installed = await runAsync(DASH, [install], env);
+  expect(installed.status).toBe(0);
+  expect(docrootOf(readFileSync(w.conf, 'utf8'), 'xfer2').absolute).toBe(XFER2_DOCROOT);
+  const removed = await runAsync(DASH, [uninstall], env);
+  expect(removed.status).toBe(0);
+  expect(readFileSync(w.conf, 'utf8')).toBe(fixture('user-local-docroot.conf'));
+  expect(w.calls()).toEqual(['service asperanoded restart', 'service asperanoded restart']);
+});
+
+describe('hostile values stay data', () => {
+  test.concurrent('every character the schema allows in External ID, role name, bucket and prefix', async () => {
+    const hostile = testConfig({
+      stackName: 'Stack-2',
+      externalId: 'Ext+ID=1,2.3@host:path/x-y_z',
+      s3Endpoint: 's3.eu-west-1.amazonaws.com',
+      grants: [{ transferUser: 'xfer_2-b', bucket: 'partner.reports.example', prefix: 'in.coming/a-b_c/2024.q1/', access: 'read-write', roleName: 'Aspera+Role=1,x.y@z-w_v' }],
+    });
+    const original = fixture('user-local-docroot.conf');
+    const w = workdir(root, 'hostile-schema', original);
+    const own = renderHostScripts(hostile, hostile.asperaHosts[0]);
+    const [installed, removed] = await runSteps(root, [
+      { shell: DASH, script: scriptFile(w.dir, 'install.sh', own.install), w },
+      { shell: DASH, script: scriptFile(w.dir, 'uninstall.sh', own.uninstall), w },
+    ]);
+    ok(installed);
+    expect(docrootOf(installed.text, 'xfer_2-b').absolute).toBe(
+      's3://arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2FAspera%2BRole%3D1%2Cx.y%40z-w_v@s3.eu-west-1.amazonaws.com/partner.reports.example/in.coming/a-b_c/2024.q1;iam-role.external-id=Ext%2BID%3D1%2C2.3%40host%3Apath%2Fx-y_z',
+    );
+    expect(installed.siblings).toContain('aspera.conf.Stack-2.state');
+    ok(removed);
+    expect(removed.text).toBe(original);
+  });
+
+  test.concurrent.each(SHELLS)('shell and XML syntax in a docroot is inert under %s (renderer fed directly, past the schema)', async (shell) => {
+    const w = workdir(root, `hostile-raw-${short(shell)}`, fixture('several-users.conf'));
+    const canary = join(w.dir, 'pwned');
+    // Quotes, command substitution, backquotes, ";" and markup: none may run or break the XML.
+    const hostile = `s3://x'$(touch\${IFS}${canary}1)'\`touch\${IFS}${canary}2\`;a=b&c>d"e';touch\${IFS}${canary}3;'<f>`;
+    const grant: ScriptGrant = { transferUser: 'xfer2', readAllowed: true, writeAllowed: false, dirAllowed: true, docrootXml: xmlEscape(hostile) };
+    // A raw quote in the data block (not XML-escaped) must stay data too.
+    const raw = `s3://y'$(touch\${IFS}${canary}4)'"&amp;"`;
+    const render = (g: ScriptGrant) => renderScript('install', 'aspera-cross-account', '/opt/aspera/etc/aspera.conf', [g]);
+    const [escaped, quoted] = await runSteps(root, [
+      { shell, script: scriptFile(w.dir, 'install.sh', render(grant)), w },
+      { shell, script: scriptFile(w.dir, 'install-raw.sh', render({ ...grant, docrootXml: raw })), w },
+    ]);
+    ok(escaped);
+    expect(docrootOf(escaped.text, 'xfer2')).toMatchObject({ absolute: hostile, write_allowed: 'false' });
+    ok(quoted);
+    expect(docrootOf(quoted.text, 'xfer2').absolute).toBe(`s3://y'$(touch\${IFS}${canary}4)'"&"`);
+    for (const n of [1, 2, 3, 4]) expect(existsSync(`${canary}${n}`)).toBe(false);
+  });
+
+  test.each([
+    ['a user name with a space', { transferUser: 'x y' }],
+    ['a user name with a quote', { transferUser: "x'y" }],
+    ['a docroot with a space', { docrootXml: 's3://a b' }],
+    ['a docroot with a newline', { docrootXml: 's3://a\nb' }],
+    ['an unescaped "<"', { docrootXml: 's3://a<b' }],
+  ])('the renderer refuses %s', (_name, override) => {
+    const grant: ScriptGrant = { transferUser: 'xfer2', readAllowed: true, writeAllowed: true, dirAllowed: true, docrootXml: 's3://ok', ...override };
+    expect(() => renderScript('install', 'aspera-cross-account', '/opt/aspera/etc/aspera.conf', [grant])).toThrow(/cannot render the Aspera host script/);
+  });
+
+  test.each([
+    ['a stack name with a space', 'a b', '/opt/aspera/etc/aspera.conf'],
+    ['a relative aspera.conf path', 'aspera-cross-account', 'etc/aspera.conf'],
+    ['an aspera.conf path with a space', 'aspera-cross-account', '/opt/a b/aspera.conf'],
+  ])('the renderer refuses %s', (_name, stack, path) => {
+    expect(() => renderScript('uninstall', stack, path, [])).toThrow(/cannot render the Aspera host script/);
+  });
+
+  test.concurrent('shellQuote round-trips any value through a real shell', async () => {
+    const values = ["it's", '$(id)', '`id`', 'a\\b', '\n', "'", "''", 'a\'"b', '${HOME}', '!*?[]'];
+    const r = await runAsync(DASH, ['-c', values.map((v) => `printf '%s\\0' ${shellQuote(v)}`).join('; ')], {});
+    expect(r.stdout.split('\0').slice(0, -1)).toEqual(values);
+  });
+});
+
+describe('the rendered scripts', () => {
+  const other = testConfig({
+    stackName: 'Other-Stack',
+    externalId: 'Ext+ID=1,2.3@host:path/x-y_z',
+    asperaHosts: [{ host: 'aspera.example.com', user: 'root', asperaConfPath: '/etc/aspera/aspera.conf', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl' }],
+  });
+  const rendered = [scripts, renderHostScripts(other, other.asperaHosts[0])];
+
+  test('config values appear only as single-quoted assignments in the data block; the logic is constant', () => {
+    for (const both of rendered) {
+      for (const text of [both.install, both.uninstall]) {
+        const cut = text.indexOf(SCRIPT_LOGIC);
+        expect(cut).toBeGreaterThan(0);
+        expect(text.slice(cut)).toBe(SCRIPT_LOGIC);
+        const data = text.slice(0, cut).replace(/^GRANTS='[^']*'$/m, '');
+        for (const line of data.split('\n')) expect(line).toMatch(/^(#.*|set -eu|[A-Z_]+='[^']*'|)$/);
+      }
+    }
+    expect(rendered[1].install).toContain("DEFAULT_ASPERA_CONF='/etc/aspera/aspera.conf'");
+    expect(rendered[1].uninstall).toMatch(/^GRANTS=''$/m);
+  });
+
+  test.concurrent('shellcheck (POSIX sh) passes on every rendered script', async () => {
+    const dir = join(root, 'shellcheck');
+    mkdirSync(dir);
+    const files = rendered.flatMap((both, i) => [scriptFile(dir, `install-${i}.sh`, both.install), scriptFile(dir, `uninstall-${i}.sh`, both.uninstall)]);
+    const r = await runAsync('/usr/bin/shellcheck', ['--shell=sh', '--severity=style', ...files], {});
+    expect(`${r.stdout}${r.stderr}`).toBe('');
+    expect(r.status).toBe(0);
+  });
+});

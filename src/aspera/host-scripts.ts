@@ -1,0 +1,99 @@
+/**
+ * The install and uninstall scripts for one Aspera host. Pure: config in, script text out.
+ *
+ * A rendered script is a short data block followed by constant logic (aspera-conf-edit.sh, the
+ * same bytes for every config). Config values reach the script only in that data block, each as
+ * a single-quoted shell word, and the docroots already XML-escaped; the logic hands them to awk
+ * through its environment, so no value is ever parsed as shell, awk or XML markup.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AsperaHost, Config } from '../config/schema';
+import { docrootPermissions, grantDocrootXml } from './docroot';
+
+/** The constant part of every script; reviewers read it once. */
+export const SCRIPT_LOGIC = readFileSync(join(__dirname, 'aspera-conf-edit.sh'), 'utf8');
+
+export type ScriptAction = 'install' | 'uninstall';
+
+export interface HostScripts {
+  readonly install: string;
+  readonly uninstall: string;
+}
+
+/** One grant as the script receives it. */
+export interface ScriptGrant {
+  readonly transferUser: string;
+  readonly readAllowed: boolean;
+  readonly writeAllowed: boolean;
+  readonly dirAllowed: boolean;
+  /** The docroot exactly as written into aspera.conf (XML-escaped). */
+  readonly docrootXml: string;
+}
+
+/** POSIX single quoting: the value is data whatever it contains. */
+export const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
+
+// Defence in depth: the schema already narrows every value far more than this. These checks only
+// keep a value from breaking the one-grant-per-line table or naming a file outside the conf dir.
+const NO_SPACE_OR_CONTROL = /^[^\s\x00-\x1f\x7f]+$/;
+const TRANSFER_USER = /^[A-Za-z0-9_.@-]+$/;
+const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`cannot render the Aspera host script: ${what}`);
+}
+
+export function scriptGrants(config: Config): ScriptGrant[] {
+  return config.grants.map((grant) => {
+    const p = docrootPermissions(grant);
+    return { transferUser: grant.transferUser, readAllowed: p.readAllowed, writeAllowed: p.writeAllowed, dirAllowed: p.dirAllowed, docrootXml: grantDocrootXml(config, grant) };
+  });
+}
+
+/** The data block plus the constant logic. Exported for tests; use renderHostScripts. */
+export function renderScript(action: ScriptAction, stackName: string, asperaConfPath: string, grants: readonly ScriptGrant[]): string {
+  check(STACK_NAME.test(stackName), `stack name ${JSON.stringify(stackName)} must be letters, digits, "_" and "-"`);
+  check(asperaConfPath.startsWith('/') && NO_SPACE_OR_CONTROL.test(asperaConfPath), `aspera.conf path ${JSON.stringify(asperaConfPath)} must be absolute, without spaces or control characters`);
+  const seen = new Set<string>();
+  const rows = grants.map((g) => {
+    check(TRANSFER_USER.test(g.transferUser), `transfer user ${JSON.stringify(g.transferUser)} must be letters, digits and _ . @ -`);
+    check(!seen.has(g.transferUser), `transfer user ${g.transferUser} has two grants`);
+    seen.add(g.transferUser);
+    check(NO_SPACE_OR_CONTROL.test(g.docrootXml) && !g.docrootXml.includes('<'), `the docroot of ${g.transferUser} must be XML-escaped, without spaces or control characters`);
+    return [g.transferUser, String(g.readAllowed), String(g.writeAllowed), String(g.dirAllowed), g.docrootXml].join(' ');
+  });
+  const what =
+    action === 'install'
+      ? 'Installs the S3 docroots of this stack into aspera.conf (and removes any it installed before that are no longer granted).'
+      : 'Removes the S3 docroots this stack installed from aspera.conf, restoring what was there before.';
+  return [
+    '#!/bin/sh',
+    `# aspera-cross-account ${action} script, rendered by cdktf synth: do not edit.`,
+    `# ${what}`,
+    '# Runs as root (re-executes itself with "sudo -n" otherwise). ASPERA_CONF overrides the file it edits.',
+    'set -eu',
+    '',
+    '# ---- Data (the only part that depends on the config) ----',
+    `ACTION=${shellQuote(action)}`,
+    `STACK=${shellQuote(stackName)}`,
+    `DEFAULT_ASPERA_CONF=${shellQuote(asperaConfPath)}`,
+    '# One line per grant: transfer user, read_allowed, write_allowed, dir_allowed, docroot as written',
+    '# into aspera.conf (XML-escaped). Empty for uninstall: it removes what the state file records.',
+    `GRANTS=${shellQuote(rows.length === 0 ? '' : `\n${rows.join('\n')}\n`)}`,
+    '',
+    SCRIPT_LOGIC,
+  ].join('\n');
+}
+
+export function renderHostScripts(config: Config, host: AsperaHost): HostScripts {
+  return {
+    install: renderScript('install', config.stackName, host.asperaConfPath, scriptGrants(config)),
+    // The uninstall carries no grants: it undoes what the host's state file says this stack did,
+    // so it stays right even when Terraform runs it after the grants in the config have changed.
+    uninstall: renderScript('uninstall', config.stackName, host.asperaConfPath, []),
+  };
+}
+
+export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
