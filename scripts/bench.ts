@@ -12,7 +12,9 @@
  * Targets: (b)/(a) <= 3 (validation, TypeScript loading and our code cost at most twice what the
  * libraries cost) and (c)/(b) <= 1.5 (the stack scales with grants, not with their square).
  *
- * Usage: npm run bench [-- --runs N] [-- --check]   (--check: exit 1 when a target is missed)
+ * Usage: npm run bench [-- --runs N] [--check] [--app "<command>"]
+ *   --check  exit 1 when a target is missed
+ *   --app    time another app command than cdktf.json's, e.g. --app "node --require tsx/cjs main.ts"
  * A script, not a test: timings depend on the machine.
  */
 import { spawnSync } from 'node:child_process';
@@ -29,6 +31,8 @@ const argv = process.argv.slice(2);
 const runsArg = argv.indexOf('--runs');
 const RUNS = runsArg >= 0 ? Number(argv[runsArg + 1]) : 7;
 const CHECK = argv.includes('--check');
+const appArg = argv.indexOf('--app');
+const APP_OVERRIDE = appArg >= 0 ? argv[appArg + 1] : undefined;
 
 /** Provider modules main.ts and src/ load at run time (type-only imports are erased, so skipped). */
 function providerModulesOfApp(): string[] {
@@ -51,7 +55,7 @@ function providerModulesOfApp(): string[] {
 
 /** The app command cdktf runs for `cdktf synth`, split into program and arguments. */
 function appCommand(): string[] {
-  const { app } = JSON.parse(readFileSync(join(ROOT, 'cdktf.json'), 'utf8')) as { app: string };
+  const app = APP_OVERRIDE ?? (JSON.parse(readFileSync(join(ROOT, 'cdktf.json'), 'utf8')) as { app: string }).app;
   // The command is plain words (no quoting or shell syntax); refuse anything else rather than guess.
   if (!/^[\w ./=@-]+$/.test(app)) throw new Error(`cdktf.json "app" is not a plain command: ${app}`);
   return app.split(' ').filter((word) => word !== '');
@@ -143,9 +147,9 @@ function main(): number {
     };
     const cases = [baseline, synthDefault, synthMany];
 
-    console.log(`app command: ${app.join(' ')}`);
+    console.log(`app command: ${app.join(' ')}${APP_OVERRIDE === undefined ? ' (from cdktf.json)' : ' (--app)'}`);
     console.log(`baseline loads cdktf and ${modules.length} provider modules: ${modules.map((m) => m.replace('@cdktf/', '')).join(', ')}`);
-    console.log(`node ${process.version}, ${RUNS} timed runs each after 1 warm-up, median wall time\n`);
+    console.log(`node ${process.version}, ${RUNS} timed runs each after 1 warm-up, medians\n`);
 
     for (const c of cases) timeOnce(c);
     const samples = new Map<Case, Sample[]>(cases.map((c) => [c, []]));
