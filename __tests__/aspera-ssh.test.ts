@@ -77,9 +77,14 @@ describe('as an unprivileged user', () => {
     created = true;
     sshd.authorize(user);
   });
-  afterAll(() => {
+  afterAll(async () => {
     rmSync(sudoers, { force: true });
-    if (created) spawnSync('userdel', [user]);
+    // userdel refuses while the user still has a session open.
+    await sshd.disconnect(user);
+    if (created) {
+      const r = spawnSync('userdel', [user], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`userdel ${user} failed: ${r.stderr}`);
+    }
   });
 
   test('without passwordless sudo: refuses with a clear message and changes nothing', async () => {
