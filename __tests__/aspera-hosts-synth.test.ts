@@ -111,9 +111,9 @@ test('provisioners: one create-time remote-exec (one SSH session), one destroy-t
   };
   expect(r.provisioner).toHaveLength(2);
   const [create, destroy] = r.provisioner.map((p) => p['remote-exec']);
-  expect(create).toEqual({ on_failure: 'fail', script: expect.stringMatching(/^assets\/.+\/install\.sh$/), connection });
+  expect(create).toEqual({ on_failure: 'fail', script: expect.stringMatching(/^aspera-host-scripts\/aspera_hosts\/host_203_0_113_10_33001\/install\.sh$/), connection });
   // Revocation must not hang on a dead host: failures are tolerated so the roles still go.
-  expect(destroy).toEqual({ when: 'destroy', on_failure: 'continue', script: expect.stringMatching(/^assets\/.+\/uninstall\.sh$/), connection: { ...connection, timeout: '2m' } });
+  expect(destroy).toEqual({ when: 'destroy', on_failure: 'continue', script: expect.stringMatching(/^aspera-host-scripts\/aspera_hosts\/host_203_0_113_10_33001\/uninstall\.sh$/), connection: { ...connection, timeout: '2m' } });
   for (const [, res] of Object.entries(resources(main))) {
     expect(res.provisioner.filter((p) => !('when' in p['remote-exec']))).toHaveLength(1);
   }
@@ -185,7 +185,16 @@ test('no hosts: no null_resource, no null provider, no scripts', () => {
   const s = synth(noHosts, 'no-hosts');
   expect(Object.keys(resources(s))).toEqual([]);
   expect(s.json.provider?.null).toBeUndefined();
-  expect(existsSync(join(s.stackDir, 'assets'))).toBe(false);
+  expect(existsSync(join(s.stackDir, 'aspera-host-scripts'))).toBe(false);
+});
+
+test('synthesizing again drops the scripts of a host no longer configured', () => {
+  const before = synth(twoHosts, 'resynth');
+  const gone = join(before.stackDir, 'aspera-host-scripts', 'aspera_hosts', 'host_aspera_example_com_22');
+  expect(existsSync(join(gone, 'install.sh'))).toBe(true);
+  const after = synth(testConfig({ asperaHosts: [twoHosts.asperaHosts[0]] }), 'resynth');
+  expect(existsSync(gone)).toBe(false);
+  expect(readdirSync(join(after.stackDir, 'aspera-host-scripts', 'aspera_hosts'))).toEqual(['host_203_0_113_10_33001']);
 });
 
 test('a trigger value carrying Terraform template syntax is refused', () => {

@@ -2,8 +2,9 @@
  * Aspera host configuration: one null_resource per host. On create it runs the rendered install
  * script over SSH (one session, every grant); on destroy it runs the rendered uninstall script.
  *
- * The scripts are written into the synthesized stack directory (cdktf.out/stacks/<stack>/assets/)
- * so that reviewers read exactly what runs, and uploaded with remote-exec's `script` argument.
+ * The scripts are written into the synthesized stack directory
+ * (cdktf.out/stacks/<stack>/aspera-host-scripts/<construct>/<host>/) so that reviewers read exactly
+ * what runs; remote-exec's `script` uploads them (Terraform runs in that directory).
  *
  * Terraform rules that shape this construct:
  *  - A destroy-time provisioner and its connection may refer to nothing but `self`, so every
@@ -16,12 +17,11 @@
  *    roles are destroyed regardless and a stale docroot may stay on an unreachable host (it no
  *    longer works: its role is gone). The uninstall script can be run by hand later.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import { NullProvider } from '@cdktf/provider-null/lib/provider';
 import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
-import { type ITerraformDependable, TerraformAsset, TerraformStack, AssetType } from 'cdktf';
+import { App, type ITerraformDependable, Manifest, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { renderHostScripts, sha256Hex } from '../aspera/host-scripts';
 import type { AsperaHost, Config } from '../config/schema';
@@ -53,6 +53,9 @@ export interface RemoteExecBlock {
     readonly connection: SshConnectionBlock;
   };
 }
+
+/** Where the scripts go, relative to the stack's working directory (where Terraform runs). */
+export const SCRIPTS_DIR = 'aspera-host-scripts';
 
 /** How long a destroy waits for an unreachable host before giving up (and moving on). */
 export const DESTROY_CONNECTION_TIMEOUT = '2m';
@@ -124,37 +127,34 @@ export class AsperaHostConfiguration extends Construct {
   constructor(scope: Construct, id: string, props: AsperaHostConfigurationProps) {
     super(scope, id);
     const { config } = props;
+    const stack = TerraformStack.of(this);
+
+    // The scripts are rendered now, so they are written now, straight into the directory the
+    // stack synthesizes to (no temporary copies to clean up). Stale ones from an earlier synth,
+    // e.g. of a host since removed, go first.
+    const stackDir = join(App.of(this).outdir, Manifest.stacksFolder, stack.node.id);
+    const ownDir = posix.join(SCRIPTS_DIR, this.node.id);
+    rmSync(join(stackDir, ownDir), { recursive: true, force: true });
     if (config.asperaHosts.length === 0) return;
 
-    const stack = TerraformStack.of(this);
     if (!stack.node.findAll().some((c) => c instanceof NullProvider)) new NullProvider(stack, 'null');
-
-    // TerraformAsset copies a file at synth time; the rendered scripts wait in a private
-    // directory until then, and it is removed when the process exits.
-    const staging = mkdtempSync(join(tmpdir(), 'aspera-cross-account-scripts-'));
-    process.once('exit', () => rmSync(staging, { recursive: true, force: true }));
 
     const ids = hostIds(config.asperaHosts);
     config.asperaHosts.forEach((host, i) => {
       const scripts = renderHostScripts(config, host);
-      const dir = join(staging, ids[i]);
-      mkdirSync(dir);
-      const asset = (name: 'install' | 'uninstall') => {
-        const file = join(dir, `${name}.sh`);
-        writeFileSync(file, scripts[name], { mode: 0o755 });
-        return new TerraformAsset(this, `${ids[i]}_${name}_script`, {
-          path: file,
-          type: AssetType.FILE,
-          assetHash: sha256Hex(scripts[name]).slice(0, 32),
-        });
+      mkdirSync(join(stackDir, ownDir, ids[i]), { recursive: true });
+      const write = (name: 'install' | 'uninstall'): string => {
+        const relative = posix.join(ownDir, ids[i], `${name}.sh`);
+        writeFileSync(join(stackDir, relative), scripts[name], { mode: 0o755 });
+        return relative;
       };
-      const install = asset('install');
-      const uninstall = asset('uninstall');
+      const install = write('install');
+      const uninstall = write('uninstall');
       const resource = new NullResource(this, ids[i], {
         triggers: hostTriggers(host, scripts),
         dependsOn: props.dependsOn,
       });
-      resource.addOverride('provisioner', hostProvisioners(host, install.path, uninstall.path));
+      resource.addOverride('provisioner', hostProvisioners(host, install, uninstall));
       this.hostResources.push(resource);
     });
   }
