@@ -1,0 +1,155 @@
+/**
+ * The contract between the two halves (mode "bucket-owner" and mode "transfer-host"): the
+ * Terraform outputs each half publishes for the other, what they contain, and what the reading
+ * half checks before it relies on them. Pure: config in, names, values and conditions out.
+ *
+ * The two halves are applied by two organizations from two states, possibly with two versions of
+ * this code; these output names are therefore an interface, kept stable and tested by name.
+ *
+ * What crosses over, and why only that:
+ *  - transfer host -> bucket owner: the External ID (the operator chooses it, as AWS recommends for
+ *    the party that assumes the role), and the host role's ARN, which the bucket owner does NOT take
+ *    over: it trusts the ARN its own config names, and the read only checks that both agree. Which
+ *    principal may enter My Account stays a decision written in My Account's reviewed config.
+ *  - bucket owner -> transfer host: the grants as created (role ARN, bucket, prefix, access), the
+ *    role they trust and a SHA-256 of the External ID they require. The transfer host derives
+ *    every ARN it needs from its own config (the docroots on the Aspera host are rendered at synth
+ *    time, so they cannot wait for plan-time values); the read checks that the bucket owner built
+ *    exactly that, so a mismatch fails the plan instead of installing docroots that cannot work.
+ */
+import { createHash } from 'node:crypto';
+import type { Config, Grant } from '../config/schema';
+import { grantRoleArn, hostRoleArn, normalizePrefix } from '../iam/arns';
+import { hclLiteral, hclString, templateText } from './hcl';
+
+/** Outputs of the bucket-owner half (and of mode "both", which publishes the same where it applies). */
+export const BUCKET_OWNER_OUTPUTS = {
+  accountId: 'bucket_owner_account_id',
+  grantRoleArns: 'grant_role_arns',
+  grants: 'grants',
+  trustedHostRoleArn: 'trusted_host_role_arn',
+  externalIdSha256: 'external_id_sha256',
+} as const;
+
+/** Outputs of the transfer-host half. */
+export const TRANSFER_HOST_OUTPUTS = {
+  accountId: 'transfer_host_account_id',
+  hostRoleArn: 'transfer_host_role_arn',
+  externalId: 'external_id',
+  instanceProfileName: 'instance_profile_name',
+  docroots: 'docroots',
+} as const;
+
+/**
+ * One grant as the bucket owner publishes it: what the transfer host's docroot must match. Keys in
+ * the order Terraform's jsonencode writes them, so a mismatch message shows both sides alike.
+ */
+export interface PublishedGrant {
+  readonly access: Grant['access'];
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly role_arn: string;
+}
+
+export function publishedGrants(config: Config): Record<string, PublishedGrant> {
+  return Object.fromEntries(
+    [...config.grants]
+      .sort((a, b) => (a.transferUser < b.transferUser ? -1 : a.transferUser > b.transferUser ? 1 : 0))
+      .map((grant) => [
+        grant.transferUser,
+        { access: grant.access, bucket: grant.bucket, prefix: normalizePrefix(grant.prefix), role_arn: grantRoleArn(config, grant) },
+      ]),
+  );
+}
+
+export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** Where the other half's state lives, as a config names it. */
+export interface OtherHalfState {
+  readonly bucket: string;
+  readonly key: string;
+  readonly region: string;
+  readonly profile?: string;
+}
+
+const where = (state: OtherHalfState): string => `s3://${state.bucket}/${state.key}`;
+
+/** A check on the other half's outputs, as a postcondition of the terraform_remote_state data source. */
+export interface OutputCheck {
+  /** A Terraform expression over self.outputs, as "${...}". */
+  readonly condition: string;
+  /** A Terraform template: may show what the other half published, never a secret. */
+  readonly errorMessage: string;
+}
+
+/**
+ * Every output the reading half uses, null when the other half has not published it: Terraform
+ * then reports the check below ("has not published ...") instead of "Unsupported attribute".
+ */
+export const outputDefaults = (names: Record<string, string>): Record<string, null> =>
+  Object.fromEntries(Object.values(names).map((name) => [name, null]));
+
+/** What the bucket-owner half checks before it uses the transfer-host half's outputs. */
+export function transferHostHalfChecks(config: Config, state: OtherHalfState): OutputCheck[] {
+  const out = (name: string) => `self.outputs.${name}`;
+  const externalId = out(TRANSFER_HOST_OUTPUTS.externalId);
+  const hostRole = out(TRANSFER_HOST_OUTPUTS.hostRoleArn);
+  return [
+    {
+      // The value lands inside the trust policy's JSON: only STS External ID characters (no quote,
+      // no backslash) can keep that JSON intact. RE2 caps repetitions at 1000, so the length is a
+      // separate test.
+      condition: `\${can(regex("^[\\\\w+=,.@:/-]+$", ${externalId})) && try(length(${externalId}) >= 2 && length(${externalId}) <= 1224, false)}`,
+      errorMessage:
+        `The transfer-host half (${templateText(where(state))}) has not published a valid External ID (output "${TRANSFER_HOST_OUTPUTS.externalId}": ` +
+        '2-1224 characters of letters, digits and _ + = , . @ : / -). The operator applies the transfer-host half first; ' +
+        'or put the External ID they sent in "externalId" and remove "otherHalfState".',
+    },
+    {
+      condition: `\${${hostRole} == ${hclString(hostRoleArn(config))}}`,
+      errorMessage:
+        `The transfer-host half (${templateText(where(state))}) runs the Aspera host with the role \${coalesce(${hostRole}, "(none published)")}, ` +
+        `but this config trusts ${templateText(hostRoleArn(config))} (hostRole and otherAccount.accountId). Agree with the operator on one role; ` +
+        'the grant roles trust only the role this config names.',
+    },
+  ];
+}
+
+/**
+ * What the transfer-host half checks before it relies on the bucket owner's roles.
+ * `externalIdSha256Expression` is a Terraform expression for the SHA-256 of this half's External ID.
+ */
+export function bucketOwnerHalfChecks(config: Config, state: OtherHalfState, externalIdSha256Expression: string): OutputCheck[] {
+  const out = (name: string) => `self.outputs.${name}`;
+  const from = `The bucket-owner half (${templateText(where(state))})`;
+  const accountId = out(BUCKET_OWNER_OUTPUTS.accountId);
+  const trusted = out(BUCKET_OWNER_OUTPUTS.trustedHostRoleArn);
+  const grants = out(BUCKET_OWNER_OUTPUTS.grants);
+  const expectedGrants = publishedGrants(config);
+  return [
+    {
+      condition: `\${${accountId} == ${hclString(config.myAccount.accountId)}}`,
+      errorMessage:
+        `${from} is in account \${coalesce(${accountId}, "(none published)")}, but myAccount.accountId here is ` +
+        `${templateText(config.myAccount.accountId)}. Fix the account ID, or point otherHalfState at the bucket owner's state.`,
+    },
+    {
+      condition: `\${${trusted} == ${hclString(hostRoleArn(config))}}`,
+      errorMessage:
+        `${from} trusts the role \${coalesce(${trusted}, "(none published)")}, but this half's Aspera host runs with ` +
+        `${templateText(hostRoleArn(config))}. The bucket owner's hostRole must name this role.`,
+    },
+    {
+      condition: `\${${grants} == ${hclLiteral(expectedGrants as Record<string, unknown>)}}`,
+      errorMessage:
+        `${from} publishes other grants than this config's, so the docroots would not match its roles. ` +
+        `It publishes \${jsonencode(${grants})}; this config expects ${templateText(JSON.stringify(expectedGrants))}.`,
+    },
+    {
+      condition: `\${${out(BUCKET_OWNER_OUTPUTS.externalIdSha256)} == ${externalIdSha256Expression}}`,
+      errorMessage:
+        `${from} requires another External ID than this half presents (compared by SHA-256). ` +
+        `Send the bucket owner the current one (terraform output -raw ${TRANSFER_HOST_OUTPUTS.externalId}) and have them apply again.`,
+    },
+  ];
+}

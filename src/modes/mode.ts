@@ -1,0 +1,23 @@
+/**
+ * Which part of the cross-account setup one stack applies.
+ *
+ *  - "both": one party holds credentials for both accounts and applies everything (the default).
+ *  - "bucket-owner": My Account's half only (buckets, grant roles). For when the bucket owner and
+ *    the Aspera operator are different organizations that will not share credentials.
+ *  - "transfer-host": Other Account's half only (host role, its assume-role policy, the Aspera
+ *    host configuration).
+ *
+ * The two halves of one logical config together create exactly what mode "both" creates; each
+ * configures only its own account's AWS provider and publishes what the other needs as outputs
+ * (src/exchange/contract.ts).
+ */
+export const MODES = ['both', 'bucket-owner', 'transfer-host'] as const;
+export type Mode = (typeof MODES)[number];
+
+export const DEFAULT_MODE: Mode = 'both';
+
+/** Whether a stack in `mode` creates My Account's resources (and configures its provider). */
+export const appliesBucketOwnerHalf = (mode: Mode): boolean => mode !== 'transfer-host';
+
+/** Whether a stack in `mode` creates Other Account's resources (and configures its provider). */
+export const appliesTransferHostHalf = (mode: Mode): boolean => mode !== 'bucket-owner';
