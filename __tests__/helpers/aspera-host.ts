@@ -3,7 +3,7 @@
  * (systemctl, service, asuserdata) that log their calls, script runs, and aspera.conf parsing
  * with a real XML parser.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,13 +94,6 @@ export interface RunResult {
   readonly status: number | null;
   readonly stdout: string;
   readonly stderr: string;
-}
-
-/** Runs a script file under `shell` with a clean environment. */
-export function runScript(shell: string, script: string, env: Record<string, string>): RunResult {
-  const r = spawnSync(shell, [script], { env, encoding: 'utf8', timeout: 20000 });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Runs a command asynchronously (so that tests can overlap); never rejects on a non-zero exit. */
@@ -251,4 +244,3 @@ export function rawStanzas(xml: string, user: string): string[] {
   return out;
 }
 
-export const exists = existsSync;
