@@ -32,6 +32,18 @@ const ONLY_THE_CLI_CATCHES: Record<string, string> = {
   'malformed-trailing-comma.json': 'not JSON',
   'empty.json': 'not JSON',
   'duplicate-key.json': 'JSON parsers keep the last key before a schema sees the object',
+  'mode-bucket-owner-without-external-id.patch.json': 'required unless another field is given',
+  'mode-bucket-owner-with-aspera-hosts.patch.json': 'a field depends on the mode',
+  'mode-bucket-owner-with-other-account-credentials.patch.json': 'a field depends on the mode',
+  'mode-bucket-owner-host-role-arn-wrong-account.patch.json': 'the ARN must contain another field',
+  'mode-bucket-owner-external-id-and-other-half-state.patch.json': 'two optional fields exclude each other',
+  'mode-transfer-host-with-my-account-credentials.patch.json': 'a field depends on the mode',
+  'mode-transfer-host-creating-a-bucket.patch.json': 'a field depends on the mode',
+  'mode-transfer-host-grant-role-arn-wrong-account.patch.json': 'the ARN must contain another field',
+  'mode-transfer-host-generated-external-id-with-hosts.patch.json': 'required when another field is given',
+  'mode-both-with-other-half-state.patch.json': 'a field depends on the mode',
+  'mode-both-with-host-role-arn.patch.json': 'a field depends on the mode',
+  'mode-both-with-grant-role-arn.patch.json': 'a field depends on the mode',
 };
 
 let validate: ValidateFunction;
@@ -67,7 +79,10 @@ test('the example config points editors at the schema', () => {
 test('the schema describes the file as written: draft-07, closed objects, optional defaults', () => {
   expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
   expect(schema.additionalProperties).toBe(false);
-  expect(schema.required).toEqual(['externalId', 'myAccount', 'otherAccount', 'hostRole', 'buckets', 'grants']);
+  expect(schema.required).toEqual(['myAccount', 'otherAccount', 'hostRole', 'buckets', 'grants']);
+  // "externalId" is required except in the two halves' modes, where it may come from elsewhere.
+  expect(schema.if).toEqual({ properties: { mode: { enum: ['bucket-owner', 'transfer-host'] } }, required: ['mode'] });
+  expect(schema.else).toEqual({ required: ['externalId'] });
   const text = JSON.stringify(schema);
   // Every object in the schema is closed, so editors flag typos like the CLI does.
   const objects = text.match(/"type":"object"/g)?.length ?? 0;

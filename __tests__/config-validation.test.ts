@@ -105,6 +105,22 @@ const EXPECTED: Record<string, readonly Problem[]> = {
   'top-level-string.json': [['(config)', 'must be a JSON object']],
   // JSON.parse would silently keep the second "grants"; the first one is what the author meant too.
   'duplicate-key.json': [['grants', 'appears more than once']],
+  // Two organizations (issue 5): each half's config lacks the other's values, names the other's
+  // credentials, resources or hosts, or gives an ARN in the wrong account.
+  'mode-typo.patch.json': [['mode', 'one of "both", "bucket-owner", "transfer-host"']],
+  'mode-bucket-owner-without-external-id.patch.json': [['externalId', 'is required in mode "bucket-owner": the External ID the operator chose']],
+  'mode-bucket-owner-with-aspera-hosts.patch.json': [['asperaHosts', 'must be empty in mode "bucket-owner": the Aspera hosts belong to the transfer-host half']],
+  'mode-bucket-owner-with-other-account-credentials.patch.json': [['otherAccount.profile', 'is not used in mode "bucket-owner": this half configures no provider for Other Account']],
+  'mode-bucket-owner-host-role-arn-wrong-account.patch.json': [['hostRole.arn', 'must be a role in account 222222222222 (otherAccount.accountId)']],
+  'mode-bucket-owner-external-id-and-other-half-state.patch.json': [['otherHalfState', 'give either "externalId" (the value the operator sent) or "otherHalfState"']],
+  'mode-bucket-owner-other-half-state-without-key.patch.json': [['otherHalfState.key', 'is required']],
+  'mode-transfer-host-with-my-account-credentials.patch.json': [['myAccount.profile', 'is not used in mode "transfer-host": this half configures no provider for My Account']],
+  'mode-transfer-host-creating-a-bucket.patch.json': [['buckets[0].create', 'must be false in mode "transfer-host"']],
+  'mode-transfer-host-grant-role-arn-wrong-account.patch.json': [['grants[0].roleArn', 'must be a role in account 111111111111 (myAccount.accountId)']],
+  'mode-transfer-host-generated-external-id-with-hosts.patch.json': [['externalId', 'is required in mode "transfer-host" when "asperaHosts" are configured']],
+  'mode-both-with-other-half-state.patch.json': [['otherHalfState', 'is only for mode "bucket-owner" or "transfer-host"']],
+  'mode-both-with-host-role-arn.patch.json': [['hostRole.arn', 'is only for mode "bucket-owner"']],
+  'mode-both-with-grant-role-arn.patch.json': [['grants[0].roleArn', 'is only for mode "transfer-host"']],
 };
 
 /** Splits "path: message" (the path never contains ": "). */
@@ -185,6 +201,7 @@ describe('valid configs', () => {
     expect(result.config).toEqual({
       ...minimal,
       stackName: 'aspera-cross-account',
+      mode: 'both',
       grants: [{ ...minimal.grants[0], prefix: '' }],
       asperaHosts: [],
       s3Endpoint: 's3.amazonaws.com',

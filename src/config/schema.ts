@@ -15,6 +15,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { partitionOf } from '../iam/arns';
+import { DEFAULT_MODE, MODES } from '../modes/mode';
 
 const ACCOUNT_ID = /^\d{12}$/;
 // Commercial, China, GovCloud and the ISO regions src/iam/arns.ts knows a partition for:
@@ -161,22 +162,25 @@ const hostRole = z
     existingRoleName: roleName('an IAM role name')
       .optional()
       .describe('Or: attach the assume-role policy to this existing role that the Aspera instance already runs with.'),
+    arn: roleArn
+      .optional()
+      .describe('Mode "bucket-owner" only: the operator\'s role by its ARN (it may have a path), e.g. "arn:aws:iam::222222222222:role/aspera/transfer-host".'),
   }, expectedObject('an object { "name": "<role to create>" } or { "existingRoleName": "<role the Aspera instance already uses>" }'))
   // For editors: the "exactly one" rule below, as JSON Schema.
-  .meta({ oneOf: [{ required: ['name'] }, { required: ['existingRoleName'] }] })
+  .meta({ oneOf: [{ required: ['name'] }, { required: ['existingRoleName'] }, { required: ['arn'] }] })
   .superRefine((role, ctx) => {
-    const given = [role.name, role.existingRoleName].filter((v) => v !== undefined).length;
+    const given = [role.name, role.existingRoleName, role.arn].filter((v) => v !== undefined).length;
     if (given !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: `must contain exactly one of "name" (a role to create) or "existingRoleName" (the role the Aspera instance already uses)${given === 0 ? '' : ', not both'}`,
+        message: `must contain exactly one of "name" (a role to create) or "existingRoleName" (the role the Aspera instance already uses), or in mode "bucket-owner" "arn"${given === 0 ? '' : ', not several'}`,
       });
     }
   })
-  .transform((role): { name: string } | { existingRoleName: string } =>
-    role.name !== undefined ? { name: role.name } : { existingRoleName: role.existingRoleName as string },
+  .transform((role): { name: string } | { existingRoleName: string } | { arn: string } =>
+    role.name !== undefined ? { name: role.name } : role.existingRoleName !== undefined ? { existingRoleName: role.existingRoleName } : { arn: role.arn as string },
   )
-  .describe('The transfer host\'s IAM role in otherAccount: { "name": ... } to create one, or { "existingRoleName": ... }.');
+  .describe('The transfer host\'s IAM role in otherAccount: { "name": ... } to create one, or { "existingRoleName": ... }; in mode "bucket-owner" also { "arn": ... }.');
 
 const bucket = z
   .strictObject({
@@ -213,6 +217,9 @@ const grant = z
     roleName: roleName('an IAM role name')
       .optional()
       .describe('Name of the cross-account role in myAccount. Default: "<stackName>-<transferUser>".'),
+    roleArn: roleArn
+      .optional()
+      .describe('Mode "transfer-host" only, instead of "roleName": the bucket owner\'s role for this grant by its ARN (from their "grant_role_arns" output).'),
   }, expectedObject('an object { "transferUser": ..., "bucket": ..., "prefix": ..., "access": ... }'))
   .describe('Access for one Aspera transfer user to one bucket (and prefix).');
 
@@ -273,6 +280,20 @@ const s3State = z.strictObject({
   kmsKeyId: z.string(expected('a KMS key ID, key ARN or alias')).regex(...rule(KMS_KEY, 'must be a KMS key ID, key ARN or alias')).optional().describe('KMS key for state encryption (default: SSE-S3).'),
 });
 
+// The other half's state, read (never written) by mode "bucket-owner" or "transfer-host".
+const otherHalfState = z
+  .strictObject({
+    bucket: bucketName('the name of the S3 bucket that holds the other half\'s Terraform state').describe('S3 bucket of the other half\'s state.'),
+    key: z
+      .string(expected('the object key of the other half\'s state file, e.g. "aspera/transfer-host.tfstate"'))
+      .regex(...rule(TERRAFORM_STATE_KEY, 'must be an S3 object key of 1-1024 safe characters (letters, digits, ! _ . * \' ( ) / -)'))
+      .regex(...rule(/^(?!\/)/, 'must not start with "/"'))
+      .describe('Object key of the other half\'s state file.'),
+    region: region.describe('Region of that bucket.'),
+    profile: awsProfile.optional().describe('AWS CLI profile that may read that object (s3:GetObject). Omit to use the default credential chain.'),
+  }, expectedObject('an object { "bucket": ..., "key": ..., "region": ..., "profile": ... }'))
+  .describe('Modes "bucket-owner" and "transfer-host": read the other half\'s published outputs from its S3 state instead of taking them from this config.');
+
 const state = z
   .discriminatedUnion('backend', [localState, s3State], {
     error: 'must be { "backend": "local" } or { "backend": "s3", "bucket": ..., "key": ..., "region": ... }',
@@ -307,12 +328,23 @@ const configObject = z.strictObject({
     .regex(...rule(STACK_NAME, 'must be 1-31 characters of letters, digits and "-", starting with a letter'))
     .default(DEFAULT_STACK_NAME)
     .describe(`Name of the cdktf stack; also the prefix of derived role names. Default "${DEFAULT_STACK_NAME}".`),
+  mode: z
+    .enum(MODES, expected(`one of ${MODES.map((m) => `"${m}"`).join(', ')}`))
+    .default(DEFAULT_MODE)
+    .describe(
+      'What this stack applies. "both" (default): everything, with credentials for both accounts. "bucket-owner": only My Account\'s half; ' +
+        '"transfer-host": only Other Account\'s half, for when the two accounts belong to two organizations that each apply their own half.',
+    ),
   externalId: z
     .string(expected('the External ID the transfer host presents when it assumes the roles'))
     .min(2, 'must be at least 2 characters (STS ExternalId rules)')
     .max(1224, 'must be at most 1224 characters (STS ExternalId rules)')
     .regex(...rule(/^[\w+=,.@:/-]*$/, 'may contain only letters, digits and _ + = , . @ : / - (STS ExternalId rules)'))
-    .describe('The External ID every grant role requires in sts:AssumeRole (STS rules: 2-1224 characters of letters, digits and _ + = , . @ : / -).'),
+    .optional()
+    .describe(
+      'The External ID every grant role requires in sts:AssumeRole (STS rules: 2-1224 characters of letters, digits and _ + = , . @ : / -). ' +
+        'Required in mode "both". Mode "transfer-host" generates one when it is left out; mode "bucket-owner" may read it with "otherHalfState".',
+    ),
   myAccount: awsAccount('My Account: the bucket owner. Buckets and the grant roles are created here.'),
   otherAccount: awsAccount('Other Account: owner of the Aspera transfer host. The host role and its assume-role policy live here.'),
   hostRole,
@@ -330,8 +362,14 @@ const configObject = z.strictObject({
   docrootTemplate: docrootTemplate
     .optional()
     .describe(`Override of the docroot form. Placeholders: ${DOCROOT_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}; {roleArn} and {bucket} are required.`),
+  otherHalfState: otherHalfState.optional(),
   state,
-});
+})
+  // For editors: "externalId" is required unless the mode is one of the halves (see MODE_CHECKS).
+  .meta({
+    if: { properties: { mode: { enum: MODES.filter((m) => m !== 'both') } }, required: ['mode'] },
+    else: { required: ['externalId'] },
+  });
 
 type ConfigShape = z.output<typeof configObject>;
 
@@ -474,11 +512,111 @@ const CROSS_FIELD_CHECKS: readonly CrossFieldCheck[] = [
   },
 ];
 
+// ---- Modes: what each half needs from the other, and what belongs to the other -----------------
+
+const MODE_BOTH = '"both"';
+const onlyIn = (mode: string, why: string) => `is only for mode ${mode}: ${why}`;
+const accountOfArn = (arn: string): string => arn.split(':')[4];
+const partitionOfArn = (arn: string): string => arn.split(':')[1];
+
+const MODE_CHECKS: readonly CrossFieldCheck[] = [
+  {
+    reads: [['mode'], ['externalId'], ['otherHalfState'], ['asperaHosts']],
+    check(config, report) {
+      const given = config.externalId !== undefined;
+      const fromState = config.otherHalfState !== undefined;
+      if (config.mode === 'both') {
+        if (!given) report(['externalId'], `is required in mode ${MODE_BOTH} (the default): the External ID every grant role requires, e.g. "aspera-7f3c9e21"`);
+        if (fromState) report(['otherHalfState'], onlyIn('"bucket-owner" or "transfer-host"', 'in mode "both" this stack applies both halves itself'));
+      } else if (config.mode === 'bucket-owner') {
+        if (given && fromState) report(['otherHalfState'], 'give either "externalId" (the value the operator sent) or "otherHalfState" (read it from the transfer-host half\'s state), not both');
+        if (!given && !fromState) {
+          report(['externalId'], 'is required in mode "bucket-owner": the External ID the operator chose (ask them for it), unless "otherHalfState" reads it from the transfer-host half\'s state');
+        }
+      } else if (!given && config.asperaHosts.length > 0) {
+        // The host scripts are rendered into files at synth time; a generated External ID exists
+        // only from apply on. src/constructs/aspera-hosts.ts would have to take it as a plan-time value.
+        report(
+          ['externalId'],
+          'is required in mode "transfer-host" when "asperaHosts" are configured: the host scripts are rendered at synth time and cannot carry a generated External ID; ' +
+            'choose one (e.g. the output of `openssl rand -hex 16`), or leave asperaHosts empty to have one generated',
+        );
+      }
+    },
+  },
+  {
+    reads: [['mode'], ['asperaHosts']],
+    check(config, report) {
+      if (config.mode === 'bucket-owner' && config.asperaHosts.length > 0) {
+        report(['asperaHosts'], 'must be empty in mode "bucket-owner": the Aspera hosts belong to the transfer-host half, which the operator applies');
+      }
+    },
+  },
+  ...(['profile', 'assumeRoleArn'] as const).flatMap((field): CrossFieldCheck[] => [
+    {
+      reads: [['mode'], ['otherAccount', field]],
+      check(config, report) {
+        if (config.mode === 'bucket-owner' && config.otherAccount[field] !== undefined) {
+          report(['otherAccount', field], 'is not used in mode "bucket-owner": this half configures no provider for Other Account (its owner applies the transfer-host half); remove it');
+        }
+      },
+    },
+    {
+      reads: [['mode'], ['myAccount', field]],
+      check(config, report) {
+        if (config.mode === 'transfer-host' && config.myAccount[field] !== undefined) {
+          report(['myAccount', field], 'is not used in mode "transfer-host": this half configures no provider for My Account (its owner applies the bucket-owner half); remove it');
+        }
+      },
+    },
+  ]),
+  {
+    reads: [['mode'], ['buckets', '*', 'create']],
+    check(config, report) {
+      if (config.mode !== 'transfer-host') return;
+      config.buckets.forEach((b, i) => {
+        if (b.create) report(['buckets', i, 'create'], 'must be false in mode "transfer-host": the bucket owner creates its buckets in the bucket-owner half; here they are only named for the grants');
+      });
+    },
+  },
+  {
+    reads: [['mode'], ['hostRole'], ['myAccount', 'region'], ['otherAccount', 'accountId']],
+    check(config, report) {
+      if (!('arn' in config.hostRole)) return;
+      const arn = config.hostRole.arn;
+      if (config.mode !== 'bucket-owner') {
+        report(['hostRole', 'arn'], onlyIn('"bucket-owner"', 'this half creates the host role or looks it up by name; use "name" or "existingRoleName"'));
+      } else if (accountOfArn(arn) !== config.otherAccount.accountId) {
+        report(['hostRole', 'arn'], `must be a role in account ${config.otherAccount.accountId} (otherAccount.accountId): the grant roles trust only the transfer host's account`);
+      } else if (partitionOfArn(arn) !== partitionOf(config.myAccount.region)) {
+        report(['hostRole', 'arn'], `must be an ARN in partition "${partitionOf(config.myAccount.region)}" (that of myAccount.region)`);
+      }
+    },
+  },
+  {
+    reads: [['mode'], ['myAccount', 'accountId'], ['myAccount', 'region'], ['grants', '*', 'roleArn'], ['grants', '*', 'roleName']],
+    check(config, report) {
+      config.grants.forEach((g, i) => {
+        if (g.roleArn === undefined) return;
+        if (config.mode !== 'transfer-host') {
+          report(['grants', i, 'roleArn'], onlyIn('"transfer-host"', 'here the grant role is created by this stack; name it with "roleName"'));
+        } else if (g.roleName !== undefined) {
+          report(['grants', i, 'roleArn'], 'give either "roleName" or "roleArn", not both');
+        } else if (accountOfArn(g.roleArn) !== config.myAccount.accountId) {
+          report(['grants', i, 'roleArn'], `must be a role in account ${config.myAccount.accountId} (myAccount.accountId): grant roles are the bucket owner's`);
+        } else if (partitionOfArn(g.roleArn) !== partitionOf(config.myAccount.region)) {
+          report(['grants', i, 'roleArn'], `must be an ARN in partition "${partitionOf(config.myAccount.region)}" (that of myAccount.region)`);
+        }
+      });
+    },
+  },
+];
+
 export const configSchema = configObject
   .superRefine(
     (config, ctx) => {
       const wrong = ctx.issues.flatMap(issuePaths);
-      for (const { reads, check } of CROSS_FIELD_CHECKS) {
+      for (const { reads, check } of [...CROSS_FIELD_CHECKS, ...MODE_CHECKS]) {
         if (reads.some((pattern) => wrong.some((path) => overlaps(path, pattern)))) continue;
         check(config, (path, message) => ctx.addIssue({ code: 'custom', path: [...path], message }));
       }
@@ -487,6 +625,10 @@ export const configSchema = configObject
     // when the config is not even an object.
     { when: (payload) => payload.issues.every((issue) => issue.code === 'unrecognized_keys' || (issue.path ?? []).length > 0) },
   )
+  // "" when the config leaves the External ID to the other half's state or to generation (see the
+  // checks above): the stack then puts a plan-time value in its place (src/modes/). Everything
+  // else keeps reading a string.
+  .transform((config) => ({ ...config, externalId: config.externalId ?? '' }))
   .describe('Configuration of the aspera-cross-account cdktf stack (aspera.config.json).');
 
 /** A config as written in the file (defaults not yet applied). */
@@ -498,5 +640,6 @@ export type Grant = Config['grants'][number];
 export type Bucket = Config['buckets'][number];
 export type AsperaHost = Config['asperaHosts'][number];
 export type HostRoleConfig = Config['hostRole'];
+export type OtherHalfStateConfig = NonNullable<Config['otherHalfState']>;
 export type StateConfig = Config['state'];
 export type Access = Grant['access'];

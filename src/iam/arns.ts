@@ -31,17 +31,24 @@ export const normalizePrefix = (prefix: string): string => prefix.replace(/\/+$/
 
 export const partitionOfConfig = (config: Config): Partition => partitionOf(config.myAccount.region);
 
-/** The cross-account role in My Account for one grant: "{stackName}-{transferUser}" unless named. */
-export const grantRoleName = (config: Config, grant: Grant): string => grant.roleName ?? `${config.stackName}-${grant.transferUser}`;
+/** The last segment of a role ARN (a role ARN may have a path: role/some/path/name). */
+const roleNameOfArn = (arn: string): string => arn.slice(arn.lastIndexOf('/') + 1);
+
+/**
+ * The cross-account role in My Account for one grant: "{stackName}-{transferUser}" unless named
+ * (or, in mode "transfer-host", given by ARN).
+ */
+export const grantRoleName = (config: Config, grant: Grant): string =>
+  grant.roleName ?? (grant.roleArn !== undefined ? roleNameOfArn(grant.roleArn) : `${config.stackName}-${grant.transferUser}`);
 
 export const grantRoleArn = (config: Config, grant: Grant): string =>
-  iamRoleArn(partitionOfConfig(config), config.myAccount.accountId, grantRoleName(config, grant));
+  grant.roleArn ?? iamRoleArn(partitionOfConfig(config), config.myAccount.accountId, grantRoleName(config, grant));
 
-/** The role the Aspera instance runs with in Other Account (created, or existing). */
+/** The role the Aspera instance runs with in Other Account (created, existing, or in mode "bucket-owner" given by ARN). */
 export const hostRoleName = (config: Config): string =>
-  'name' in config.hostRole ? config.hostRole.name : config.hostRole.existingRoleName;
+  'name' in config.hostRole ? config.hostRole.name : 'existingRoleName' in config.hostRole ? config.hostRole.existingRoleName : roleNameOfArn(config.hostRole.arn);
 
 export const hostRoleArn = (config: Config): string =>
-  iamRoleArn(partitionOfConfig(config), config.otherAccount.accountId, hostRoleName(config));
+  'arn' in config.hostRole ? config.hostRole.arn : iamRoleArn(partitionOfConfig(config), config.otherAccount.accountId, hostRoleName(config));
 
 export const hostRoleIsCreated = (config: Config): boolean => 'name' in config.hostRole;
