@@ -1,6 +1,10 @@
 /**
- * The whole cross-account setup as one Terraform stack. This file only composes: every decision
+ * The cross-account setup as one Terraform stack. This file only composes: every decision
  * (policies, names, docroots, scripts) is made by the pure functions the constructs call.
+ *
+ * config.mode picks what this stack applies (src/modes/mode.ts): "both" (the default) is the whole
+ * setup with both accounts' providers; "bucket-owner" and "transfer-host" are the two halves that
+ * two organizations apply separately, each with its own account's provider only.
  */
 import { type ITerraformDependable, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
@@ -10,6 +14,8 @@ import { AsperaHostConfiguration } from './constructs/aspera-hosts';
 import { BucketOwnerAccess } from './constructs/bucket-owner-access';
 import { TransferHostAccess } from './constructs/transfer-host-access';
 import { grantRoleArn, hostRoleArn } from './iam/arns';
+import { composeBucketOwnerHalf } from './modes/bucket-owner-half';
+import { composeTransferHostHalf } from './modes/transfer-host-half';
 import { awsProviderFor, MY_ACCOUNT_ALIAS, OTHER_ACCOUNT_ALIAS } from './providers';
 import { configureStateBackend } from './state-backend';
 
@@ -20,6 +26,17 @@ export class AsperaCrossAccountStack extends TerraformStack {
   constructor(scope: Construct, id: string, config: Config) {
     super(scope, id);
     configureStateBackend(this, config.state);
+    if (config.mode === 'bucket-owner') {
+      composeBucketOwnerHalf(this, config);
+      this.asperaHostDependencies = [];
+      return;
+    }
+    if (config.mode === 'transfer-host') {
+      const half = composeTransferHostHalf(this, config);
+      this.asperaHostDependencies = config.asperaHosts.length > 0 ? [half.access.assumeGrantRolesPolicy] : [];
+      return;
+    }
+
     const myAccount = awsProviderFor(this, MY_ACCOUNT_ALIAS, config.myAccount, config.stackName);
     const otherAccount = awsProviderFor(this, OTHER_ACCOUNT_ALIAS, config.otherAccount, config.stackName);
 

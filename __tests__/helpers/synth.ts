@@ -110,3 +110,79 @@ export function resolveReference(tf: TerraformJson, value: unknown): unknown {
   if (literal === undefined) throw new Error(`${value}: ${type}.${name} has no literal "${attribute}"`);
   return resolveReference(tf, literal);
 }
+
+// ---- Two organizations: the halves of one logical config --------------------------------------
+
+export interface HalvesOptions {
+  /** Each half reads the other's outputs from its state (otherHalfState) instead of the config. */
+  readonly otherHalfState?: boolean;
+  /** The transfer-host half generates the External ID (the config leaves it out; no Aspera hosts). */
+  readonly generateExternalId?: boolean;
+}
+
+/** Where each half keeps its state in the remote-state variant: one shared bucket, one key per half. */
+export const HALF_STATES = {
+  bucketOwner: { bucket: 'acme-shared-tf-state', key: 'aspera/bucket-owner.tfstate', region: 'us-east-1', profile: 'bucket-owner-state' },
+  transferHost: { bucket: 'acme-shared-tf-state', key: 'aspera/transfer-host.tfstate', region: 'us-east-1', profile: 'transfer-host-state' },
+} as const;
+
+/**
+ * The two configs two organizations write for one mode-"both" config: each keeps credentials for
+ * its own account only, the bucket owner leaves the Aspera hosts to the operator, and the operator
+ * declares the buckets as existing (they are the bucket owner's to create).
+ */
+export function halvesOf(input: ConfigInput, options: HalvesOptions = {}): { bucketOwner: ConfigInput; transferHost: ConfigInput } {
+  const accountOnly = (account: ConfigInput['myAccount']) => ({ accountId: account.accountId, region: account.region });
+  const bucketOwner: ConfigInput = { ...input, mode: 'bucket-owner', otherAccount: accountOnly(input.otherAccount) };
+  delete bucketOwner.asperaHosts;
+  const transferHost: ConfigInput = {
+    ...input,
+    mode: 'transfer-host',
+    myAccount: accountOnly(input.myAccount),
+    buckets: input.buckets.map((b) => ({ ...b, create: false })),
+  };
+  if (options.otherHalfState) {
+    delete bucketOwner.externalId;
+    bucketOwner.otherHalfState = { ...HALF_STATES.transferHost };
+    bucketOwner.state = { backend: 's3', ...HALF_STATES.bucketOwner };
+    transferHost.otherHalfState = { ...HALF_STATES.bucketOwner };
+    transferHost.state = { backend: 's3', ...HALF_STATES.transferHost };
+  }
+  if (options.generateExternalId) {
+    delete transferHost.externalId;
+    delete transferHost.asperaHosts;
+  }
+  return { bucketOwner, transferHost };
+}
+
+/**
+ * What Terraform does at plan time, for tests: replaces each "${expression}" whose expression is a
+ * key of `values` by its value, in every string of the stack (a copy). Used to put the other half's
+ * published outputs (and a generated External ID) where the stack reads them.
+ */
+export function resolvePlanTime<T>(tf: T, values: Readonly<Record<string, string>>): T {
+  const visit = (value: unknown): unknown => {
+    if (typeof value === 'string') return value.replace(/\$\{([^{}]*)\}/g, (whole, expression: string) => values[expression] ?? whole);
+    if (Array.isArray(value)) return value.map(visit);
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, visit(v)]));
+    return value;
+  };
+  return visit(tf) as T;
+}
+
+/**
+ * The values a terraform_remote_state data source named `id` reads from the other half's stack:
+ * "data.terraform_remote_state.<id>.outputs.<name>" for each of its string outputs, each resolved
+ * with `known` first (e.g. the generated External ID).
+ */
+export function remoteStateValues(id: string, otherHalf: TerraformJson, known: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, output] of Object.entries(otherHalf.output ?? {})) {
+    if (typeof output.value === 'string') values[`data.terraform_remote_state.${id}.outputs.${name}`] = resolvePlanTime(output.value, known);
+  }
+  return values;
+}
+
+/** The README's two-organization walkthrough configs (__tests__/fixtures/configs/two-organizations/). */
+export const twoOrganizationsConfigInput = (name: string): ConfigInput =>
+  JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'configs', 'two-organizations', name), 'utf8'));
