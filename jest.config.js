@@ -8,5 +8,6 @@ module.exports = {
   // Many suites wait on child processes (sh, dash, sshd, the cdktf CLI): two workers keep both
   // cores busy on the 2-core CI machine (jest's default there would be one).
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.js'],
   testTimeout: 30000,
 };
