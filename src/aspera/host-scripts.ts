@@ -97,3 +97,50 @@ export function renderHostScripts(config: Config, host: AsperaHost): HostScripts
 }
 
 export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+// ---- An External ID known only at plan time ---------------------------------------------------
+//
+// When mode "transfer-host" generates the External ID (random_id), its value exists from apply on,
+// but the scripts are files rendered at synth time. They are rendered with a marker where the
+// External ID goes; the host construct has Terraform replace the marker by the value when it
+// uploads the install script.
+
+/**
+ * Stands for the External ID in a script rendered before the value exists. Capital letters only:
+ * percent-encoding and XML escaping leave it as it is, in the data block it is inside single
+ * quotes, and Terraform's replace() takes it literally (only a "/.../" substring is a pattern).
+ */
+export const EXTERNAL_ID_MARKER = 'ASPERAEXTERNALIDMARKER';
+
+/**
+ * A value with the shape of a plan-time External ID (`hexDigits` lowercase hex digits), for the
+ * check below and for tests.
+ */
+export const sampleHexExternalId = (hexDigits: number): string => '0123456789abcdef'.repeat(Math.ceil(hexDigits / 16)).slice(0, hexDigits);
+
+/**
+ * The host scripts with EXTERNAL_ID_MARKER where the External ID goes, for an External ID that is
+ * only known at plan time and is `hexDigits` lowercase hex digits.
+ *
+ * Replacing every marker by such a value, literally, gives exactly the scripts renderHostScripts
+ * renders with that value: docroot.ts percent-encodes the External ID, and XML escaping follows,
+ * but neither changes a hex digit, so the raw value may stand where the encoded one would. That
+ * equivalence is checked here with a sample value, and a config that contains the marker itself
+ * (in a prefix, say) is refused: every marker in the result stands for the External ID.
+ */
+export function renderHostScriptsWithExternalIdMarker(config: Config, host: AsperaHost, hexDigits: number): HostScripts {
+  check(Number.isInteger(hexDigits) && hexDigits >= 2, `a plan-time External ID of ${hexDigits} hex digits`);
+  const marked = renderHostScripts({ ...config, externalId: EXTERNAL_ID_MARKER }, host);
+  const sample = sampleHexExternalId(hexDigits);
+  const concrete = renderHostScripts({ ...config, externalId: sample }, host);
+  check(
+    !concrete.install.includes(EXTERNAL_ID_MARKER) && !concrete.uninstall.includes(EXTERNAL_ID_MARKER),
+    `the config contains "${EXTERNAL_ID_MARKER}", which stands for the generated External ID in the host scripts; rename what contains it`,
+  );
+  check(
+    marked.install.split(EXTERNAL_ID_MARKER).join(sample) === concrete.install && marked.uninstall === concrete.uninstall,
+    'internal: a hex External ID put in place of the marker does not give the script rendered with that value',
+  );
+  return marked;
+}
+

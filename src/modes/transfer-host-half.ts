@@ -87,13 +87,15 @@ export function composeTransferHostHalf(stack: TerraformStack, config: Config): 
     });
   }
 
-  // The schema refuses hosts together with a generated External ID: the host construct renders
-  // its scripts at synth time and cannot carry a plan-time value (see the README).
-  if (generatesExternalId(config) && config.asperaHosts.length > 0) throw new Error('asperaHosts need a configured externalId in mode "transfer-host"');
   // The bucket owner's roles are in another state: nothing here can wait for them. The docroots
   // work from the moment the bucket owner has applied its half. (Constructed without hosts too,
-  // as in mode "both": it removes scripts an earlier synth left in the stack directory.)
-  new AsperaHostConfiguration(stack, 'aspera_hosts', { config: resolved, dependsOn: [access.assumeGrantRolesPolicy] });
+  // as in mode "both": it removes scripts an earlier synth left in the stack directory.) A
+  // generated External ID reaches the hosts' docroots as a plan-time value.
+  new AsperaHostConfiguration(stack, 'aspera_hosts', {
+    config: resolved,
+    dependsOn: [access.assumeGrantRolesPolicy],
+    ...(generatesExternalId(config) ? { planTimeExternalId: { reference: `random_id.${GENERATED_EXTERNAL_ID_ID}.hex`, hexDigits: 2 * GENERATED_EXTERNAL_ID_BYTES } } : {}),
+  });
 
   new TerraformOutput(stack, TRANSFER_HOST_OUTPUTS.hostRoleArn, {
     description: 'Role in Other Account that the Aspera instance runs with; the bucket owner trusts it (send it to them)',
