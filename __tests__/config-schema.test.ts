@@ -40,7 +40,6 @@ const ONLY_THE_CLI_CATCHES: Record<string, string> = {
   'mode-transfer-host-with-my-account-credentials.patch.json': 'a field depends on the mode',
   'mode-transfer-host-creating-a-bucket.patch.json': 'a field depends on the mode',
   'mode-transfer-host-grant-role-arn-wrong-account.patch.json': 'the ARN must contain another field',
-  'mode-transfer-host-generated-external-id-with-hosts.patch.json': 'required when another field is given',
   'mode-both-with-other-half-state.patch.json': 'a field depends on the mode',
   'mode-both-with-host-role-arn.patch.json': 'a field depends on the mode',
   'mode-both-with-grant-role-arn.patch.json': 'a field depends on the mode',

@@ -117,7 +117,6 @@ const EXPECTED: Record<string, readonly Problem[]> = {
   'mode-transfer-host-with-my-account-credentials.patch.json': [['myAccount.profile', 'is not used in mode "transfer-host": this half configures no provider for My Account']],
   'mode-transfer-host-creating-a-bucket.patch.json': [['buckets[0].create', 'must be false in mode "transfer-host"']],
   'mode-transfer-host-grant-role-arn-wrong-account.patch.json': [['grants[0].roleArn', 'must be a role in account 111111111111 (myAccount.accountId)']],
-  'mode-transfer-host-generated-external-id-with-hosts.patch.json': [['externalId', 'is required in mode "transfer-host" when "asperaHosts" are configured']],
   'mode-both-with-other-half-state.patch.json': [['otherHalfState', 'is only for mode "bucket-owner" or "transfer-host"']],
   'mode-both-with-host-role-arn.patch.json': [['hostRole.arn', 'is only for mode "bucket-owner"']],
   'mode-both-with-grant-role-arn.patch.json': [['grants[0].roleArn', 'is only for mode "transfer-host"']],

@@ -116,7 +116,7 @@ export function resolveReference(tf: TerraformJson, value: unknown): unknown {
 export interface HalvesOptions {
   /** Each half reads the other's outputs from its state (otherHalfState) instead of the config. */
   readonly otherHalfState?: boolean;
-  /** The transfer-host half generates the External ID (the config leaves it out; no Aspera hosts). */
+  /** The transfer-host half generates the External ID (the config leaves it out). */
   readonly generateExternalId?: boolean;
 }
 
@@ -148,10 +148,7 @@ export function halvesOf(input: ConfigInput, options: HalvesOptions = {}): { buc
     transferHost.otherHalfState = { ...HALF_STATES.bucketOwner };
     transferHost.state = { backend: 's3', ...HALF_STATES.transferHost };
   }
-  if (options.generateExternalId) {
-    delete transferHost.externalId;
-    delete transferHost.asperaHosts;
-  }
+  if (options.generateExternalId) delete transferHost.externalId;
   return { bucketOwner, transferHost };
 }
 

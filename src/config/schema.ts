@@ -521,7 +521,9 @@ const partitionOfArn = (arn: string): string => arn.split(':')[1];
 
 const MODE_CHECKS: readonly CrossFieldCheck[] = [
   {
-    reads: [['mode'], ['externalId'], ['otherHalfState'], ['asperaHosts']],
+    // Mode "transfer-host" needs no check: without "externalId" it generates one, which reaches
+    // the Aspera hosts as a plan-time value (src/constructs/aspera-hosts.ts).
+    reads: [['mode'], ['externalId'], ['otherHalfState']],
     check(config, report) {
       const given = config.externalId !== undefined;
       const fromState = config.otherHalfState !== undefined;
@@ -533,14 +535,6 @@ const MODE_CHECKS: readonly CrossFieldCheck[] = [
         if (!given && !fromState) {
           report(['externalId'], 'is required in mode "bucket-owner": the External ID the operator chose (ask them for it), unless "otherHalfState" reads it from the transfer-host half\'s state');
         }
-      } else if (!given && config.asperaHosts.length > 0) {
-        // The host scripts are rendered into files at synth time; a generated External ID exists
-        // only from apply on. src/constructs/aspera-hosts.ts would have to take it as a plan-time value.
-        report(
-          ['externalId'],
-          'is required in mode "transfer-host" when "asperaHosts" are configured: the host scripts are rendered at synth time and cannot carry a generated External ID; ' +
-            'choose one (e.g. the output of `openssl rand -hex 16`), or leave asperaHosts empty to have one generated',
-        );
       }
     },
   },
