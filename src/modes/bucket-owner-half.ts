@@ -22,6 +22,7 @@ import { BUCKET_OWNER_OUTPUTS, publishedGrants, sha256Hex, TRANSFER_HOST_OUTPUTS
 import { readOtherHalf } from '../exchange/remote-state';
 import { grantRoleArn, hostRoleArn } from '../iam/arns';
 import { awsProviderFor, MY_ACCOUNT_ALIAS } from '../providers';
+import { externalIdSource } from './half-ownership';
 
 /** Construct id of the operator's state as read here: data.terraform_remote_state.transfer_host_half. */
 export const TRANSFER_HOST_HALF_ID = 'transfer_host_half';
@@ -37,11 +38,12 @@ export function composeBucketOwnerHalf(stack: TerraformStack, config: Config): B
 
   let externalId = config.externalId;
   let externalIdSha256: string = sha256Hex(config.externalId);
-  if (config.otherHalfState !== undefined) {
+  const source = externalIdSource(config);
+  if (source.kind === 'other-half-state') {
     const transferHostHalf = readOtherHalf(stack, TRANSFER_HOST_HALF_ID, {
-      state: config.otherHalfState,
+      state: source.state,
       outputs: TRANSFER_HOST_OUTPUTS,
-      checks: transferHostHalfChecks(config, config.otherHalfState),
+      checks: transferHostHalfChecks(config, source.state),
     });
     // A plan-time value: the postcondition above has checked it is an STS External ID (so it
     // cannot break the policy JSON it is interpolated into) before any role is planned.
