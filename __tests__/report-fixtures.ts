@@ -1,4 +1,6 @@
-/** Configs for the review report tests (not a test file: jest only runs *.test.ts). */
+/** Configs and helpers for the review report tests (not a test file: jest only runs *.test.ts). */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { validateConfig } from '../src/config/load';
 import type { Config, ConfigInput } from '../src/config/schema';
 
@@ -43,4 +45,36 @@ export function configOf(input: ConfigInput, edit: (draft: ConfigInput) => void 
   const result = validateConfig(draft);
   if (!result.ok) throw new Error(`fixture config is invalid:\n${result.problems.join('\n')}`);
   return result.config;
+}
+
+/** A walkthrough config of the two-organization README section (fixtures/configs/two-organizations/), as written. */
+export const twoOrganizations = (
+  name: 'bucket-owner.json' | 'bucket-owner-remote-state.json' | 'transfer-host.json' | 'transfer-host-generated-external-id.json',
+): ConfigInput => JSON.parse(readFileSync(join(__dirname, 'fixtures', 'configs', 'two-organizations', name), 'utf8'));
+
+/** `input` with its first grant only. */
+export const firstGrantOnly = (input: ConfigInput): ConfigInput => ({ ...input, grants: input.grants.slice(0, 1) });
+
+/** The "### `user`: ..." section of one grant in a report, up to the next heading. */
+export function grantSectionOf(report: string, user: string): string {
+  const start = report.indexOf(`### \`${user}\`:`);
+  if (start < 0) throw new Error(`no section for ${user}`);
+  const next = report.indexOf('\n#', start + 1);
+  return report.slice(start, next < 0 ? undefined : next);
+}
+
+/** The value of the row `field` in a Markdown table of `section` (the first such row). */
+export function rowOf(section: string, field: string): string {
+  const line = section.split('\n').find((l) => l.startsWith(`| ${field} | `));
+  if (line === undefined) throw new Error(`no row "${field}" in:\n${section}`);
+  return line.slice(`| ${field} | `.length, -' |'.length);
+}
+
+/** The "What `npx cdktf destroy` does" section, split at its sub-lists. */
+export function destroySectionOf(report: string): { removes: string; keeps: string; otherParty: string } {
+  const destroy = report.slice(report.indexOf('## What `npx cdktf destroy` does'));
+  const afterRemoves = destroy.split('\nRemoves:\n')[1] ?? '';
+  const [removes, rest = ''] = afterRemoves.split('\nKeeps:\n');
+  const [keeps, otherParty = ''] = rest.split('\nThe other party:\n');
+  return { removes, keeps, otherParty };
 }

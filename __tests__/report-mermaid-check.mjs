@@ -1,8 +1,8 @@
 // Parses Mermaid diagrams with the real mermaid library, for __tests__/report.test.ts.
 // stdin: a JSON array of diagram sources.
-// stdout: a JSON array, per diagram, of { ok: false, error } or { ok: true, diagramType, vertices,
-// edges, subgraphs } as mermaid's own flowchart database holds them after parsing, with label
-// text decoded the way mermaid renders it (entity codes such as #quot; turned back into characters).
+// stdout: a JSON array, per diagram, of { ok: false, error } or { ok: true, diagramType, vertices
+// (with their classes), edges, subgraphs } as mermaid's own flowchart database holds them after
+// parsing, with label text decoded the way mermaid renders it (entity codes such as #quot; turned back into characters).
 //
 // Runs in its own node process because mermaid is ESM-only and jest here runs CommonJS. mermaid
 // sanitizes labels with DOMPurify, which needs a DOM: jsdom provides one, installed before mermaid
@@ -35,7 +35,7 @@ for (const source of sources) {
     results.push({
       ok: true,
       diagramType: parsed.diagramType,
-      vertices: [...db.getVertices().values()].map((v) => ({ id: v.id, text: decode(v.text), type: v.type })),
+      vertices: [...db.getVertices().values()].map((v) => ({ id: v.id, text: decode(v.text), type: v.type, classes: [...(v.classes ?? [])] })),
       edges: db.getEdges().map((e) => ({ start: e.start, end: e.end, text: decode(e.text) })),
       subgraphs: db.getSubGraphs().map((s) => ({ id: s.id, title: decode(s.title), nodes: s.nodes })),
     });

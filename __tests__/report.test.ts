@@ -13,13 +13,13 @@ import { reviewReport } from '../src/report/markdown';
 import { mermaidLabel, mermaidText, trustChainDiagram } from '../src/report/mermaid';
 import { accessModel, type AccessModel } from '../src/report/model';
 import { code } from '../src/report/text';
-import { configOf, ONE_GRANT, SEVERAL_GRANTS } from './report-fixtures';
+import { configOf, firstGrantOnly, ONE_GRANT, SEVERAL_GRANTS, twoOrganizations } from './report-fixtures';
 
 interface ParsedDiagram {
   ok: boolean;
   error?: string;
   diagramType?: string;
-  vertices: { id: string; text: string; type: string }[];
+  vertices: { id: string; text: string; type: string; classes: string[] }[];
   edges: { start: string; end: string; text: string }[];
   subgraphs: { id: string; title: string; nodes: string[] }[];
 }
@@ -50,6 +50,12 @@ function grantSection(report: string, user: string): string {
 
 const one = configOf(ONE_GRANT);
 const several = configOf(SEVERAL_GRANTS);
+// The two halves: the bucket owner's reading the External ID from the operator's state and naming
+// the host role by an ARN with a path (one grant); the operator's generating it, with a host (two grants).
+const bucketOwnerHalf = configOf(firstGrantOnly(twoOrganizations('bucket-owner-remote-state.json')), (d) => {
+  d.hostRole = { arn: 'arn:aws:iam::222222222222:role/aspera/transfer-host' };
+});
+const transferHostHalf = configOf(twoOrganizations('transfer-host.json'), (d) => void delete d.externalId);
 
 /** A model whose names would break an unescaped diagram: quotes, brackets, arrows, "#", "<", "end". */
 function hostileModel(): AccessModel {
@@ -69,6 +75,8 @@ const sources = {
   one: trustChainDiagram(accessModel(one)),
   several: trustChainDiagram(accessModel(several)),
   hostile: trustChainDiagram(hostileModel()),
+  bucketOwnerHalf: trustChainDiagram(accessModel(bucketOwnerHalf)),
+  transferHostHalf: trustChainDiagram(accessModel(transferHostHalf)),
   // Negative controls: the parser must reject what GitHub would fail to render.
   unescapedQuote: 'flowchart LR\n  a["x " y"] --> b\n',
   unclosedSubgraph: 'flowchart LR\n  subgraph s["x"]\n  a --> b\n',
@@ -145,6 +153,41 @@ describe('trust chain diagram', () => {
     expect(texts).toContainEqual(expect.stringContaining('Grant role a|b"c'));
     expect(diagram.subgraphs.map((s) => s.title)).toContainEqual(expect.stringContaining('222"] --> injected["'));
     expect(diagram.edges.map((e) => e.text)).toContainEqual(expect.stringContaining('External ID #quot;x"y#'));
+  });
+
+  test.each([
+    ['bucketOwnerHalf', bucketOwnerHalf],
+    ['transferHostHalf', transferHostHalf],
+  ] as const)('the %s diagram is a valid flowchart that draws the other party\'s nodes dashed and labelled as theirs', (name, config) => {
+    const diagram = result(name);
+    expect(diagram.error).toBeUndefined();
+    expect(diagram.diagramType).toBe('flowchart-v2');
+    const ownsRoles = config.mode === 'bucket-owner';
+    const byText = (text: string) => diagram.vertices.filter((v) => v.text.includes(text));
+    const otherParty = (v: { text: string; classes: string[] }) => v.classes.includes('otherParty') && v.text.includes('(managed by the other party)');
+    const mine = (v: { text: string; classes: string[] }) => !v.classes.includes('otherParty') && !v.text.includes('(managed by the other party)');
+
+    const hostRole = byText(hostRoleArn(config));
+    expect(hostRole).toHaveLength(1);
+    expect(ownsRoles ? otherParty(hostRole[0]) : mine(hostRole[0])).toBe(true);
+    for (const grant of config.grants) {
+      const role = byText(grantRoleArn(config, grant));
+      expect(role).toHaveLength(1);
+      expect(ownsRoles ? mine(role[0]) : otherParty(role[0])).toBe(true);
+    }
+    const bucket = byText(`Bucket ${config.grants[0].bucket}`);
+    expect(ownsRoles ? mine(bucket[0]) : otherParty(bucket[0])).toBe(true);
+    // Hosts are the operator's, and only the operator's config names them.
+    expect(byText('Aspera host ')).toHaveLength(config.asperaHosts.length);
+    for (const host of byText('Aspera host ')) expect(mine(host)).toBe(true);
+    // The account whose half this is not says so in its title.
+    const titles = diagram.subgraphs.map((s) => s.title);
+    expect(titles).toContainEqual(`${ownsRoles ? 'Other' : 'My'} Account ${ownsRoles ? config.otherAccount.accountId : config.myAccount.accountId} (${ownsRoles ? 'transfer host' : 'bucket'} owner, managed by the other party)`);
+    // The External ID is not known at synth time in either: the edges say where it comes from, not a value.
+    const assumeEdges = diagram.edges.filter((e) => e.text.startsWith('sts:AssumeRole'));
+    expect(assumeEdges).toHaveLength(config.grants.length);
+    const expected = ownsRoles ? "External ID read from the operator's state at plan time" : 'External ID generated at first apply';
+    for (const edge of assumeEdges) expect(edge.text).toBe(`sts:AssumeRole<br>${expected}`);
   });
 
   test('mermaidText leaves no character that can end a quoted label or start markup', () => {

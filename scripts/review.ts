@@ -17,6 +17,7 @@ import { reviewReport, type ReviewBase } from '../src/report/markdown';
 export const USAGE = `Usage: npm run --silent review [-- --base <file or git ref>] [--max-chars <n>]
 
 Writes the access review of $ASPERA_CONFIG (default ./aspera.config.json) as Markdown to stdout.
+In mode "bucket-owner" or "transfer-host" it describes that half and marks the other party's parts.
   --base <file>     compare with another config file
   --base <ref>      compare with the same config path at a git ref, e.g. origin/main
   --max-chars <n>   shorten the report to at most n characters (a GitHub comment holds 65536);

@@ -6,6 +6,8 @@
  * Both models are computed by the same code (this branch's), so a change in the policy code itself
  * does not show here: it shows in the code diff and in the Terraform plan.
  */
+import type { ExternalIdSource } from '../modes/half-ownership';
+import { externalIdStandInText } from './half-wording';
 import type { AccessModel, GrantAccess, TrustSummary } from './model';
 import { code, list } from './text';
 
@@ -22,8 +24,10 @@ export type ChangeKind =
   | 'moved'
   /** Who may assume the grant roles changes: trusted account, host role, External ID, conditions. */
   | 'principal'
-  /** Anything else that changes what apply does (role replaced, bucket no longer managed, state moved). */
-  | 'changed';
+  /** Anything else that changes what apply does (role replaced, bucket no longer managed, state moved, mode). */
+  | 'changed'
+  /** A change that depends on a value read at plan time (the other half's state): it cannot be compared at synth time. */
+  | 'undetermined';
 
 export interface AccessChange {
   readonly kind: ChangeKind;
@@ -54,12 +58,12 @@ const user = (name: string) => `**${name}**`;
 const minus = <T>(a: readonly T[], b: readonly T[]): T[] => a.filter((x) => !b.includes(x));
 
 function change(kind: ChangeKind, transferUsers: string[], summary: string, details: string[] = []): AccessChange {
-  const attention = kind === 'added' || kind === 'widened' || kind === 'moved' || kind === 'principal';
+  const attention = kind === 'added' || kind === 'widened' || kind === 'moved' || kind === 'principal' || kind === 'undetermined';
   return { kind, transferUsers, attention, summary, details };
 }
 
 /** Trust differences as user-independent sentences, so identical changes can be grouped. */
-function trustDifferences(from: TrustSummary, to: TrustSummary): { principal: string[]; details: string[] } {
+function trustDifferences(from: TrustSummary, to: TrustSummary, compareExternalId: boolean): { principal: string[]; details: string[] } {
   const principal: string[] = [];
   const details: string[] = [];
   const addedPrincipals = minus(to.principals, from.principals);
@@ -70,7 +74,7 @@ function trustDifferences(from: TrustSummary, to: TrustSummary): { principal: st
   if (from.principalArn !== to.principalArn) {
     principal.push(`the host role allowed to assume them changes from ${code(from.principalArn ?? 'any')} to ${code(to.principalArn ?? 'any')}`);
   }
-  if (from.externalId !== to.externalId) {
+  if (compareExternalId && from.externalId !== to.externalId) {
     principal.push(
       to.externalId === undefined
         ? `the External ID condition is removed (was ${code(from.externalId ?? '')})`
@@ -85,29 +89,55 @@ function trustDifferences(from: TrustSummary, to: TrustSummary): { principal: st
   return { principal, details };
 }
 
-function grantChanges(from: GrantAccess, to: GrantAccess): AccessChange[] {
+/**
+ * What both models describe as this stack's own, so that a difference in it is a change this
+ * stack makes. Across modes, a part one side applies and the other leaves to the other party is
+ * not compared value by value: the mode change (modeChanges) says what moves where.
+ */
+function bothApply(from: AccessModel, to: AccessModel) {
+  return {
+    bucketOwnerHalf: from.ownership.bucketOwnerHalf && to.ownership.bucketOwnerHalf,
+    transferHostHalf: from.ownership.transferHostHalf && to.ownership.transferHostHalf,
+  };
+}
+
+/** True when both External IDs are known and comparable as values (both from the configs). */
+const externalIdsComparable = (from: ExternalIdSource, to: ExternalIdSource): boolean => from.kind === 'config' && to.kind === 'config';
+
+/** The same source of an External ID that is not in the config: the same state object, or both generated. */
+function sameSource(from: ExternalIdSource, to: ExternalIdSource): boolean {
+  if (from.kind === 'other-half-state' && to.kind === 'other-half-state') {
+    return from.state.bucket === to.state.bucket && from.state.key === to.state.key && from.output === to.output;
+  }
+  return from.kind === to.kind && from.kind !== 'config';
+}
+
+function grantChanges(fromModel: AccessModel, toModel: AccessModel, from: GrantAccess, to: GrantAccess): AccessChange[] {
   const u = to.transferUser;
   const out: AccessChange[] = [];
+  const applied = bothApply(fromModel, toModel);
   const relation = from.bucket === to.bucket ? prefixRelation(from.prefix, to.prefix) : 'disjoint';
   const level = from.access === to.access ? '' : ` (${from.access} → ${to.access})`;
+  // In the operator's half the S3 actions are the bucket owner's to grant: what changes here is aspera.conf.
+  const whose = toModel.ownership.bucketOwnerHalf ? '' : ": in this half's docroot and aspera.conf; the S3 policy is the bucket owner's (managed by the other party)";
 
   if (relation === 'disjoint') {
     out.push(
-      change('moved', [u], `${user(u)} moves from ${where(from)} to ${where(to)}: gains ${to.access} access to ${where(to)} and loses access to ${where(from)}`, [
+      change('moved', [u], `${user(u)} moves from ${where(from)} to ${where(to)}: gains ${to.access} access to ${where(to)} and loses access to ${where(from)}${whose}`, [
         `Actions on the new location: ${list(to.actions.map(code))}`,
       ]),
     );
   } else if (relation === 'broader') {
-    out.push(change('widened', [u], `${user(u)} gets a broader location: ${where(from)} → ${where(to)} (${to.access})`));
+    out.push(change('widened', [u], `${user(u)} gets a broader location: ${where(from)} → ${where(to)} (${to.access})${whose}`));
   } else if (relation === 'narrower') {
-    out.push(change('narrowed', [u], `${user(u)} gets a narrower location: ${where(from)} → ${where(to)}`));
+    out.push(change('narrowed', [u], `${user(u)} gets a narrower location: ${where(from)} → ${where(to)}${whose}`));
   }
 
   const gained = minus(to.actions, from.actions);
   const lost = minus(from.actions, to.actions);
   if (relation !== 'disjoint') {
-    if (gained.length > 0) out.push(change('widened', [u], `${user(u)} gains ${list(gained.map(code))} on ${where(to)}${level}`));
-    if (lost.length > 0) out.push(change('narrowed', [u], `${user(u)} loses ${list(lost.map(code))} on ${where(to)}${level}`));
+    if (gained.length > 0) out.push(change('widened', [u], `${user(u)} gains ${list(gained.map(code))} on ${where(to)}${level}${whose}`));
+    if (lost.length > 0) out.push(change('narrowed', [u], `${user(u)} loses ${list(lost.map(code))} on ${where(to)}${level}${whose}`));
     const samePolicyShape = relation === 'same' && gained.length === 0 && lost.length === 0;
     if (samePolicyShape && JSON.stringify(from.permissions) !== JSON.stringify(to.permissions)) {
       out.push({
@@ -118,39 +148,49 @@ function grantChanges(from: GrantAccess, to: GrantAccess): AccessChange[] {
   }
 
   if (from.roleArn !== to.roleArn) {
+    const replaced = applied.bucketOwnerHalf ? ' (Terraform deletes the old role and creates the new one)' : '';
     out.push({
-      ...change('changed', [u], `${user(u)}: the grant role changes from ${code(from.roleArn)} to ${code(to.roleArn)} (Terraform deletes the old role and creates the new one)`),
+      ...change('changed', [u], `${user(u)}: the grant role changes from ${code(from.roleArn)} to ${code(to.roleArn)}${replaced}`),
       attention: true,
     });
   }
 
-  const newHosts = minus(to.hosts, from.hosts);
-  const goneHosts = minus(from.hosts, to.hosts);
-  if (newHosts.length > 0) out.push(change('widened', [u], `${user(u)}: the docroot is also installed on ${list(newHosts.map(code))}`));
-  if (goneHosts.length > 0) out.push(change('narrowed', [u], `${user(u)}: the docroot is removed from ${list(goneHosts.map(code))}`));
+  // The docroots and the host policy are compared only where both configs apply them.
+  if (applied.transferHostHalf) {
+    const newHosts = minus(to.hosts, from.hosts);
+    const goneHosts = minus(from.hosts, to.hosts);
+    if (newHosts.length > 0) out.push(change('widened', [u], `${user(u)}: the docroot is also installed on ${list(newHosts.map(code))}`));
+    if (goneHosts.length > 0) out.push(change('narrowed', [u], `${user(u)}: the docroot is removed from ${list(goneHosts.map(code))}`));
 
-  if (!from.hostMayAssume && to.hostMayAssume) out.push(change('widened', [u], `${user(u)}: the transfer host role may now assume ${code(to.roleArn)}`));
-  if (from.hostMayAssume && !to.hostMayAssume) out.push(change('narrowed', [u], `${user(u)}: the transfer host role may no longer assume ${code(to.roleArn)}`));
+    if (!from.hostMayAssume && to.hostMayAssume) out.push(change('widened', [u], `${user(u)}: the transfer host role may now assume ${code(to.roleArn)}`));
+    if (from.hostMayAssume && !to.hostMayAssume) out.push(change('narrowed', [u], `${user(u)}: the transfer host role may no longer assume ${code(to.roleArn)}`));
 
-  const explained = out.length > 0 || from.trust.externalId !== to.trust.externalId;
-  if (!explained && from.docroot !== to.docroot) {
-    out.push(change('changed', [u], `${user(u)}: the docroot changes`, [`Before: ${code(from.docroot)}`, `After: ${code(to.docroot)}`]));
+    const externalIdExplains = externalIdsComparable(fromModel.externalId, toModel.externalId)
+      ? from.trust.externalId !== to.trust.externalId
+      : !sameSource(fromModel.externalId, toModel.externalId);
+    const explained = out.length > 0 || externalIdExplains;
+    if (!explained && from.docroot !== to.docroot) {
+      out.push(change('changed', [u], `${user(u)}: the docroot changes`, [`Before: ${code(from.docroot)}`, `After: ${code(to.docroot)}`]));
+    }
   }
   return out;
 }
 
+const hostRoleCreated = (model: AccessModel) => model.hostRole.managed === 'created';
+
 function stackChanges(from: AccessModel, to: AccessModel): AccessChange[] {
   const out: AccessChange[] = [];
-  if (from.hostRole.name === to.hostRole.name && from.hostRole.created !== to.hostRole.created) {
+  const applied = bothApply(from, to);
+  if (applied.transferHostHalf && from.hostRole.name === to.hostRole.name && hostRoleCreated(from) !== hostRoleCreated(to)) {
     out.push(
-      to.hostRole.created
+      hostRoleCreated(to)
         ? change('changed', [], `The transfer host role ${code(to.hostRole.name)} is now created by this stack (apply fails if a role with that name already exists)`)
         : { ...change('changed', [], `The transfer host role ${code(from.hostRole.name)} is no longer created by this stack: apply deletes it and its instance profile`), attention: true },
     );
   }
   const created = (m: AccessModel) => new Set(m.buckets.filter((b) => b.created).map((b) => b.name));
-  const before = created(from);
-  const after = created(to);
+  const before = applied.bucketOwnerHalf ? created(from) : new Set<string>();
+  const after = applied.bucketOwnerHalf ? created(to) : new Set<string>();
   for (const name of before) {
     if (!after.has(name)) {
       out.push({
@@ -187,6 +227,78 @@ function stackChanges(from: AccessModel, to: AccessModel): AccessChange[] {
 }
 
 /**
+ * A change of mode: which half this stack stops or starts applying. The access itself is
+ * compared grant by grant as usual; this says what moves between this stack and the other party.
+ */
+function modeChanges(from: AccessModel, to: AccessModel): AccessChange[] {
+  if (from.mode === to.mode) return [];
+  const out: AccessChange[] = [];
+  const header = `The mode changes from ${code(from.mode)} to ${code(to.mode)}`;
+  const roles = list(to.grants.map((g) => code(g.roleArn)));
+  const created = list(from.buckets.filter((b) => b.created).map((b) => code(b.name)));
+  if (from.ownership.bucketOwnerHalf && !to.ownership.bucketOwnerHalf) {
+    out.push({
+      ...change('changed', [], `${header}: this stack stops applying the bucket owner's half, which becomes the other party's`, [
+        `The state the base config applied holds the grant roles and their policies${created === '(none)' ? '' : ` and the buckets ${created}`}; this mode configures no provider for My Account, so this stack can no longer change or delete them. Before applying, remove them from that state (\`terraform state rm\`) and have the bucket owner's half take them over (\`terraform import\`).`,
+      ]),
+      attention: true,
+    });
+  }
+  if (!from.ownership.bucketOwnerHalf && to.ownership.bucketOwnerHalf) {
+    out.push({
+      ...change('changed', [], `${header}: this stack starts applying the bucket owner's half`, [
+        `It creates the grant roles ${roles}${to.ownership.createdBuckets.length > 0 ? ` and the buckets ${list(to.ownership.createdBuckets.map(code))}` : ''}; apply fails on any that already exist (import them first).`,
+      ]),
+      attention: true,
+    });
+  }
+  if (from.ownership.transferHostHalf && !to.ownership.transferHostHalf) {
+    out.push({
+      ...change('changed', [], `${header}: this stack stops applying the transfer host's half, which becomes the other party's`, [
+        `The state the base config applied holds the host role's access (${code(from.hostRole.arn)})${from.hosts.length > 0 ? ` and the docroots on ${list(from.hosts.map((h) => code(h.id)))}` : ''}; this mode configures no provider for Other Account, so this stack can no longer change or delete them. Before applying, remove them from that state (\`terraform state rm\`) and have the operator's half take them over.`,
+      ]),
+      attention: true,
+    });
+  }
+  if (!from.ownership.transferHostHalf && to.ownership.transferHostHalf) {
+    out.push({
+      ...change('changed', [], `${header}: this stack starts applying the transfer host's half`, [
+        `It ${hostRoleCreated(to) ? 'creates the host role' : 'puts the assume-role policy on the existing role'} ${code(to.hostRole.arn)}${to.hosts.length > 0 ? ` and installs the docroots on ${list(to.hosts.map((h) => code(h.id)))}` : ''}; apply fails on a role that already exists (import it first).`,
+      ]),
+      attention: true,
+    });
+  }
+  return out;
+}
+
+/** "`x` in the config", "read from the operator's state `s3://...` at plan time", "generated at first apply". */
+function externalIdOrigin(source: ExternalIdSource): string {
+  if (source.kind === 'config') return `${code(source.value)} (in the config)`;
+  if (source.kind === 'other-half-state') return `${externalIdStandInText(source)} (${code(`s3://${source.state.bucket}/${source.state.key}`)})`;
+  return externalIdStandInText(source);
+}
+
+/**
+ * An External ID that is not in both configs: one change for every grant in both. Whether a value
+ * read at plan time differs cannot be told here; a generated one always differs from a configured one.
+ */
+function externalIdChange(from: AccessModel, to: AccessModel, users: string[]): AccessChange[] {
+  if (users.length === 0 || externalIdsComparable(from.externalId, to.externalId) || sameSource(from.externalId, to.externalId)) return [];
+  const who = list(users.map(user));
+  const what = `the External ID was ${externalIdOrigin(from.externalId)} and is now ${externalIdOrigin(to.externalId)}`;
+  if (from.externalId.kind === 'other-half-state' || to.externalId.kind === 'other-half-state') {
+    return [
+      change(
+        'undetermined',
+        users,
+        `Who may assume the role of ${who} may change: ${what}. A value read from the other half's state cannot be compared at synth time: compare the ${code('sts:ExternalId')} of the trust policies in \`cdktf plan\``,
+      ),
+    ];
+  }
+  return [change('principal', users, `Who may assume the role of ${who} changes: ${what}: every docroot changes with it, and the bucket owner must require the new value`)];
+}
+
+/**
  * Every access change from `from` (undefined: nothing deployed yet) to `to`, per transfer user,
  * then stack-level changes. An empty list means: no access changes.
  */
@@ -195,20 +307,26 @@ export function diffAccess(from: AccessModel | undefined, to: AccessModel): Acce
   const baseGrants = new Map((from?.grants ?? []).map((g) => [g.transferUser, g]));
   const nextUsers = new Set(to.grants.map((g) => g.transferUser));
   const trustGroups = new Map<string, { users: string[]; principal: string[]; details: string[] }>();
+  const kept: string[] = [];
 
   for (const grant of to.grants) {
     const old = baseGrants.get(grant.transferUser);
-    if (old === undefined) {
+    if (old === undefined || from === undefined) {
       out.push(
         change('added', [grant.transferUser], `${user(grant.transferUser)} gets **${grant.access}** access to ${where(grant)}`, [
-          `Role ${code(grant.roleArn)}, actions ${list(grant.actions.map(code))}`,
-          grant.hosts.length === 0 ? 'No Aspera host is configured: no docroot is installed' : `Docroot installed on ${list(grant.hosts.map(code))}`,
+          `Role ${code(grant.roleArn)}${to.ownership.bucketOwnerHalf ? '' : " (the bucket owner's, managed by the other party)"}, actions ${list(grant.actions.map(code))}`,
+          !to.ownership.transferHostHalf
+            ? "The docroot is the operator's (managed by the other party)"
+            : grant.hosts.length === 0
+              ? 'No Aspera host is configured: no docroot is installed'
+              : `Docroot installed on ${list(grant.hosts.map(code))}`,
         ]),
       );
       continue;
     }
-    out.push(...grantChanges(old, grant));
-    const trust = trustDifferences(old.trust, grant.trust);
+    kept.push(grant.transferUser);
+    out.push(...grantChanges(from, to, old, grant));
+    const trust = trustDifferences(old.trust, grant.trust, externalIdsComparable(from.externalId, to.externalId));
     if (trust.principal.length > 0 || trust.details.length > 0) {
       const key = JSON.stringify(trust);
       const group = trustGroups.get(key) ?? { users: [], ...trust };
@@ -224,15 +342,26 @@ export function diffAccess(from: AccessModel | undefined, to: AccessModel): Acce
       out.push(change('changed', group.users, `The trust policy of the role of ${who} changes`, group.details));
     }
   }
+  if (from !== undefined) out.push(...externalIdChange(from, to, kept));
   for (const old of from?.grants ?? []) {
     if (!nextUsers.has(old.transferUser)) {
+      const deleted = from?.ownership.bucketOwnerHalf && to.ownership.bucketOwnerHalf;
       out.push(
-        change('removed', [old.transferUser], `${user(old.transferUser)} loses **${old.access}** access to ${where(old)}: role ${code(old.roleArn)} is deleted`, [
-          old.hosts.length === 0 ? 'No docroot to remove (no Aspera host configured)' : `Docroot removed from ${list(old.hosts.map(code))}`,
-        ]),
+        change(
+          'removed',
+          [old.transferUser],
+          `${user(old.transferUser)} loses **${old.access}** access to ${where(old)}: ${deleted ? `role ${code(old.roleArn)} is deleted` : `this config no longer names role ${code(old.roleArn)}`}`,
+          [
+            !(from?.ownership.transferHostHalf && to.ownership.transferHostHalf)
+              ? "The docroot is the operator's (managed by the other party)"
+              : old.hosts.length === 0
+                ? 'No docroot to remove (no Aspera host configured)'
+                : `Docroot removed from ${list(old.hosts.map(code))}`,
+          ],
+        ),
       );
     }
   }
-  if (from !== undefined) out.push(...stackChanges(from, to));
+  if (from !== undefined) out.push(...modeChanges(from, to), ...stackChanges(from, to));
   return out;
 }

@@ -1,12 +1,15 @@
 /**
  * The review report: what a pull request reviewer needs to approve or reject an access change,
  * as Markdown for a PR comment. Pure: config(s) in, text out. Every fact comes from the access
- * model (model.ts), which reads the stack's own policy and ARN functions.
+ * model (model.ts), which reads the stack's own policy and ARN functions. In modes "bucket-owner"
+ * and "transfer-host" the report describes that half: the other party's parts are marked as
+ * theirs (model.ownership), and destroy is explained for this half and for what is left to them.
  */
 import type { Config } from '../config/schema';
 import { diffAccess, where, type AccessChange, type ChangeKind } from './diff';
 import { trustChainDiagram } from './mermaid';
 import { accessModel, type AccessModel, type GrantAccess } from './model';
+import { codeWithExternalId, externalIdDescription, HALF_OF_MODE, MANAGED_BY_OTHER_PARTY, modeParagraph } from './half-wording';
 import { cell, code, list, table } from './text';
 
 /** First line of every report, so a bot (or a person) can find the comment it maintains. */
@@ -36,6 +39,7 @@ const KIND_LABEL: Record<ChangeKind, string> = {
   moved: 'Moved',
   principal: 'Principal change',
   changed: 'Changed',
+  undetermined: 'Not known until plan',
 };
 
 function changeLines(changes: readonly AccessChange[], mark: string): string[] {
@@ -63,7 +67,9 @@ export function renderAccessDiff(changes: readonly AccessChange[], baseLabel: st
   if (widening.length > 0) summary.push(`**${n(widening.length, 'change widens', 'changes widen')} access** (${list(usersOf(widening).map(code))})`);
   const principal = attention.filter((c) => c.kind === 'principal');
   if (principal.length > 0) summary.push(`**${n(principal.length, 'change alters', 'changes alter')} who may assume the roles**`);
-  const review = attention.length - widening.length - principal.length;
+  const undetermined = attention.filter((c) => c.kind === 'undetermined');
+  if (undetermined.length > 0) summary.push(`**${n(undetermined.length, 'change', 'changes')} cannot be compared until \`cdktf plan\`**`);
+  const review = attention.length - widening.length - principal.length - undetermined.length;
   if (review > 0) summary.push(`**${n(review, 'other change needs', 'other changes need')} a careful look**`);
   if (narrowing.length > 0) summary.push(`${n(narrowing.length, 'change narrows or revokes', 'changes narrow or revoke')} access (${list(usersOf(narrowing).map(code))})`);
   if (other.length > 0) summary.push(n(other.length, 'other change', 'other changes'));
@@ -71,7 +77,9 @@ export function renderAccessDiff(changes: readonly AccessChange[], baseLabel: st
   out.push(`Summary: ${summary.join('; ')}.`, '');
 
   if (attention.length > 0) {
-    out.push('> [!WARNING]', '> **This change widens access or changes who holds it.** Approve only if each line below is intended.', '');
+    out.push('> [!WARNING]', '> **This change widens access or changes who holds it.** Approve only if each line below is intended.');
+    if (undetermined.length > 0) out.push('> Lines marked "Not known until plan" depend on a value read from the other half\'s state when you plan: check them in the plan.');
+    out.push('');
     out.push(...changeLines(attention, '⚠️ '), '');
   }
   if (narrowing.length > 0) out.push('### Narrowed or revoked', '', ...changeLines(narrowing, ''), '');
@@ -79,9 +87,17 @@ export function renderAccessDiff(changes: readonly AccessChange[], baseLabel: st
   return out.join('\n').trimEnd();
 }
 
+function hostRoleDescription(model: AccessModel): string {
+  const arn = code(model.hostRole.arn);
+  if (model.hostRole.managed === 'created') return `${arn} (created by this stack, with an instance profile of the same name)`;
+  if (model.hostRole.managed === 'existing') return `${arn} (existing role; this stack only adds a policy to it)`;
+  return `${MANAGED_BY_OTHER_PARTY} ${arn}: the operator's role, which this config trusts (the grant roles trust exactly this ARN)`;
+}
+
 function accountsSection(model: AccessModel): string {
-  const hosts =
-    model.hosts.length === 0
+  const hosts = !model.ownership.transferHostHalf
+    ? `${MANAGED_BY_OTHER_PARTY} The operator installs the docroots on their Aspera hosts from their own config.`
+    : model.hosts.length === 0
       ? 'none configured: no docroot is installed by this stack'
       : model.hosts.map((h) => `${code(h.id)} as ${code(h.user)}, ${code(h.asperaConfPath)}`).join('<br>');
   return [
@@ -90,46 +106,62 @@ function accountsSection(model: AccessModel): string {
     table(
       ['Field', 'Value'],
       [
+        ['Mode', `${code(model.mode)}: this stack applies ${HALF_OF_MODE[model.mode]}`],
         ['My Account (bucket owner)', `${code(model.myAccount.accountId)} in ${code(model.myAccount.region)}`],
         ['Other Account (transfer host owner)', `${code(model.otherAccount.accountId)} in ${code(model.otherAccount.region)}`],
-        ['Transfer host role', `${code(model.hostRole.arn)} (${model.hostRole.created ? 'created by this stack, with an instance profile of the same name' : 'existing role; this stack only adds a policy to it'})`],
-        ['External ID', code(model.externalId)],
+        ['Transfer host role', hostRoleDescription(model)],
+        ['External ID', externalIdDescription(model.externalId)],
         ['Aspera hosts', hosts],
+        ...(model.otherHalfState === undefined
+          ? []
+          : ([['Other half\'s state (read at plan time, never written)', code(`s3://${model.otherHalfState.bucket}/${model.otherHalfState.key}`)]] as [string, string][])),
       ],
     ),
   ].join('\n');
 }
 
-function grantSection(grant: GrantAccess): string {
+function grantSection(model: AccessModel, grant: GrantAccess): string {
+  const { bucketOwnerHalf, transferHostHalf } = model.ownership;
   const trust = [
     `${list(grant.trust.principals.map(code))}`,
-    ...(grant.trust.conditions.length > 0 ? [`only if ${grant.trust.conditions.map(code).join(' and ')}`] : []),
+    ...(grant.trust.conditions.length > 0 ? [`only if ${grant.trust.conditions.map((c) => codeWithExternalId(c, model.externalId)).join(' and ')}`] : []),
   ].join(' ');
-  const s3Rows: [string, string][] = grant.permissions.map((p) => [
-    `S3 actions on ${list(p.resources.map(code))}${p.conditions.length > 0 ? ` when ${p.conditions.map(code).join(' and ')}` : ''}`,
-    list(p.actions.map(code)),
-  ]);
   const flags = grant.confPermissions;
-  return [
-    `### ${code(grant.transferUser)}: ${grant.access} on ${where(grant)}`,
-    '',
-    table(
-      ['Field', 'Value'],
-      [
-        ['Transfer user', code(grant.transferUser)],
-        ['Bucket and prefix', `${where(grant)}, ${grant.bucketCreated ? 'bucket created by this stack' : 'existing bucket'}`],
-        ['Access level', grant.access],
-        ['Role ARN', code(grant.roleArn)],
-        ['Trusted principal', trust],
-        ['Transfer host role may assume it', grant.hostMayAssume ? 'yes' : '**no**: the host role policy does not list this role'],
-        ...s3Rows,
-        ['All S3 actions', list(grant.actions.map(code))],
-        ['Docroot (goes into aspera.conf)', code(grant.docroot)],
-        ['aspera.conf permissions', `read_allowed=${flags.readAllowed}, write_allowed=${flags.writeAllowed}, dir_allowed=${flags.dirAllowed}`],
-        ['Installed on', grant.hosts.length === 0 ? 'no host configured' : list(grant.hosts.map(code))],
-      ],
-    ),
-  ].join('\n');
+  const bucketNote = !bucketOwnerHalf ? "the bucket owner's bucket" : grant.bucketCreated ? 'bucket created by this stack' : 'existing bucket';
+  const expects = `${MANAGED_BY_OTHER_PARTY} This config expects:`;
+
+  // Rows in the order of the trust chain. Each part is either this half's (shown as created) or
+  // the other party's (marked, with what this config expects of it where it has an expectation).
+  const rows: [string, string][] = [
+    ['Transfer user', code(grant.transferUser)],
+    ['Bucket and prefix', `${where(grant)}, ${bucketNote}${bucketOwnerHalf ? '' : ' (*managed by the other party*)'}`],
+    ['Access level', grant.access],
+  ];
+  if (bucketOwnerHalf) rows.push(['Role ARN', code(grant.roleArn)], ['Trusted principal', trust]);
+  else rows.push(['Role ARN', `${MANAGED_BY_OTHER_PARTY} The bucket owner's role: ${code(grant.roleArn)}`], ['Trusted principal', `${expects} ${trust}`]);
+
+  if (transferHostHalf) rows.push(['Transfer host role may assume it', grant.hostMayAssume ? 'yes' : '**no**: the host role policy does not list this role']);
+  else rows.push(['Transfer host role may assume it', `${MANAGED_BY_OTHER_PARTY} The operator's host policy must allow ${code('sts:AssumeRole')} on this role.`]);
+
+  if (bucketOwnerHalf) {
+    for (const p of grant.permissions) {
+      rows.push([`S3 actions on ${list(p.resources.map(code))}${p.conditions.length > 0 ? ` when ${p.conditions.map(code).join(' and ')}` : ''}`, list(p.actions.map(code))]);
+    }
+    rows.push(['All S3 actions', list(grant.actions.map(code))]);
+  } else {
+    rows.push(["S3 actions (the role's policy)", `${expects} ${list(grant.actions.map(code))}`]);
+  }
+
+  if (transferHostHalf) {
+    rows.push(
+      ['Docroot (goes into aspera.conf)', codeWithExternalId(grant.docroot, model.externalId)],
+      ['aspera.conf permissions', `read_allowed=${flags.readAllowed}, write_allowed=${flags.writeAllowed}, dir_allowed=${flags.dirAllowed}`],
+      ['Installed on', grant.hosts.length === 0 ? 'no host configured' : list(grant.hosts.map(code))],
+    );
+  } else {
+    rows.push(['Docroot', `${MANAGED_BY_OTHER_PARTY} The operator installs it on their Aspera hosts; it must name this role ARN and the External ID.`]);
+  }
+  return [`### ${code(grant.transferUser)}: ${grant.access} on ${where(grant)}`, '', table(['Field', 'Value'], rows)].join('\n');
 }
 
 function stateDescription(model: AccessModel): string {
@@ -138,30 +170,81 @@ function stateDescription(model: AccessModel): string {
   return `the local Terraform state file ${code(state.path ?? `terraform.${model.stackName}.tfstate`)} (keep it: destroy needs it)`;
 }
 
-function destroySection(model: AccessModel): string {
+/** What destroy removes in My Account: the grant roles (the revocation) and the created buckets. */
+function bucketOwnerRemovals(model: AccessModel): string[] {
   const created = model.buckets.filter((b) => b.created).map((b) => code(b.name));
-  const existing = model.buckets.filter((b) => !b.created).map((b) => code(b.name));
-  const removes = [
-    `- In My Account ${code(model.myAccount.accountId)}: the grant roles ${list(model.grants.map((g) => code(g.roleArn)))} and their S3 policies. This is the revocation: from then on the transfer host cannot assume them, whatever is left on the host.`,
-    model.hostRole.created
-      ? `- In Other Account ${code(model.otherAccount.accountId)}: the transfer host role ${code(model.hostRole.arn)}, its instance profile and its assume-role policy.`
-      : `- In Other Account ${code(model.otherAccount.accountId)}: the assume-role policy this stack put on the existing role ${code(model.hostRole.arn)} (the role itself stays).`,
+  return [
+    `- In My Account ${code(model.myAccount.accountId)}: the grant roles ${list(model.grants.map((g) => code(g.roleArn)))} and their S3 policies. This is the revocation: from then on the transfer host cannot assume them, whatever is left on the host${model.mode === 'bucket-owner' ? ' and whatever the operator does' : ''}.`,
     ...(created.length > 0
       ? [
           `- The buckets this stack created: ${list(created)}, with their public access block, TLS-only policy, encryption and ownership settings. S3 deletes a bucket only when it is empty: a bucket that still holds objects makes destroy report an error and stays, without those settings.`,
         ]
       : []),
+  ];
+}
+
+/** What destroy removes in Other Account and on the hosts. */
+function transferHostRemovals(model: AccessModel): string[] {
+  // The host configuration depends on what it uses, so Terraform removes it first.
+  const before = model.mode === 'both' ? ' before the roles go' : ' before the host policy goes';
+  return [
+    model.hostRole.managed === 'created'
+      ? `- In Other Account ${code(model.otherAccount.accountId)}: the transfer host role ${code(model.hostRole.arn)}, its instance profile and its assume-role policy.`
+      : `- In Other Account ${code(model.otherAccount.accountId)}: the assume-role policy this stack put on the existing role ${code(model.hostRole.arn)} (the role itself stays).`,
     model.hosts.length === 0
       ? '- On the Aspera hosts: nothing (no host is configured).'
-      : `- On each Aspera host (${list(model.hosts.map((h) => code(h.id)))}): the docroots this stack installed, for ${list(model.grants.map((g) => code(g.transferUser)))}, removed from aspera.conf over SSH before the roles go. If a host cannot be reached, destroy gives up on it after a connection timeout and still removes the roles; the stale docroot stays in that host's aspera.conf but no longer works (its role is gone).`,
+      : `- On each Aspera host (${list(model.hosts.map((h) => code(h.id)))}): the docroots this stack installed, for ${list(model.grants.map((g) => code(g.transferUser)))}, removed from aspera.conf over SSH${before}. If a host cannot be reached, destroy gives up on it after a connection timeout and ${model.mode === 'both' ? 'still removes the roles' : 'still removes the host policy'}; the stale docroot stays in that host's aspera.conf but no longer works (${model.mode === 'both' ? 'its role is gone' : 'the host role may no longer assume its role'}).`,
+    ...(model.externalId.kind === 'generated'
+      ? [
+          `- The generated External ID (output ${code(model.externalId.output)}). A later apply generates a new one, which the bucket owner must then require (with "otherHalfState" they pick it up at their next apply).`,
+        ]
+      : []),
   ];
+}
+
+function destroySection(model: AccessModel): string {
+  const existing = model.buckets.filter((b) => !b.created).map((b) => code(b.name));
+  const heading = ['## What `npx cdktf destroy` does', ''];
+  const state = `- ${stateDescription(model).replace(/^the /, 'The ')}.`;
+  const existingRole = model.hostRole.managed === 'existing' ? [`- The existing transfer host role ${code(model.hostRole.name)}.`] : [];
+
+  if (model.mode === 'both') {
+    const [grantRoles, ...buckets] = bucketOwnerRemovals(model);
+    const [hostRole, ...hosts] = transferHostRemovals(model);
+    const removes = [grantRoles, hostRole, ...buckets, ...hosts];
+    const keeps = [
+      ...(existing.length > 0 ? [`- The existing buckets ${list(existing)} (create: false): this stack never owned them.`] : []),
+      '- Every object in every bucket: this stack never deletes data.',
+      ...existingRole,
+      state,
+    ];
+    return [...heading, 'This stack holds both halves: its destroy revokes everything it granted.', '', 'Removes:', '', ...removes, '', 'Keeps:', '', ...keeps].join('\n');
+  }
+
+  if (model.mode === 'bucket-owner') {
+    const keeps = [
+      ...(existing.length > 0 ? [`- The existing buckets ${list(existing)} (create: false): this stack never owned them.`] : []),
+      '- Every object in every bucket: this stack never deletes data.',
+      state,
+      `- The other party's half, which this stack does not manage: the host role ${code(model.hostRole.arn)}, its policy naming the deleted roles, and the docroots on the operator's Aspera hosts. They stay, but no longer work.`,
+    ];
+    const other = [
+      "This half's destroy revokes the access on its own: the operator need not do anything for it to end.",
+      "For a clean end, the operator destroys the transfer-host half, which removes the docroots and the host policy. If the operator's config reads this half's state (\"otherHalfState\"), their next plan fails once this half's outputs are gone, until they destroy their half or remove \"otherHalfState\".",
+    ];
+    return [...heading, 'Removes:', '', ...bucketOwnerRemovals(model), '', 'Keeps:', '', ...keeps, '', 'The other party:', '', ...other.map((l) => `- ${l}`)].join('\n');
+  }
+
   const keeps = [
-    ...(existing.length > 0 ? [`- The existing buckets ${list(existing)} (create: false): this stack never owned them.`] : []),
-    '- Every object in every bucket: this stack never deletes data.',
-    ...(model.hostRole.created ? [] : [`- The existing transfer host role ${code(model.hostRole.name)}.`]),
-    `- ${stateDescription(model).replace(/^the /, 'The ')}.`,
+    `- The grant roles ${list(model.grants.map((g) => code(g.roleArn)))}, their trust and S3 policies, and the buckets: they are the bucket owner's half, which this stack does not manage.`,
+    ...existingRole,
+    state,
   ];
-  return ['## What `npx cdktf destroy` does', '', 'Removes:', '', ...removes, '', 'Keeps:', '', ...keeps].join('\n');
+  const other = [
+    `This half's destroy ends the transfers through this host: the host role may no longer assume the grant roles${model.hosts.length > 0 ? ', and the docroots are gone' : ''}. It does not revoke the grant roles.`,
+    `The grant roles keep trusting ${code(model.hostRole.arn)} with the External ID: a role of that name in Other Account ${code(model.otherAccount.accountId)} that is allowed ${code('sts:AssumeRole')} on them (the host role again, or one created with its name) can use them. To fully revoke, the bucket owner destroys the bucket-owner half (or removes the grants from their config and applies).`,
+  ];
+  return [...heading, 'Removes:', '', ...transferHostRemovals(model), '', 'Keeps:', '', ...keeps, '', 'The other party:', '', ...other.map((l) => `- ${l}`)].join('\n');
 }
 
 function compactGrantsSection(model: AccessModel): string {
@@ -174,6 +257,7 @@ function compactGrantsSection(model: AccessModel): string {
     '',
     'Per-grant policies and docroots are left out to fit a pull request comment; `npm run review` prints them.',
     '',
+    ...(model.ownership.bucketOwnerHalf ? [] : ["The grant roles and their policies are the bucket owner's (*managed by the other party*); the table shows what this config expects.", '']),
     '| Transfer user | Bucket and prefix | Access | Role ARN |',
     '| --- | --- | --- | --- |',
     ...model.grants.map((g) => `| ${[code(g.transferUser), where(g), g.access, code(g.roleArn)].map(cell).join(' | ')} |`),
@@ -207,13 +291,14 @@ export function reviewReport(input: ReviewInput, options: ReportOptions = {}): s
     REPORT_MARKER,
     `# Aspera access review: ${code(model.stackName)}`,
     `Config: ${code(input.source)}. ${grantsInBrief(model)}.`,
+    modeParagraph(model),
   ];
   if (input.base !== undefined) {
     const baseModel = input.base.config === undefined ? undefined : accessModel(input.base.config);
     head.push(renderAccessDiff(diffAccess(baseModel, model), input.base.label, input.base.config === undefined));
   }
   const diagram = ['## Trust chain', '', '```mermaid', trustChainDiagram(model).trimEnd(), '```'].join('\n');
-  const grants = [`## Grants (${model.grants.length})`, '', ...model.grants.map(grantSection).join('\n\n').split('\n')].join('\n');
+  const grants = [`## Grants (${model.grants.length})`, '', ...model.grants.map((g) => grantSection(model, g)).join('\n\n').split('\n')].join('\n');
   const render = (sections: string[]) => `${sections.join('\n\n')}\n`;
   const variants = [
     () => render([...head, diagram, accountsSection(model), grants, destroySection(model)]),

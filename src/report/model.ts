@@ -3,11 +3,16 @@
  *
  * Nothing here decides a permission. Every value is read back from the functions the stack itself
  * renders into Terraform (role ARNs, the grant roles' trust and S3 policies, the host role's policy,
- * the docroots), so the review report cannot disagree with what `cdktf apply` would create.
+ * the docroots), so the review report cannot disagree with what `cdktf apply` would create. Which
+ * of those this config's stack creates, and where its External ID comes from, is read from
+ * src/modes/half-ownership.ts: in modes "bucket-owner" and "transfer-host" the rest is the other
+ * party's, and the model still holds it as this config expects it to be.
  */
-import type { Access, Config, StateConfig } from '../config/schema';
+import type { Access, Config, OtherHalfStateConfig, StateConfig } from '../config/schema';
 import { docrootPermissions, grantDocroot } from '../aspera/docroot';
-import { grantRoleArn, grantRoleName, hostRoleArn, hostRoleIsCreated, hostRoleName, normalizePrefix } from '../iam/arns';
+import { grantRoleArn, grantRoleName, hostRoleArn, hostRoleName, normalizePrefix } from '../iam/arns';
+import { halfOwnership, type ExternalIdSource, type HalfOwnership } from '../modes/half-ownership';
+import type { Mode } from '../modes/mode';
 import { hostAssumeGrantRolesPolicy } from '../iam/host-policy';
 import type { PolicyDocument, PolicyStatement, Principal } from '../iam/policy-document';
 import { grantPermissionsPolicy } from '../iam/s3-access';
@@ -68,14 +73,24 @@ export interface GrantAccess {
 
 export interface AccessModel {
   readonly stackName: string;
+  readonly mode: Mode;
+  /** What this config's stack creates; everything else in the model is the other party's. */
+  readonly ownership: HalfOwnership;
   readonly myAccount: { readonly accountId: string; readonly region: string };
   readonly otherAccount: { readonly accountId: string; readonly region: string };
-  readonly hostRole: { readonly name: string; readonly arn: string; readonly created: boolean };
-  readonly externalId: string;
+  /** `managed`: created by this stack, an existing role this stack adds a policy to, or the other party's. */
+  readonly hostRole: { readonly name: string; readonly arn: string; readonly managed: HalfOwnership['hostRole'] };
+  /**
+   * Where the External ID comes from; only "config" has a value. Otherwise trust.externalId and
+   * the docroots hold EXTERNAL_ID_STAND_IN where the value will be.
+   */
+  readonly externalId: ExternalIdSource;
   readonly buckets: readonly { readonly name: string; readonly created: boolean }[];
   readonly hosts: readonly AsperaHostTarget[];
   readonly grants: readonly GrantAccess[];
   readonly state: StateConfig;
+  /** The other half's state this half reads at plan time (modes "bucket-owner" and "transfer-host"). */
+  readonly otherHalfState?: OtherHalfStateConfig;
 }
 
 const asList = (value: string | readonly string[]): string[] => (typeof value === 'string' ? [value] : [...value]);
@@ -130,8 +145,23 @@ export const hostTargetId = (host: { host: string; port: number }): string =>
   // IPv6 addresses get brackets so the port stays readable.
   host.host.includes(':') ? `[${host.host}]:${host.port}` : `${host.host}:${host.port}`;
 
+/**
+ * Stands for an External ID that is not known at synth time (read from the other half's state at
+ * plan time, or generated at the first apply), so that the stack's own policy and docroot
+ * functions render everything around it. "~" occurs in no config value the schema accepts, and
+ * percent-encoding leaves it as it is: every occurrence in a rendered value is this stand-in.
+ */
+export const EXTERNAL_ID_STAND_IN = '~external-id~';
+
 export function accessModel(config: Config): AccessModel {
-  const created = new Map(config.buckets.map((b) => [b.name, b.create]));
+  const ownership = halfOwnership(config);
+  const externalId = ownership.externalId;
+  // The config the policy and docroot functions see: its own External ID, or the stand-in.
+  const rendered: Config = externalId.kind === 'config' ? config : { ...config, externalId: EXTERNAL_ID_STAND_IN };
+  if (externalId.kind !== 'config' && config.grants.some((g) => grantDocroot({ ...config, externalId: '' }, g).includes(EXTERNAL_ID_STAND_IN))) {
+    throw new Error(`a docroot of this config contains ${EXTERNAL_ID_STAND_IN}, which the review uses for the External ID`);
+  }
+  const created = new Map(config.buckets.map((b) => [b.name, ownership.createdBuckets.includes(b.name)]));
   const hosts: AsperaHostTarget[] = config.asperaHosts.map((h) => ({
     id: hostTargetId(h),
     host: h.host,
@@ -139,16 +169,16 @@ export function accessModel(config: Config): AccessModel {
     user: h.user,
     asperaConfPath: h.asperaConfPath,
   }));
-  const trust = summarizeTrust(grantRoleTrustPolicy(config));
+  const trust = summarizeTrust(grantRoleTrustPolicy(rendered));
   const assumable = new Set(
-    hostAssumeGrantRolesPolicy(config)
+    hostAssumeGrantRolesPolicy(rendered)
       .Statement.filter((s) => s.Effect === 'Allow' && s.Action.includes('sts:AssumeRole'))
       .flatMap((s) => s.Resource ?? []),
   );
   const grants = config.grants.map((grant): GrantAccess => {
     const prefix = normalizePrefix(grant.prefix);
-    const permissions = summarizePermissions(grantPermissionsPolicy(config, grant));
-    const roleArn = grantRoleArn(config, grant);
+    const permissions = summarizePermissions(grantPermissionsPolicy(rendered, grant));
+    const roleArn = grantRoleArn(rendered, grant);
     return {
       transferUser: grant.transferUser,
       bucket: grant.bucket,
@@ -156,26 +186,29 @@ export function accessModel(config: Config): AccessModel {
       prefix,
       access: grant.access,
       location: `s3://${grant.bucket}/${prefix === '' ? '' : `${prefix}/`}`,
-      roleName: grantRoleName(config, grant),
+      roleName: grantRoleName(rendered, grant),
       roleArn,
       actions: [...new Set(permissions.flatMap((p) => p.actions))],
       permissions,
       trust,
       hostMayAssume: assumable.has(roleArn) || assumable.has('*'),
-      docroot: grantDocroot(config, grant),
+      docroot: grantDocroot(rendered, grant),
       confPermissions: docrootPermissions(grant),
-      hosts: hosts.map((h) => h.id),
+      hosts: ownership.installsDocroots ? hosts.map((h) => h.id) : [],
     };
   });
   return {
     stackName: config.stackName,
+    mode: config.mode,
+    ownership,
     myAccount: { accountId: config.myAccount.accountId, region: config.myAccount.region },
     otherAccount: { accountId: config.otherAccount.accountId, region: config.otherAccount.region },
-    hostRole: { name: hostRoleName(config), arn: hostRoleArn(config), created: hostRoleIsCreated(config) },
-    externalId: config.externalId,
-    buckets: config.buckets.map((b) => ({ name: b.name, created: b.create })),
-    hosts,
+    hostRole: { name: hostRoleName(config), arn: hostRoleArn(config), managed: ownership.hostRole },
+    externalId,
+    buckets: config.buckets.map((b) => ({ name: b.name, created: created.get(b.name) === true })),
+    hosts: ownership.installsDocroots ? hosts : [],
     grants,
     state: config.state,
+    ...(config.otherHalfState === undefined ? {} : { otherHalfState: config.otherHalfState }),
   };
 }
