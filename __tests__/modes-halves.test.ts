@@ -14,6 +14,7 @@ import {
   halvesOf,
   resolvePlanTime,
   synthConfig,
+  terraformAddresses,
   twoOrganizationsConfigInput,
   validFixtureNames,
   type TerraformJson,
@@ -22,13 +23,7 @@ import {
 const MY = 'aws.my_account';
 const OTHER = 'aws.other_account';
 
-/** Every "type.name" (resources) and "data.type.name" (data sources) in a stack. */
-function addresses(tf: TerraformJson): string[] {
-  const out: string[] = [];
-  for (const [type, byName] of Object.entries(tf.resource ?? {})) for (const name of Object.keys(byName)) out.push(`${type}.${name}`);
-  for (const [type, byName] of Object.entries(tf.data ?? {})) for (const name of Object.keys(byName)) out.push(`data.${type}.${name}`);
-  return out.sort();
-}
+const addresses = terraformAddresses;
 
 /** Resource bodies without cdktf's "//" metadata, by address. */
 function bodies(tf: TerraformJson): Record<string, unknown> {

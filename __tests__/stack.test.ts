@@ -22,6 +22,7 @@ import {
   resourceOf,
   resourcesOfType,
   synthConfig,
+  terraformAddresses,
   validConfig,
   type TerraformJson,
 } from './helpers/synth';
@@ -36,10 +37,7 @@ const OTHER = 'aws.other_account';
  * construct's null_resources are issue 3's and are checked by its own tests.)
  */
 function addresses(tf: TerraformJson): string[] {
-  const out: string[] = [];
-  for (const [type, byName] of Object.entries(tf.resource ?? {})) for (const name of Object.keys(byName)) out.push(`${type}.${name}`);
-  for (const [type, byName] of Object.entries(tf.data ?? {})) for (const name of Object.keys(byName)) out.push(`data.${type}.${name}`);
-  return out.filter((address) => /^(data\.)?aws_/.test(address)).sort();
+  return terraformAddresses(tf).filter((address) => /^(data\.)?aws_/.test(address));
 }
 
 const json = (text: string) => JSON.parse(text);

@@ -183,3 +183,11 @@ export function remoteStateValues(id: string, otherHalf: TerraformJson, known: R
 /** The README's two-organization walkthrough configs (__tests__/fixtures/configs/two-organizations/). */
 export const twoOrganizationsConfigInput = (name: string): ConfigInput =>
   JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'configs', 'two-organizations', name), 'utf8'));
+
+/** Every "type.name" (resources) and "data.type.name" (data sources) address in a stack, sorted. */
+export function terraformAddresses(tf: TerraformJson): string[] {
+  const out: string[] = [];
+  for (const [type, byName] of Object.entries(tf.resource ?? {})) for (const name of Object.keys(byName)) out.push(`${type}.${name}`);
+  for (const [type, byName] of Object.entries(tf.data ?? {})) for (const name of Object.keys(byName)) out.push(`data.${type}.${name}`);
+  return out.sort();
+}
