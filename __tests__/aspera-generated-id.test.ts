@@ -104,6 +104,13 @@ test('create time: one inline script (one SSH session), Terraform putting the ge
   }
 });
 
+test('the inline script goes where a file script goes: into the SSH user\'s home directory, on create and on destroy', () => {
+  for (const id of hostIds) {
+    const [create, destroy] = hosts(generated)[id].provisioner.map((p) => p['remote-exec']);
+    expect([create.connection.script_path, destroy.connection.script_path]).toEqual(['./.aspera-cross-account-%RAND%.sh', './.aspera-cross-account-%RAND%.sh']);
+  }
+});
+
 test('destroy time: unchanged, the same uninstall script as with a given External ID (it needs none)', () => {
   for (const id of hostIds) {
     expect(hosts(generated)[id].provisioner[1]).toEqual(hosts(both)[id].provisioner[1]);

@@ -15,6 +15,8 @@ import { AsperaHostConfiguration, hostTriggers } from '../src/constructs/aspera-
 import { testConfig } from './helpers/aspera-host';
 
 const DEPENDS_ON = ['aws_iam_role.grant_xfer2', 'aws_iam_role_policy.transfer_host'];
+// Relative to the SSH user's home directory (where a session starts), never /tmp: see the test below.
+const SCRIPT_PATH = './.aspera-cross-account-%RAND%.sh';
 const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
 
 interface Synth {
@@ -108,6 +110,7 @@ test('provisioners: one create-time remote-exec (one SSH session), one destroy-t
     private_key: '${file(pathexpand(self.triggers.private_key_path))}',
     agent: false,
     host_key: '${self.triggers.host_key}',
+    script_path: SCRIPT_PATH,
   };
   expect(r.provisioner).toHaveLength(2);
   const [create, destroy] = r.provisioner.map((p) => p['remote-exec']);
@@ -117,6 +120,20 @@ test('provisioners: one create-time remote-exec (one SSH session), one destroy-t
   for (const [, res] of Object.entries(resources(main))) {
     expect(res.provisioner.filter((p) => !('when' in p['remote-exec']))).toHaveLength(1);
   }
+});
+
+test('both provisioners of every host upload the script into the SSH user\'s home directory, not /tmp', () => {
+  // Terraform's default, /tmp/terraform_%RAND%.sh, is a 0777 file in a world-writable directory
+  // that the script then runs as root. "./": Terraform runs the path as the command, and a bare
+  // name would be looked up in PATH.
+  let provisioners = 0;
+  for (const [, r] of Object.entries(resources(main))) {
+    for (const p of r.provisioner) {
+      expect(p['remote-exec'].connection.script_path).toBe(SCRIPT_PATH);
+      provisioners++;
+    }
+  }
+  expect(provisioners).toBe(4);
 });
 
 test('without privateKeyPath and hostKey: the SSH agent, no host key pinning', () => {

@@ -11,6 +11,11 @@
  *    connection value lives in the triggers and is read back as self.triggers.*.
  *  - The private key is read at apply time with file(pathexpand(...)): only its path is in the
  *    triggers, so the key never reaches cdk.tf.json or the state.
+ *  - remote-exec uploads the script to the connection's script_path, runs `chmod 0777` on it, runs
+ *    it, and (after a success) uploads an empty file over it. The default, /tmp/terraform_%RAND%.sh,
+ *    would leave a file any local user can rewrite (and the script re-runs itself as root) in a
+ *    world-writable directory, which may also be mounted noexec. SCRIPT_PATH puts it in the SSH
+ *    user's home directory instead (private on most systems: 0700).
  *  - Revocation must not depend on the host: the destroy provisioner is on_failure = "continue".
  *    The null_resource depends on the grant roles, so Terraform destroys it first; were its
  *    failure fatal, a dead host would keep every role (and the access) alive. With "continue" the
@@ -65,6 +70,7 @@ export interface SshConnectionBlock {
   readonly agent: boolean;
   readonly host_key?: string;
   readonly timeout?: string;
+  readonly script_path: string;
 }
 
 /** A remote-exec provisioner as Terraform JSON spells it (cdktf's type lacks when/on_failure). */
@@ -81,6 +87,14 @@ export interface RemoteExecBlock {
 
 /** Where the scripts go, relative to the stack's working directory (where Terraform runs). */
 export const SCRIPTS_DIR = 'aspera-host-scripts';
+
+/**
+ * Where remote-exec puts the script on the host: in the SSH user's home directory, where an SSH
+ * session starts. Terraform uploads with `scp -t <directory of this path>` and runs the path as the
+ * command, so it must be relative ("~" is not expanded) and start with "./" (a bare name would be
+ * looked up in PATH). %RAND% (Terraform fills in a random number) keeps concurrent runs apart.
+ */
+export const SCRIPT_PATH = './.aspera-cross-account-%RAND%.sh';
 
 /** How long a destroy waits for an unreachable host before giving up (and moving on). */
 export const DESTROY_CONNECTION_TIMEOUT = '2m';
@@ -117,6 +131,7 @@ export function hostConnection(host: AsperaHost, timeout?: string): SshConnectio
     // Without host_key, Terraform accepts whatever key the server presents.
     ...(host.hostKey !== undefined ? { host_key: '${self.triggers.host_key}' } : {}),
     ...(timeout !== undefined ? { timeout } : {}),
+    script_path: SCRIPT_PATH,
   };
 }
 
