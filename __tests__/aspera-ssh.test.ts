@@ -1,15 +1,16 @@
 /**
- * End to end over a real SSH server: the rendered scripts are uploaded the way Terraform's
- * remote-exec does it (SCP to /tmp/terraform_<n>.sh, chmod 0777, execute) and run on "the host"
- * (this machine, through sshd on 127.0.0.1). Once as root, once as an unprivileged user that
- * must go through `sudo -n`.
+ * End to end over a real SSH server: the rendered scripts reach "the host" (this machine, through
+ * sshd on 127.0.0.1) the way Terraform's remote-exec puts them there with this stack's script_path:
+ * uploaded over SCP into the SSH user's home directory, made mode 0777, run by the same command
+ * string on a terminal, then blanked (Terraform uploads an empty file over the script after a
+ * success). Once as root, once as an unprivileged user that must go through `sudo -n`.
  */
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { renderHostScripts } from '../src/aspera/host-scripts';
-import { docrootOf, fixture, scriptFile, tempRoot, testConfig, workdir, XFER2_DOCROOT, XFER3_DOCROOT, type Workdir } from './helpers/aspera-host';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { renderHostScripts, SCRIPT_PATH } from '../src/aspera/host-scripts';
+import { docrootOf, fixture, tempRoot, testConfig, workdir, XFER2_DOCROOT, XFER3_DOCROOT, type RunResult, type Workdir } from './helpers/aspera-host';
 import { startSshd, type Sshd } from './helpers/sshd';
 
 const RESTART = 'systemctl restart asperanoded';
@@ -30,51 +31,90 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** What remote-exec does with `script`: upload to /tmp/terraform_<n>.sh, chmod 0777, run it. */
-async function remoteExec(user: string, script: string, envPrefix = '') {
-  const remote = `/tmp/terraform_${randomInt(1e9)}.sh`;
-  const uploaded = await sshd.upload(user, script, remote);
-  if (uploaded.status !== 0) throw new Error(`upload failed: ${uploaded.stderr}`);
-  try {
-    return await sshd.ssh(user, `chmod 0777 ${remote} && ${envPrefix}${remote}`);
-  } finally {
-    rmSync(remote, { force: true });
-  }
+interface Run extends RunResult {
+  /** The script's file name in the user's home directory. */
+  readonly file: string;
 }
 
-test('as root: one session installs every docroot; uninstall restores the file', async () => {
-  const original = fixture('several-users.conf');
-  const w = workdir(root, 'as-root', original);
-  const config = testConfig();
-  const scripts = renderHostScripts(config, { ...config.asperaHosts[0], user: 'root', asperaConfPath: w.conf });
-  sshd.authorize('root');
-  const calls = fakes.calls().length;
+/**
+ * What remote-exec does (Terraform's internal/builtin/provisioners/remote-exec and
+ * internal/communicator/ssh): picks script_path with a random number for %RAND%, uploads the
+ * script there, runs `chmod 0777 <path>`, runs `<path>` (both on a terminal), and after a success
+ * uploads an empty file to the same path. Every path is relative to the home directory.
+ */
+async function remoteExec(user: string, script: string, env?: Record<string, string>): Promise<Run> {
+  const path = SCRIPT_PATH.replace('%RAND%', String(randomInt(2 ** 31)));
+  const uploaded = await sshd.upload(user, path, script);
+  if (uploaded.status !== 0) throw new Error(`upload failed: ${uploaded.stderr}`);
+  const chmod = await sshd.ssh(user, `chmod 0777 ${path}`, { terminal: true });
+  if (chmod.status !== 0) throw new Error(`chmod failed: ${chmod.stdout}${chmod.stderr}`);
+  const run = await sshd.ssh(user, path, { terminal: true, env });
+  if (run.status === 0) {
+    const blank = await sshd.upload(user, path, '');
+    if (blank.status !== 0) throw new Error(`blank upload failed: ${blank.stderr}`);
+  }
+  return { ...run, file: posix.basename(path) };
+}
 
-  const installed = await remoteExec('root', scriptFile(w.dir, 'install.sh', scripts.install));
-  expect(installed.stderr).not.toMatch(/error/);
-  expect(installed.status).toBe(0);
-  expect(installed.stdout).not.toMatch(/sudo/);
-  const text = readFileSync(w.conf, 'utf8');
-  expect(docrootOf(text, 'xfer2')).toMatchObject({ absolute: XFER2_DOCROOT, write_allowed: 'true' });
-  expect(docrootOf(text, 'xfer3')).toMatchObject({ absolute: XFER3_DOCROOT, write_allowed: 'false' });
-  expect(fakes.calls().slice(calls)).toEqual([RESTART]);
+describe('as root', () => {
+  let home = '';
+  const left: string[] = [];
 
-  const removed = await remoteExec('root', scriptFile(w.dir, 'uninstall.sh', scripts.uninstall));
-  expect(removed.status).toBe(0);
-  expect(readFileSync(w.conf, 'utf8')).toBe(original);
-  expect(fakes.calls().slice(calls)).toEqual([RESTART, RESTART]);
+  beforeAll(async () => {
+    sshd.authorize('root');
+    home = (await sshd.ssh('root', 'pwd')).stdout.trim();
+    // The script rightly refuses to run from a home directory others may enter.
+    if ((statSync(home).mode & 0o077) !== 0) throw new Error(`root's home directory ${home} is open to others (mode ${(statSync(home).mode & 0o777).toString(8)}): this test needs it private, as on any usual system`);
+  });
+  // The emptied scripts Terraform leaves behind, in a home directory that is not ours.
+  afterAll(() => left.forEach((f) => rmSync(join(home, f), { force: true })));
+
+  test('one session installs every docroot, the script runs from the home directory; uninstall restores the file', async () => {
+    const original = fixture('several-users.conf');
+    const w = workdir(root, 'as-root', original);
+    const config = testConfig();
+    const scripts = renderHostScripts(config, { ...config.asperaHosts[0], user: 'root', asperaConfPath: w.conf });
+    const calls = fakes.calls().length;
+
+    const installed = await remoteExec('root', scripts.install);
+    left.push(installed.file);
+    expect(installed.stdout).not.toMatch(/error|sudo/);
+    expect(installed.status).toBe(0);
+    const text = readFileSync(w.conf, 'utf8');
+    expect(docrootOf(text, 'xfer2')).toMatchObject({ absolute: XFER2_DOCROOT, write_allowed: 'true' });
+    expect(docrootOf(text, 'xfer3')).toMatchObject({ absolute: XFER3_DOCROOT, write_allowed: 'false' });
+    expect(fakes.calls().slice(calls)).toEqual([RESTART]);
+    // It was in the home directory: what is left there is Terraform's empty follow-up upload.
+    expect(installed.file).toMatch(/^\.aspera-cross-account-\d+\.sh$/);
+    expect(statSync(join(home, installed.file)).size).toBe(0);
+
+    const removed = await remoteExec('root', scripts.uninstall);
+    left.push(removed.file);
+    expect(removed.status).toBe(0);
+    expect(readFileSync(w.conf, 'utf8')).toBe(original);
+    expect(fakes.calls().slice(calls)).toEqual([RESTART, RESTART]);
+  });
 });
 
 describe('as an unprivileged user', () => {
   const user = `aspt${randomInt(1e6)}`;
   const sudoers = `/etc/sudoers.d/aspera-test-${user}`;
+  let home = '';
   let created = false;
 
   beforeAll(() => {
+    // Its home directory under the test's own: searchable on the way, private at the end (0700,
+    // as on Amazon Linux; useradd here would make it 0755).
+    const homes = join(root, 'homes');
+    mkdirSync(homes);
+    chmodSync(root, 0o711);
+    chmodSync(homes, 0o711);
+    home = join(homes, user);
     // "*" as the password: no password login, but not a locked account (sshd refuses those).
-    const r = spawnSync('useradd', ['-M', '-s', '/bin/sh', '-p', '*', user], { encoding: 'utf8' });
+    const r = spawnSync('useradd', ['-m', '-d', home, '-s', '/bin/sh', '-p', '*', user], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`useradd failed: ${r.stderr}`);
     created = true;
+    chmodSync(home, 0o700);
     sshd.authorize(user);
   });
   afterAll(async () => {
@@ -82,6 +122,7 @@ describe('as an unprivileged user', () => {
     // userdel refuses while the user still has a session open.
     await sshd.disconnect(user);
     if (created) {
+      // The home directory goes with the test's directory.
       const r = spawnSync('userdel', [user], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`userdel ${user} failed: ${r.stderr}`);
     }
@@ -92,13 +133,13 @@ describe('as an unprivileged user', () => {
     const w = workdir(root, 'no-sudo', original);
     const config = testConfig();
     const scripts = renderHostScripts(config, { ...config.asperaHosts[0], user, asperaConfPath: w.conf });
-    const r = await remoteExec(user, scriptFile(w.dir, 'install.sh', scripts.install));
+    const r = await remoteExec(user, scripts.install);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`${user} is not root and may not use sudo without a password`));
+    expect(r.stdout).toMatch(new RegExp(`${user} is not root and may not use sudo without a password`));
     expect(readFileSync(w.conf, 'utf8')).toBe(original);
   });
 
-  test('with NOPASSWD sudo: re-executes with sudo -n, as root, passing ASPERA_CONF on', async () => {
+  test('with NOPASSWD sudo: re-executes its file in the home directory with sudo -n, as root, passing ASPERA_CONF on', async () => {
     const staged = join(root, 'sudoers-staged');
     // sudo's secure_path replaces PATH: put the fake systemctl first there too.
     writeFileSync(
@@ -116,19 +157,21 @@ describe('as an unprivileged user', () => {
     const scripts = renderHostScripts(config, { ...config.asperaHosts[0], user, asperaConfPath: w.conf });
     const calls = fakes.calls().length;
 
-    const installed = await remoteExec(user, scriptFile(w.dir, 'install.sh', scripts.install));
+    const installed = await remoteExec(user, scripts.install);
     expect(installed.status).toBe(0);
     expect(installed.stdout).toMatch(/re-executing as root with sudo -n/);
     expect(docrootOf(readFileSync(w.conf, 'utf8'), 'xfer2').absolute).toBe(XFER2_DOCROOT);
     const state = statSync(join(w.dir, 'etc', STATE));
     expect([state.uid, state.mode & 0o777]).toEqual([0, 0o600]);
     expect(fakes.calls().slice(calls)).toEqual([RESTART]);
+    expect(statSync(join(home, installed.file)).size).toBe(0);
 
     // Rendered for the default path, which does not exist here: only ASPERA_CONF, carried
-    // through sudo, can point the uninstall at the file.
+    // through sudo, can point the uninstall at the file. The session has it from the start, so
+    // the command stays the one Terraform runs.
     const elsewhere = renderHostScripts(config, { ...config.asperaHosts[0], user }).uninstall;
     expect(existsSync(config.asperaHosts[0].asperaConfPath)).toBe(false);
-    const removed = await remoteExec(user, scriptFile(w.dir, 'uninstall.sh', elsewhere), `ASPERA_CONF=${w.conf} `);
+    const removed = await remoteExec(user, elsewhere, { ASPERA_CONF: w.conf });
     expect(removed.status).toBe(0);
     expect(readFileSync(w.conf, 'utf8')).toBe(original);
     expect(fakes.calls().slice(calls)).toEqual([RESTART, RESTART]);

@@ -3,11 +3,11 @@
  * own port, host key, authorized_keys and config in a temp directory. Needs root (as on CI).
  * The client pins the server's host key (StrictHostKeyChecking=yes with a known_hosts of one line).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { runAsync, type RunResult } from './aspera-host';
 
 export interface Sshd {
@@ -15,10 +15,17 @@ export interface Sshd {
   readonly dir: string;
   /** Lets `user` log in with the client key. */
   authorize(user: string): void;
-  /** Runs `command` in one SSH session as `user`. */
-  ssh(user: string, command: string): Promise<RunResult>;
-  /** Uploads a local file with the SCP protocol, as Terraform's remote-exec does. */
-  upload(user: string, local: string, remote: string): Promise<RunResult>;
+  /**
+   * Runs `command` in one SSH session as `user`. `terminal`: on a pseudo-terminal, as Terraform
+   * runs commands (stderr then arrives in stdout). `env`: variables the session starts with.
+   */
+  ssh(user: string, command: string, options?: { terminal?: boolean; env?: Record<string, string> }): Promise<RunResult>;
+  /**
+   * Uploads `content` to `path` on the server exactly as Terraform's SSH communicator does: one
+   * session running `scp -vt <directory of path>` (relative to the user's home directory, like
+   * the command), fed the SCP protocol with mode 0644 and the file's base name.
+   */
+  upload(user: string, path: string, content: string): Promise<RunResult>;
   /** Closes the connection kept open for `user` (before the user is deleted, say). */
   disconnect(user: string): Promise<void>;
   stop(): Promise<void>;
@@ -83,6 +90,9 @@ export async function startSshd(sessionPath: string): Promise<Sshd> {
       // SHLVL=1: bash then skips ~/.bashrc for SSH commands, so the machine's own dotfiles
       // (root's may be slow, or change PATH) stay out of the sessions.
       `SetEnv PATH=${sessionPath} SHLVL=1`,
+      // Lets a test hand a session an environment variable (ASPERA_CONF) without changing the
+      // command Terraform would run.
+      'AcceptEnv ASPERA_CONF',
       'LogLevel ERROR',
       '',
     ].join('\n'),
@@ -120,14 +130,38 @@ export async function startSshd(sessionPath: string): Promise<Sshd> {
     authorize(user) {
       writeFileSync(join(keys, user), clientPub, { mode: 0o644 });
     },
-    ssh(user, command) {
+    ssh(user, command, options = {}) {
       connected.add(user);
-      return runAsync('/usr/bin/ssh', [...clientOptions, '-p', String(port), `${user}@127.0.0.1`, command], env);
+      // A session started over the shared connection gets no SetEnv variables (OpenSSH 9.2):
+      // with any, this one gets a connection of its own (ssh takes the first value it is given).
+      const vars = Object.entries(options.env ?? {});
+      const sessionEnv = vars.length === 0 ? [] : ['-o', 'ControlPath=none', ...vars.flatMap(([name, value]) => ['-o', `SetEnv=${name}=${value}`])];
+      // -tt: a terminal even though this client's stdin is not one (Terraform asks for a pty).
+      const terminal = options.terminal === true ? ['-tt'] : [];
+      return runAsync('/usr/bin/ssh', [...sessionEnv, ...clientOptions, ...terminal, '-p', String(port), `${user}@127.0.0.1`, command], env);
     },
-    // -O: the classic SCP protocol ("scp -t" on the server), which is what Terraform speaks.
-    upload(user, local, remote) {
+    upload(user, path, content) {
       connected.add(user);
-      return runAsync('/usr/bin/scp', ['-O', ...clientOptions, '-P', String(port), local, `${user}@127.0.0.1:${remote}`], env);
+      const data = Buffer.from(content, 'utf8');
+      // Terraform's scpUploadFile: "C0644 <size> <name>", the bytes, a NUL; the sink answers each
+      // step with a NUL. Its command is shquot.POSIXShell(["scp", "-vt", dir]), which Terraform's
+      // debug log shows as: 'scp' -vt .
+      const dir = posix.dirname(path);
+      if (!/^[A-Za-z0-9_./-]+$/.test(dir)) throw new Error(`upload: quote ${dir} as Terraform does before using it here`);
+      const protocol = Buffer.concat([Buffer.from(`C0644 ${data.length} ${posix.basename(path)}\n`), data, Buffer.from([0])]);
+      return new Promise((resolve, reject) => {
+        const child = execFile('/usr/bin/ssh', [...clientOptions, '-p', String(port), `${user}@127.0.0.1`, `'scp' -vt ${dir}`], { env, encoding: 'latin1', timeout: 30000 }, (error, stdout, stderr) => {
+          if (error !== null && typeof error.code === 'string') {
+            reject(error);
+            return;
+          }
+          const status = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+          // Three NULs: ready, header accepted, data written. Anything else is the sink's complaint.
+          const accepted = status === 0 && stdout === '\0\0\0';
+          resolve({ status: accepted ? 0 : status === 0 || status === null ? 1 : status, stdout, stderr });
+        });
+        child.stdin?.end(protocol);
+      });
     },
     // Ends the background connection this helper opened for the user (by its control socket).
     async disconnect(user) {

@@ -32,6 +32,16 @@ export interface ScriptGrant {
   readonly docrootXml: string;
 }
 
+/**
+ * Where Terraform's remote-exec puts a script on the host (the connection's script_path): in the
+ * SSH user's home directory, where an SSH session starts, instead of the default
+ * /tmp/terraform_%RAND%.sh. Terraform uploads with `scp -t <directory of this path>`, runs
+ * `chmod 0777 <path>`, then runs the path as the command: so it is relative ("~" would not be
+ * expanded) and starts with "./" (a bare name would be looked up in PATH). Terraform puts a random
+ * number in place of %RAND%, which keeps concurrent runs apart.
+ */
+export const SCRIPT_PATH = './.aspera-cross-account-%RAND%.sh';
+
 /** POSIX single quoting: the value is data whatever it contains. */
 export const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
 

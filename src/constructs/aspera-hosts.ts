@@ -37,7 +37,7 @@ import { NullProvider } from '@cdktf/provider-null/lib/provider';
 import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { App, type ITerraformDependable, Manifest, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { EXTERNAL_ID_MARKER, renderHostScripts, renderHostScriptsWithExternalIdMarker, sha256Hex } from '../aspera/host-scripts';
+import { EXTERNAL_ID_MARKER, renderHostScripts, renderHostScriptsWithExternalIdMarker, SCRIPT_PATH, sha256Hex } from '../aspera/host-scripts';
 import type { AsperaHost, Config } from '../config/schema';
 import { hclString } from '../exchange/hcl';
 
@@ -87,14 +87,6 @@ export interface RemoteExecBlock {
 
 /** Where the scripts go, relative to the stack's working directory (where Terraform runs). */
 export const SCRIPTS_DIR = 'aspera-host-scripts';
-
-/**
- * Where remote-exec puts the script on the host: in the SSH user's home directory, where an SSH
- * session starts. Terraform uploads with `scp -t <directory of this path>` and runs the path as the
- * command, so it must be relative ("~" is not expanded) and start with "./" (a bare name would be
- * looked up in PATH). %RAND% (Terraform fills in a random number) keeps concurrent runs apart.
- */
-export const SCRIPT_PATH = './.aspera-cross-account-%RAND%.sh';
 
 /** How long a destroy waits for an unreachable host before giving up (and moving on). */
 export const DESTROY_CONNECTION_TIMEOUT = '2m';
