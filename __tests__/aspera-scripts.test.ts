@@ -358,12 +358,56 @@ describe('reconciling with what the state file records', () => {
   });
 });
 
+describe('the script\'s own file: it will not run from one that someone else could rewrite', () => {
+  // Terraform uploads the script, makes it mode 0777 and runs it; it then runs again as root. Who
+  // else can write the file (through a directory they may enter), or swap it (in a directory they
+  // may write without the sticky bit), decides what root runs.
+  // The reason given, and the advice: make a directory private, but never a shared (sticky) one.
+  const cases: Array<[string, number, number, RegExp | null]> = [
+    ['0777 in a private directory (Terraform, in a 0700 home directory)', 0o777, 0o700, null],
+    ['0777 in a directory everyone may enter (a 0755 home directory)', 0o777, 0o755, /every user can rewrite it \(file -rwxrwxrwx, directory drwxr-xr-x\): make (\S+) private to its owner \(chmod 700 \1;/],
+    ['0777 in /tmp-like 1777 (Terraform\'s default script_path)', 0o777, 0o1777, /every user can rewrite it \(file -rwxrwxrwx, directory drwxrwxrwt\): run it from a directory only its owner may enter, not a shared one like \S+$/m],
+    ['0777 in a directory its group may enter (a 0750 home directory)', 0o777, 0o750, /its group can rewrite it \(file -rwxrwxrwx, directory drwxr-x---\): make \S+ private/],
+    ['0755 in a directory everyone may write to', 0o755, 0o777, /others can replace it in its directory \(file -rwxr-xr-x, directory drwxrwxrwx\): make \S+ private/],
+    ['0755 in a sticky 1777 directory', 0o755, 0o1777, null],
+  ];
+  const runs = SHELLS.flatMap((shell) =>
+    cases.map(([, fileMode, dirMode], i) => {
+      const dir = join(root, `own-file-${short(shell)}-${i}`);
+      mkdirSync(dir);
+      chmodSync(dir, dirMode);
+      const script = scriptFile(dir, 'install.sh', scripts.install);
+      chmodSync(script, fileMode);
+      return { shell, script, w: workdir(root, `own-file-conf-${short(shell)}-${i}`, fixture('no-users.conf')) };
+    }),
+  );
+  let batch: Promise<StepResult[]> | undefined;
+  const results = () => (batch ??= runSteps(root, runs));
+
+  test.concurrent.each(SHELLS.flatMap((shell) => cases.map((c, i) => [short(shell), ...c, i] as const)))('%s: %s', async (shell, _name, _file, _dir, refused, i) => {
+    const r = (await results())[SHELLS.findIndex((s) => short(s) === shell) * cases.length + i];
+    if (refused === null) {
+      ok(r);
+      expect(docrootOf(r.text, 'xfer2').absolute).toBe(XFER2_DOCROOT);
+      return;
+    }
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/refusing to run .*install\.sh as root/);
+    expect(r.stderr).toMatch(refused);
+    // The directory is named in full.
+    expect(r.stderr).toContain(` ${join(root, `own-file-${shell}-${i}`)}`);
+    expect(r.text).toBe(fixture('no-users.conf'));
+    expect(r.calls).toEqual([]);
+    expect(r.siblings).toEqual([]);
+  });
+});
+
 test.concurrent('needs only sh, awk and coreutils; restarts with service when systemctl is missing', async () => {
   const w = workdir(root, 'minimal-path', fixture('user-local-docroot.conf'));
   const sandbox = join(w.dir, 'sandbox');
   mkdirSync(sandbox);
   // Programs from Debian's coreutils package, plus awk: nothing else is on PATH.
-  const coreutils = ['cat', 'cp', 'date', 'id', 'mkdir', 'mv', 'rm'];
+  const coreutils = ['cat', 'cp', 'date', 'id', 'ls', 'mkdir', 'mv', 'rm'];
   const packaged = spawnSync('dpkg', ['-L', 'coreutils'], { encoding: 'utf8' }).stdout.split('\n');
   for (const tool of coreutils) {
     expect(packaged.some((f) => f === `/bin/${tool}` || f === `/usr/bin/${tool}`)).toBe(true);

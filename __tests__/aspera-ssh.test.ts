@@ -176,4 +176,25 @@ describe('as an unprivileged user', () => {
     expect(readFileSync(w.conf, 'utf8')).toBe(original);
     expect(fakes.calls().slice(calls)).toEqual([RESTART, RESTART]);
   });
+
+  test('a home directory others may enter: refuses before sudo (they could have rewritten the 0777 file) and says how to fix it', async () => {
+    expect(existsSync(sudoers)).toBe(true);
+    const original = fixture('no-users.conf');
+    const w = workdir(root, 'open-home', original);
+    const config = testConfig();
+    const scripts = renderHostScripts(config, { ...config.asperaHosts[0], user, asperaConfPath: w.conf });
+    const calls = fakes.calls().length;
+    chmodSync(home, 0o755);
+    try {
+      const r = await remoteExec(user, scripts.install);
+      expect(r.status).not.toBe(0);
+      expect(r.stdout).toMatch(/refusing to run \.\/\.aspera-cross-account-\d+\.sh as root: every user can rewrite it \(file -rwxrwxrwx, directory drwxr-xr-x\)/);
+      expect(r.stdout).toContain(`chmod 700 ${home}`);
+      expect(r.stdout).not.toMatch(/sudo/);
+      expect(readFileSync(w.conf, 'utf8')).toBe(original);
+      expect(fakes.calls().slice(calls)).toEqual([]);
+    } finally {
+      chmodSync(home, 0o700);
+    }
+  });
 });

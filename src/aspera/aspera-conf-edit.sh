@@ -1,6 +1,7 @@
 # ---- Everything below this line is constant: the same for every config, host and action. ----
 #
 # What it does, in order:
+#  0. Refuses to run from a file that someone other than its owner (or root) could rewrite.
 #  1. Re-executes itself as root with "sudo -n" when it is not root.
 #  2. Takes a lock (a directory next to aspera.conf that also holds the temporary files) and
 #     computes the new aspera.conf: the awk program below edits the XML text in place (byte-exact
@@ -21,6 +22,39 @@ die() {
   printf '%s: error: %s\n' "$PROG" "$*" >&2
   exit 1
 }
+
+# Terraform uploads this script into the SSH user's home directory, makes it mode 0777 and runs
+# it; it then runs again as root (below). Whoever else can reach a file they may write, or can
+# replace it in its directory, decides what root runs. Nothing here can undo a rewrite made before
+# this line ran, but a run stops on a host set up that way and says how to close the hole. The
+# permission bits are those "ls -l" shows: type, then rwx for owner, group and others (an ACL
+# shows its mask as the group's). Only the script's own directory is checked, not its parents.
+if [ -f "$0" ]; then
+  case $0 in
+    */*) SCRIPT_DIR=${0%/*} ;;
+    *) SCRIPT_DIR=. ;;
+  esac
+  FILE_MODE=$(ls -ldL -- "$0")
+  # The trailing "/" looks through a symbolic link to the directory itself.
+  DIR_MODE=$(ls -ld -- "${SCRIPT_DIR:-/}/")
+  EXPOSED=
+  # Writable by the group and the group may enter the directory; the same for others.
+  case $FILE_MODE in ?????w*) case $DIR_MODE in ??????[xs]*) EXPOSED="its group can rewrite it" ;; esac ;; esac
+  case $FILE_MODE in ????????w*) case $DIR_MODE in ?????????[xt]*) EXPOSED="every user can rewrite it" ;; esac ;; esac
+  # A directory others may write to lets them put another file in its place, unless it is sticky.
+  case $DIR_MODE in
+    ?????????[tT]*) ;;
+    ?????w* | ????????w*) EXPOSED="others can replace it in its directory" ;;
+  esac
+  if [ -n "$EXPOSED" ]; then
+    WHERE=$(cd "${SCRIPT_DIR:-/}" 2>/dev/null && pwd) || WHERE=${SCRIPT_DIR:-/}
+    case $DIR_MODE in
+      ?????????[tT]*) HOW="run it from a directory only its owner may enter, not a shared one like $WHERE" ;;
+      *) HOW="make $WHERE private to its owner (chmod 700 $WHERE; Terraform puts this script in the SSH user's home directory) and run again" ;;
+    esac
+    die "refusing to run $0 as root: $EXPOSED (file ${FILE_MODE%% *}, directory ${DIR_MODE%% *}): $HOW"
+  fi
+fi
 
 # Editing aspera.conf and restarting asperanoded need root.
 if [ "$(id -u)" != 0 ]; then

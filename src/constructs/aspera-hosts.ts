@@ -15,7 +15,8 @@
  *    it, and (after a success) uploads an empty file over it. The default, /tmp/terraform_%RAND%.sh,
  *    would leave a file any local user can rewrite (and the script re-runs itself as root) in a
  *    world-writable directory, which may also be mounted noexec. SCRIPT_PATH puts it in the SSH
- *    user's home directory instead (private on most systems: 0700).
+ *    user's home directory instead (private on most systems: 0700); the script refuses to run
+ *    where someone else could have rewritten it (a home directory others may enter, say).
  *  - Revocation must not depend on the host: the destroy provisioner is on_failure = "continue".
  *    The null_resource depends on the grant roles, so Terraform destroys it first; were its
  *    failure fatal, a dead host would keep every role (and the access) alive. With "continue" the
