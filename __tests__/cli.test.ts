@@ -1,6 +1,6 @@
 /**
  * The real entry points, as an operator runs them: the app command from cdktf.json
- * (`node --import tsx main.ts`) and, once, `npx cdktf synth` itself. Each process costs about a
+ * (`node --require tsx/cjs main.ts`) and, once, `npx cdktf synth` itself. Each process costs about a
  * second (the cdktf CLI about five), so they all start together in beforeAll and the tests only
  * read the results. The config corpus itself is covered in-process by config-validation.test.ts.
  */

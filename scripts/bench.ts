@@ -14,7 +14,7 @@
  *
  * Usage: npm run bench [-- --runs N] [--check] [--app "<command>"]
  *   --check  exit 1 when a target is missed
- *   --app    time another app command than cdktf.json's, e.g. --app "node --require tsx/cjs main.ts"
+ *   --app    time another app command than cdktf.json's, e.g. --app "node --import tsx main.ts"
  * A script, not a test: timings depend on the machine.
  */
 import { spawnSync } from 'node:child_process';
