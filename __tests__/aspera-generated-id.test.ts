@@ -48,13 +48,18 @@ type RemoteExec = { when?: string; on_failure: string; script?: string; inline?:
 type NullResourceJson = { triggers: Record<string, string>; lifecycle?: unknown; provisioner: Array<{ 'remote-exec': RemoteExec }>; [key: string]: unknown };
 const hosts = (s: SynthOutput): Record<string, NullResourceJson> => (s.tf.resource?.null_resource ?? {}) as Record<string, NullResourceJson>;
 const generatedConfig = validConfig(generatedInput);
-/** Per host: its config, its scripts' directory and its null_resource's name. */
+const resourceName = (s: SynthOutput, dir: string, role: 'docroots' | 'revocation'): string =>
+  Object.keys(hosts(s)).find((name) => name.startsWith(`aspera_hosts_${dir}_${role}_`))!;
+/** Per host: its config, its scripts' directory and its null_resources' names (install, uninstall). */
 const HOSTS = hostDirectories(generatedConfig.asperaHosts).map((dir, i) => ({
   host: generatedConfig.asperaHosts[i],
   dir,
-  id: Object.keys(hosts(generated)).find((name) => name.startsWith(`aspera_hosts_${dir}_`))!,
+  id: resourceName(generated, dir, 'docroots'),
+  revocation: resourceName(generated, dir, 'revocation'),
 }));
+/** The install (docroots) resources, one per host. */
 const hostIds = HOSTS.map((h) => h.id);
+const revocationIds = HOSTS.map((h) => h.revocation);
 
 /**
  * What Terraform makes of the create-time `inline`: it evaluates the one expression (file() reads
@@ -87,13 +92,14 @@ test('the config is accepted: mode "transfer-host", no "externalId", Aspera host
   expect(generatedConfig).toMatchObject({ mode: 'transfer-host', externalId: '' });
   expect(generatedConfig.asperaHosts).toHaveLength(2);
   expect(generated.tf.resource?.random_id?.external_id).toMatchObject({ byte_length: 16 });
-  expect(hostIds.every((id) => id !== undefined)).toBe(true);
-  expect([...hostIds].sort()).toEqual(Object.keys(hosts(generated)).sort());
-  expect([...hostIds].sort()).toEqual(Object.keys(hosts(both)).sort());
+  expect([...hostIds, ...revocationIds].every((id) => id !== undefined)).toBe(true);
+  expect([...hostIds, ...revocationIds].sort()).toEqual(Object.keys(hosts(generated)).sort());
+  expect([...hostIds, ...revocationIds].sort()).toEqual(Object.keys(hosts(both)).sort());
 });
 
 test('create time: one inline script (one SSH session), Terraform putting the generated value into the install script file', () => {
   for (const { id, dir } of HOSTS) {
+    expect(hosts(generated)[id].provisioner).toHaveLength(1);
     const [create] = hosts(generated)[id].provisioner.map((p) => p['remote-exec']);
     expect(create).toEqual({
       on_failure: 'fail',
@@ -105,16 +111,23 @@ test('create time: one inline script (one SSH session), Terraform putting the ge
 });
 
 test('the inline script goes where a file script goes: into the SSH user\'s home directory, on create and on destroy', () => {
-  for (const id of hostIds) {
-    const [create, destroy] = hosts(generated)[id].provisioner.map((p) => p['remote-exec']);
+  for (const { id, revocation } of HOSTS) {
+    const [create] = hosts(generated)[id].provisioner.map((p) => p['remote-exec']);
+    const [destroy] = hosts(generated)[revocation].provisioner.map((p) => p['remote-exec']);
+    expect(destroy.when).toBe('destroy');
     expect([create.connection.script_path, destroy.connection.script_path]).toEqual(['./.aspera-cross-account-%RAND%.sh', './.aspera-cross-account-%RAND%.sh']);
   }
 });
 
-test('destroy time: unchanged, the same uninstall script as with a given External ID (it needs none)', () => {
-  for (const id of hostIds) {
-    expect(hosts(generated)[id].provisioner[1]).toEqual(hosts(both)[id].provisioner[1]);
-    const uninstall = hosts(generated)[id].provisioner[1]['remote-exec'].script!;
+test('destroy time: the revocation resource is unchanged, the same as with a given External ID (the uninstall needs none)', () => {
+  for (const id of revocationIds) {
+    // Triggers and provisioner alike (the order differs by mode): a new generated value replaces
+    // only the docroots resource.
+    expect(hosts(generated)[id].triggers).toEqual(hosts(both)[id].triggers);
+    expect(hosts(generated)[id].triggers).not.toHaveProperty('external_id_sha256');
+    expect(hosts(generated)[id].provisioner).toEqual(hosts(both)[id].provisioner);
+    expect(hosts(generated)[id].lifecycle).toBeUndefined();
+    const uninstall = hosts(generated)[id].provisioner[0]['remote-exec'].script!;
     expect(readFileSync(join(generated.stackDir, uninstall), 'utf8')).toBe(readFileSync(join(both.stackDir, uninstall), 'utf8'));
     expect(readFileSync(join(generated.stackDir, uninstall), 'utf8')).not.toMatch(/ASPERAEXTERNALIDMARKER|external-id/);
   }
@@ -167,7 +180,7 @@ test('a precondition lets only 32 lowercase hex digits into the script', () => {
   for (const bad of [HEX.toUpperCase(), HEX.slice(1), `${HEX}0`, `${HEX.slice(1)}'`, `${HEX}\n`, `$(id)${HEX.slice(5)}`, '']) expect([bad, pattern.test(bad)]).toEqual([bad, false]);
 });
 
-test('triggers: those of a given External ID, the marked script\'s hash, and the sha256 of the generated value (not the value)', () => {
+test('docroots triggers: those of a given External ID, the marked script\'s hash, and the sha256 of the generated value (not the value)', () => {
   for (const id of hostIds) {
     const { triggers } = hosts(generated)[id];
     const text = installFile(generated, id);
@@ -231,7 +244,7 @@ test('refused: a config that contains the marker, a reference that is not a plai
 describe.each(SHELLS)('the script Terraform uploads, run under %s', (shell) => {
   const short = shell.split('/').pop();
   const install = scriptFile(root, `install-${short}.sh`, scriptTerraformUploads(generated, hostIds[0], HEX));
-  const uninstall = scriptFile(root, `uninstall-${short}.sh`, readFileSync(join(generated.stackDir, hosts(generated)[hostIds[0]].provisioner[1]['remote-exec'].script!), 'utf8'));
+  const uninstall = scriptFile(root, `uninstall-${short}.sh`, readFileSync(join(generated.stackDir, hosts(generated)[revocationIds[0]].provisioner[0]['remote-exec'].script!), 'utf8'));
   const ok = (r: StepResult): void => {
     if (r.status !== 0) throw new Error(`script failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   };

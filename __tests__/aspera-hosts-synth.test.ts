@@ -1,7 +1,9 @@
 /**
- * What the Aspera host construct synthesizes: one null_resource per host, its triggers, the two
- * remote-exec provisioners (create, and destroy through the escape hatch), connections built
- * from self.triggers only, the scripts as files in the stack directory, and no key material.
+ * What the Aspera host construct synthesizes: two null_resources per host - one that installs the
+ * docroots on create, one that runs the uninstall on destroy (through the escape hatch) - their
+ * triggers (a grant change must replace the install resource alone, so that it costs one SSH
+ * session), their order, connections built from self.triggers only, the scripts as files in the
+ * stack directory, and no key material.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { join } from 'node:path';
 import { App, TerraformStack } from 'cdktf';
 import { renderHostScripts } from '../src/aspera/host-scripts';
 import type { Config } from '../src/config/schema';
-import { AsperaHostConfiguration, hostTriggers } from '../src/constructs/aspera-hosts';
+import { AsperaHostConfiguration, docrootsTriggers, revocationTriggers } from '../src/constructs/aspera-hosts';
 import { testConfig } from './helpers/aspera-host';
 
 const DEPENDS_ON = ['aws_iam_role.grant_xfer2', 'aws_iam_role_policy.transfer_host'];
@@ -32,6 +34,7 @@ interface NullResourceJson {
   depends_on: string[];
   provisioner: Array<{ 'remote-exec': Record<string, unknown> & { script: string; connection: Record<string, unknown> } }>;
 }
+type Role = 'docroots' | 'revocation';
 
 const root = mkdtempSync(join(tmpdir(), 'aspera-test-synth-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -68,66 +71,107 @@ beforeAll(() => {
 });
 
 const resources = (s: Synth) => s.json.resource?.null_resource ?? {};
-const hostResource = (s: Synth, host: string): [string, NullResourceJson] => {
-  const found = Object.entries(resources(s)).filter(([, r]) => r.triggers?.host === host);
+/** The host's resource of that role, found by its name (construct id "<host>_<role>"). */
+const hostResource = (s: Synth, host: string, role: Role): [string, NullResourceJson] => {
+  const found = Object.entries(resources(s)).filter(([id, r]) => r.triggers?.host === host && new RegExp(`_${role}_[0-9A-F]{8}$`).test(id));
   expect(found).toHaveLength(1);
   return found[0];
 };
+const remoteExec = (r: NullResourceJson) => r.provisioner.map((p) => p['remote-exec']);
+const scriptOf = (s: Synth, r: NullResourceJson) => join(s.stackDir, remoteExec(r)[0].script);
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
-test('one null_resource per host, ids derived from host and port', () => {
-  const ids = Object.keys(resources(main));
-  expect(ids).toHaveLength(2);
-  expect(hostResource(main, '203.0.113.10')[0]).toMatch(/^aspera_hosts_host_203_0_113_10_33001_/);
-  expect(hostResource(main, 'aspera.example.com')[0]).toMatch(/^aspera_hosts_host_aspera_example_com_22_/);
+test('two null_resources per host, docroots and revocation, ids derived from host and port', () => {
+  expect(Object.keys(resources(main))).toHaveLength(4);
+  expect(hostResource(main, '203.0.113.10', 'docroots')[0]).toMatch(/^aspera_hosts_host_203_0_113_10_33001_docroots_/);
+  expect(hostResource(main, '203.0.113.10', 'revocation')[0]).toMatch(/^aspera_hosts_host_203_0_113_10_33001_revocation_/);
+  expect(hostResource(main, 'aspera.example.com', 'docroots')[0]).toMatch(/^aspera_hosts_host_aspera_example_com_22_docroots_/);
+  expect(hostResource(main, 'aspera.example.com', 'revocation')[0]).toMatch(/^aspera_hosts_host_aspera_example_com_22_revocation_/);
 });
 
-test('triggers: connection values, aspera.conf path and the sha256 of both scripts as written', () => {
-  const [, key] = hostResource(main, '203.0.113.10');
-  const [installScript, uninstallScript] = key.provisioner.map((p) => join(main.stackDir, p['remote-exec'].script));
-  expect(key.triggers).toEqual({
-    host: '203.0.113.10',
-    port: '33001',
-    user: 'ec2-user',
-    private_key_path: keyPath,
-    aspera_conf_path: '/opt/aspera/etc/aspera.conf',
-    host_key: HOST_KEY,
-    install_script_sha256: sha256(installScript),
-    uninstall_script_sha256: sha256(uninstallScript),
-  });
-  const [, agent] = hostResource(main, 'aspera.example.com');
-  expect(Object.keys(agent.triggers).sort()).toEqual(['aspera_conf_path', 'host', 'install_script_sha256', 'port', 'private_key_path', 'uninstall_script_sha256', 'user']);
+const CONNECTION_TRIGGERS = { host: '203.0.113.10', port: '33001', user: 'ec2-user', private_key_path: keyPath, host_key: HOST_KEY };
+
+test('docroots triggers: the connection values and the sha256 of the install script as written', () => {
+  const [, key] = hostResource(main, '203.0.113.10', 'docroots');
+  // The install script holds the aspera.conf path, so its hash covers that too.
+  expect(key.triggers).toEqual({ ...CONNECTION_TRIGGERS, install_script_sha256: sha256(scriptOf(main, key)) });
+  expect(readFileSync(scriptOf(main, key), 'utf8')).toContain("DEFAULT_ASPERA_CONF='/opt/aspera/etc/aspera.conf'");
+  const [, agent] = hostResource(main, 'aspera.example.com', 'docroots');
+  expect(Object.keys(agent.triggers).sort()).toEqual(['host', 'install_script_sha256', 'port', 'private_key_path', 'user']);
+  expect(agent.triggers).toMatchObject({ port: '22', user: 'root', private_key_path: '' });
+});
+
+test('revocation triggers: the connection values, the aspera.conf path and the sha256 of the uninstall script as written', () => {
+  const [, key] = hostResource(main, '203.0.113.10', 'revocation');
+  expect(key.triggers).toEqual({ ...CONNECTION_TRIGGERS, aspera_conf_path: '/opt/aspera/etc/aspera.conf', uninstall_script_sha256: sha256(scriptOf(main, key)) });
+  const [, agent] = hostResource(main, 'aspera.example.com', 'revocation');
+  expect(Object.keys(agent.triggers).sort()).toEqual(['aspera_conf_path', 'host', 'port', 'private_key_path', 'uninstall_script_sha256', 'user']);
   expect(agent.triggers).toMatchObject({ port: '22', user: 'root', private_key_path: '', aspera_conf_path: '/etc/aspera/aspera.conf' });
 });
 
-test('provisioners: one create-time remote-exec (one SSH session), one destroy-time remote-exec', () => {
-  const [, r] = hostResource(main, '203.0.113.10');
-  const connection = {
-    type: 'ssh',
-    host: '${self.triggers.host}',
-    port: '${self.triggers.port}',
-    user: '${self.triggers.user}',
-    private_key: '${file(pathexpand(self.triggers.private_key_path))}',
-    agent: false,
-    host_key: '${self.triggers.host_key}',
-    script_path: SCRIPT_PATH,
-  };
-  expect(r.provisioner).toHaveLength(2);
-  const [create, destroy] = r.provisioner.map((p) => p['remote-exec']);
-  expect(create).toEqual({ on_failure: 'fail', script: expect.stringMatching(/^aspera-host-scripts\/aspera_hosts\/host_203_0_113_10_33001\/install\.sh$/), connection });
-  // Revocation must not hang on a dead host: failures are tolerated so the roles still go.
-  expect(destroy).toEqual({ when: 'destroy', on_failure: 'continue', script: expect.stringMatching(/^aspera-host-scripts\/aspera_hosts\/host_203_0_113_10_33001\/uninstall\.sh$/), connection: { ...connection, timeout: '2m' } });
-  for (const [, res] of Object.entries(resources(main))) {
-    expect(res.provisioner.filter((p) => !('when' in p['remote-exec']))).toHaveLength(1);
+test('a grant or External ID change replaces only the docroots resource: the revocation (the uninstall) stays as it is', () => {
+  // Terraform replaces a null_resource whose triggers change. Only the install resource may be
+  // replaced on such a change: replacing the revocation would run the uninstall (a second SSH
+  // session and restart, the old docroots gone in between).
+  const changed = synth(
+    { ...twoHosts, externalId: 'aspera-0000aaaa', grants: [{ ...twoHosts.grants[0], access: 'read-only' }, { ...twoHosts.grants[1], transferUser: 'xfer9' }] },
+    'changed-grants',
+  );
+  for (const host of twoHosts.asperaHosts) {
+    const [id, revocation] = hostResource(main, host.host, 'revocation');
+    expect(hostResource(changed, host.host, 'revocation')).toEqual([id, revocation]);
+    expect(readFileSync(scriptOf(changed, revocation), 'utf8')).toBe(readFileSync(scriptOf(main, revocation), 'utf8'));
+    const [docrootsId, docroots] = hostResource(main, host.host, 'docroots');
+    const [changedId, changedDocroots] = hostResource(changed, host.host, 'docroots');
+    expect(changedId).toBe(docrootsId);
+    expect(changedDocroots.triggers.install_script_sha256).not.toBe(docroots.triggers.install_script_sha256);
+    expect({ ...changedDocroots.triggers, install_script_sha256: '' }).toEqual({ ...docroots.triggers, install_script_sha256: '' });
   }
 });
 
-test('both provisioners of every host upload the script into the SSH user\'s home directory, not /tmp', () => {
+const CONNECTION = {
+  type: 'ssh',
+  host: '${self.triggers.host}',
+  port: '${self.triggers.port}',
+  user: '${self.triggers.user}',
+  private_key: '${file(pathexpand(self.triggers.private_key_path))}',
+  agent: false,
+  host_key: '${self.triggers.host_key}',
+  script_path: SCRIPT_PATH,
+};
+
+test('docroots: one create-time remote-exec (one SSH session) running install.sh, and no destroy-time provisioner', () => {
+  for (const host of twoHosts.asperaHosts) {
+    const [, r] = hostResource(main, host.host, 'docroots');
+    expect(remoteExec(r)).toHaveLength(1);
+    expect(remoteExec(r)[0]).not.toHaveProperty('when');
+  }
+  const [, r] = hostResource(main, '203.0.113.10', 'docroots');
+  expect(remoteExec(r)[0]).toEqual({ on_failure: 'fail', script: 'aspera-host-scripts/aspera_hosts/host_203_0_113_10_33001/install.sh', connection: CONNECTION });
+});
+
+test('revocation: one destroy-time remote-exec running uninstall.sh that never stops the destroy, and nothing at create time', () => {
+  for (const host of twoHosts.asperaHosts) {
+    const [, r] = hostResource(main, host.host, 'revocation');
+    expect(remoteExec(r)).toHaveLength(1);
+    expect(remoteExec(r)[0]).toMatchObject({ when: 'destroy', on_failure: 'continue' });
+  }
+  const [, r] = hostResource(main, '203.0.113.10', 'revocation');
+  // Revocation must not hang on a dead host: failures are tolerated so the roles still go.
+  expect(remoteExec(r)[0]).toEqual({
+    when: 'destroy',
+    on_failure: 'continue',
+    script: 'aspera-host-scripts/aspera_hosts/host_203_0_113_10_33001/uninstall.sh',
+    connection: { ...CONNECTION, timeout: '2m' },
+  });
+});
+
+test('every provisioner of every host uploads the script into the SSH user\'s home directory, not /tmp', () => {
   // Terraform's default, /tmp/terraform_%RAND%.sh, is a 0777 file in a world-writable directory
   // that the script then runs as root. "./": Terraform runs the path as the command, and a bare
   // name would be looked up in PATH.
   let provisioners = 0;
-  for (const [, r] of Object.entries(resources(main))) {
+  for (const r of Object.values(resources(main))) {
     for (const p of r.provisioner) {
       expect(p['remote-exec'].connection.script_path).toBe(SCRIPT_PATH);
       provisioners++;
@@ -137,9 +181,9 @@ test('both provisioners of every host upload the script into the SSH user\'s hom
 });
 
 test('without privateKeyPath and hostKey: the SSH agent, no host key pinning', () => {
-  const [, r] = hostResource(main, 'aspera.example.com');
-  for (const p of r.provisioner) {
-    const c = p['remote-exec'].connection;
+  for (const role of ['docroots', 'revocation'] as const) {
+    const [, r] = hostResource(main, 'aspera.example.com', role);
+    const c = remoteExec(r)[0].connection;
     expect(c.agent).toBe(true);
     expect(c).not.toHaveProperty('private_key');
     expect(c).not.toHaveProperty('host_key');
@@ -149,7 +193,7 @@ test('without privateKeyPath and hostKey: the SSH agent, no host key pinning', (
 test('every expression in the provisioners reads self.triggers, and only keys that exist', () => {
   for (const [, r] of Object.entries(resources(main))) {
     const expressions = [...JSON.stringify(r.provisioner).matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]);
-    expect(expressions.length).toBeGreaterThanOrEqual(6);
+    expect(expressions.length).toBeGreaterThanOrEqual(3);
     for (const e of expressions) {
       const m = /^(?:file\(pathexpand\()?self\.triggers\.([a-z_]+)\)*$/.exec(e);
       expect(m).not.toBeNull();
@@ -162,12 +206,13 @@ test('every expression in the provisioners reads self.triggers, and only keys th
 
 test('the scripts are files in the stack directory, exactly what the renderer produces', () => {
   twoHosts.asperaHosts.forEach((host) => {
-    const [, r] = hostResource(main, host.host);
     const expected = renderHostScripts(twoHosts, host);
-    const [install, uninstall] = r.provisioner.map((p) => join(main.stackDir, p['remote-exec'].script));
+    const install = scriptOf(main, hostResource(main, host.host, 'docroots')[1]);
+    const uninstall = scriptOf(main, hostResource(main, host.host, 'revocation')[1]);
     expect(readFileSync(install, 'utf8')).toBe(expected.install);
     expect(readFileSync(uninstall, 'utf8')).toBe(expected.uninstall);
     expect(statSync(install).mode & 0o111).not.toBe(0);
+    expect(statSync(uninstall).mode & 0o111).not.toBe(0);
   });
 });
 
@@ -187,9 +232,14 @@ test('no private key material in cdk.tf.json or any synthesized file', () => {
   }
 });
 
-test('each host waits for the grant roles (dependsOn), and the null provider is declared once', () => {
-  for (const [id, r] of Object.entries(resources(main))) {
-    expect([id, r.depends_on]).toEqual([id, DEPENDS_ON]);
+test('order: the revocation waits for the grant roles, the docroots wait for them and for the revocation; one null provider', () => {
+  // On apply the uninstall exists before any docroot is installed; on destroy the docroots
+  // resource goes first (running nothing), then the revocation runs the uninstall, then the roles.
+  for (const host of twoHosts.asperaHosts) {
+    const [revocationId, revocation] = hostResource(main, host.host, 'revocation');
+    const [, docroots] = hostResource(main, host.host, 'docroots');
+    expect(revocation.depends_on).toEqual(DEPENDS_ON);
+    expect(docroots.depends_on).toEqual([...DEPENDS_ON, `null_resource.${revocationId}`]);
   }
   expect(main.json.provider?.null).toHaveLength(1);
 });
@@ -214,7 +264,10 @@ test('synthesizing again drops the scripts of a host no longer configured', () =
   expect(readdirSync(join(after.stackDir, 'aspera-host-scripts', 'aspera_hosts'))).toEqual(['host_203_0_113_10_33001']);
 });
 
-test('a trigger value carrying Terraform template syntax is refused', () => {
-  const host = { ...twoHosts.asperaHosts[1], asperaConfPath: '/opt/${jsonencode(1)}/aspera.conf' };
-  expect(() => hostTriggers(host, { install: '', uninstall: '' })).toThrow(/Terraform template syntax/);
+test('a trigger value carrying Terraform template syntax is refused, on either resource', () => {
+  const conf = { ...twoHosts.asperaHosts[1], asperaConfPath: '/opt/${jsonencode(1)}/aspera.conf' };
+  expect(() => revocationTriggers(conf, '')).toThrow(/aspera_conf_path .* Terraform template syntax/);
+  const user = { ...twoHosts.asperaHosts[1], user: '%{if true}root%{endif}' };
+  expect(() => docrootsTriggers(user, '')).toThrow(/user .* Terraform template syntax/);
+  expect(() => revocationTriggers(user, '')).toThrow(/user .* Terraform template syntax/);
 });

@@ -118,7 +118,14 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
 
   if (hasHosts) {
     test('transfer-host: the Aspera hosts are configured after the host may assume the grant roles', () => {
-      for (const body of Object.values(transferHost.resource?.null_resource ?? {})) expect(body.depends_on).toEqual(['aws_iam_role_policy.transfer_host']);
+      const hostResources = Object.entries(transferHost.resource?.null_resource ?? {});
+      expect(hostResources.length).toBeGreaterThan(0);
+      for (const [name, body] of hostResources) {
+        // The revocation (uninstall) waits for the host policy; the docroots (install) for it and the revocation.
+        const revocation = `null_resource.${name.replace(/_docroots_[0-9A-F]{8}$/, '_revocation_')}`;
+        if (/_revocation_[0-9A-F]{8}$/.test(name)) expect([name, body.depends_on]).toEqual([name, ['aws_iam_role_policy.transfer_host']]);
+        else expect([name, body.depends_on]).toEqual([name, ['aws_iam_role_policy.transfer_host', expect.stringMatching(new RegExp(`^${revocation}[0-9A-F]{8}$`))]]);
+      }
     });
   }
 

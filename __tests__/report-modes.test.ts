@@ -74,7 +74,8 @@ describe('what each half owns (src/modes/half-ownership.ts) is what the synthesi
     expect(resources(tf, 'aws_iam_role').includes('transfer_host')).toBe(owns.hostRole === 'created');
     expect(Object.keys(tf.data?.aws_iam_role ?? {}).includes('transfer_host')).toBe(owns.hostRole === 'existing');
     expect(resources(tf, 'aws_iam_role_policy').includes('transfer_host')).toBe(owns.transferHostHalf);
-    expect(resources(tf, 'null_resource')).toHaveLength(owns.installsDocroots ? config.asperaHosts.length : 0);
+    // Two per host: one installs the docroots, one removes them on destroy.
+    expect(resources(tf, 'null_resource')).toHaveLength(owns.installsDocroots ? 2 * config.asperaHosts.length : 0);
 
     // The External ID: generated here, read from the operator's state, or the config's.
     expect(resources(tf, 'random_id')).toEqual(owns.externalId.kind === 'generated' ? ['external_id'] : []);

@@ -1,6 +1,28 @@
 /**
- * Aspera host configuration: one null_resource per host. On create it runs the rendered install
- * script over SSH (one session, every grant); on destroy it runs the rendered uninstall script.
+ * Aspera host configuration: two null_resources per host, so that a config change costs one SSH
+ * session and at most one asperanoded restart on the host.
+ *
+ *  - <host>_docroots installs: its create-time remote-exec runs the rendered install script (one
+ *    SSH session, every grant). It has no destroy-time provisioner. Its triggers are the
+ *    connection values and the install script's sha256, so a changed grant, External ID, endpoint
+ *    or template replaces this resource alone: destroying it runs nothing, creating it runs the
+ *    install once, and the install converges aspera.conf to the grants (it also removes the
+ *    docroots it installed before that are no longer granted).
+ *  - <host>_revocation uninstalls: only a destroy-time remote-exec, which runs the rendered
+ *    uninstall script. That script carries no grant and no External ID (it undoes what the host's
+ *    state file records), so its triggers - the connection values, the aspera.conf path and its
+ *    sha256 - do not change with the grants. The uninstall runs on `destroy`, and when the host's
+ *    SSH user, key path, host key or aspera.conf path changes (that replaces both resources: two
+ *    sessions then). Terraform runs no destroy-time provisioner of a resource whose block is gone
+ *    from the config: removing a host, or changing its address or port (which name its
+ *    resources), runs no uninstall there.
+ *
+ * Order: the revocation depends on the grant roles and policies (so on destroy it runs before
+ * they go), and the install depends on the revocation and on those same resources (so it runs
+ * after everything it needs exists, and on destroy is removed first, which runs nothing).
+ * DESIGN.md has one null_resource per host; it is two because Terraform cannot update a
+ * null_resource in place: with both scripts on one resource every grant change ran the uninstall
+ * and then the install.
  *
  * The scripts are written into the synthesized stack directory
  * (cdktf.out/stacks/<stack>/aspera-host-scripts/<construct>/<host>/) so that reviewers read exactly
@@ -18,19 +40,18 @@
  *    user's home directory instead (private on most systems: 0700); the script refuses to run
  *    where someone else could have rewritten it (a home directory others may enter, say).
  *  - Revocation must not depend on the host: the destroy provisioner is on_failure = "continue".
- *    The null_resource depends on the grant roles, so Terraform destroys it first; were its
- *    failure fatal, a dead host would keep every role (and the access) alive. With "continue" the
- *    roles are destroyed regardless and a stale docroot may stay on an unreachable host (it no
- *    longer works: its role is gone). The uninstall script can be run by hand later.
+ *    Were its failure fatal, a dead host would keep every role (and the access) alive. With
+ *    "continue" the roles are destroyed regardless and a stale docroot may stay on an unreachable
+ *    host (it no longer works: its role is gone). The uninstall script can be run by hand later.
  *
  * An External ID generated at apply time (mode "transfer-host" without "externalId") cannot be in
  * a file written at synth time. Then the install script is written with a marker in its place,
  * and the create-time provisioner runs `inline = [replace(file(<install script>), <marker>,
  * <reference>)]` instead of `script`: Terraform uploads that text as one script file and runs it,
  * just as it does with `script` (one SSH session, the script's own file as $0 for `sudo -n`).
- * A precondition lets only lowercase hex of the expected length be spliced in, a trigger carries
- * its sha256 (a new value re-installs, the plan shows no value), and the uninstall script needs no
- * External ID at all (it removes what the host's state file records), so it is unchanged.
+ * A precondition lets only lowercase hex of the expected length be spliced in, a trigger of the
+ * install resource carries its sha256 (a new value re-installs, the plan shows no value), and the
+ * uninstall script needs no External ID at all, so the revocation resource is unchanged.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -92,25 +113,41 @@ export const SCRIPTS_DIR = 'aspera-host-scripts';
 /** How long a destroy waits for an unreachable host before giving up (and moving on). */
 export const DESTROY_CONNECTION_TIMEOUT = '2m';
 
-/** The null_resource triggers for one host: everything the provisioners read, plus script hashes. */
-export function hostTriggers(host: AsperaHost, scripts: { install: string; uninstall: string }): Record<string, string> {
-  const triggers: Record<string, string> = {
+/** What every provisioner of a host connects with (read back as self.triggers.*). */
+function connectionTriggers(host: AsperaHost): Record<string, string> {
+  return {
     host: host.host,
     port: String(host.port),
     user: host.user,
     // "" means: authenticate with the SSH agent.
     private_key_path: host.privateKeyPath ?? '',
-    aspera_conf_path: host.asperaConfPath,
-    install_script_sha256: sha256Hex(scripts.install),
-    uninstall_script_sha256: sha256Hex(scripts.uninstall),
+    ...(host.hostKey !== undefined ? { host_key: host.hostKey } : {}),
   };
-  if (host.hostKey !== undefined) triggers.host_key = host.hostKey;
+}
+
+function refuseTemplateSyntax(triggers: Record<string, string>): Record<string, string> {
   for (const [key, value] of Object.entries(triggers)) {
     // The schema forbids "$" and "%" in these fields; a value that still carried Terraform
     // template syntax would be evaluated, so refuse it outright.
     if (/[$%]\{/.test(value)) throw new Error(`asperaHosts: ${key} ${JSON.stringify(value)} contains Terraform template syntax`);
   }
   return triggers;
+}
+
+/**
+ * The install resource's triggers: the connection and the install script's hash (which covers
+ * the aspera.conf path, the grants and the External ID), so that any change re-installs.
+ */
+export function docrootsTriggers(host: AsperaHost, installScript: string): Record<string, string> {
+  return refuseTemplateSyntax({ ...connectionTriggers(host), install_script_sha256: sha256Hex(installScript) });
+}
+
+/**
+ * The revocation resource's triggers: only what its destroy-time uninstall reads or runs. No grant
+ * and no External ID reach the uninstall script, so a grant change leaves this resource alone.
+ */
+export function revocationTriggers(host: AsperaHost, uninstallScript: string): Record<string, string> {
+  return refuseTemplateSyntax({ ...connectionTriggers(host), aspera_conf_path: host.asperaConfPath, uninstall_script_sha256: sha256Hex(uninstallScript) });
 }
 
 /** The connection, built only from self.triggers (the one thing a destroy provisioner may read). */
@@ -156,19 +193,22 @@ export function externalIdPrecondition(externalId: PlanTimeExternalId): { condit
   };
 }
 
-export function hostProvisioners(host: AsperaHost, installScriptPath: string, uninstallScriptPath: string, planTimeExternalId?: PlanTimeExternalId): RemoteExecBlock[] {
+/** The install: one create-time remote-exec (one SSH session); a failure fails the apply. */
+export function installProvisioner(host: AsperaHost, installScriptPath: string, planTimeExternalId?: PlanTimeExternalId): RemoteExecBlock {
   const install = planTimeExternalId === undefined ? { script: installScriptPath } : { inline: [installScriptWithExternalId(installScriptPath, planTimeExternalId)] };
-  return [
-    { 'remote-exec': { on_failure: 'fail', ...install, connection: hostConnection(host) } },
-    {
-      'remote-exec': {
-        when: 'destroy',
-        on_failure: 'continue',
-        script: uninstallScriptPath,
-        connection: hostConnection(host, DESTROY_CONNECTION_TIMEOUT),
-      },
+  return { 'remote-exec': { on_failure: 'fail', ...install, connection: hostConnection(host) } };
+}
+
+/** The revocation: a destroy-time remote-exec that never stops the destroy (see above). */
+export function revocationProvisioner(host: AsperaHost, uninstallScriptPath: string): RemoteExecBlock {
+  return {
+    'remote-exec': {
+      when: 'destroy',
+      on_failure: 'continue',
+      script: uninstallScriptPath,
+      connection: hostConnection(host, DESTROY_CONNECTION_TIMEOUT),
     },
-  ];
+  };
 }
 
 /** A construct id per host that stays put when hosts are reordered in the config. */
@@ -182,9 +222,17 @@ export function hostIds(hosts: readonly AsperaHost[]): string[] {
   });
 }
 
+/** The two resources of one host. */
+export interface HostResources {
+  /** Installs the docroots on create (and runs nothing on destroy). */
+  readonly docroots: NullResource;
+  /** Runs the uninstall on destroy (and nothing on create). */
+  readonly revocation: NullResource;
+}
+
 export class AsperaHostConfiguration extends Construct {
-  /** One null_resource per configured host, in config order. */
-  readonly hostResources: NullResource[] = [];
+  /** Per configured host, in config order. */
+  readonly hosts: HostResources[] = [];
 
   constructor(scope: Construct, id: string, props: AsperaHostConfigurationProps) {
     super(scope, id);
@@ -213,18 +261,26 @@ export class AsperaHostConfiguration extends Construct {
       };
       const install = write('install');
       const uninstall = write('uninstall');
-      const triggers = hostTriggers(host, scripts);
+
+      const revocation = new NullResource(this, `${ids[i]}_revocation`, {
+        triggers: revocationTriggers(host, scripts.uninstall),
+        dependsOn: props.dependsOn,
+      });
+      revocation.addOverride('provisioner', [revocationProvisioner(host, uninstall)]);
+
+      const triggers = docrootsTriggers(host, scripts.install);
       if (planTimeExternalId !== undefined) {
         // The hash, not the value: the External ID stays out of the plan; a new one re-installs.
         triggers.external_id_sha256 = `\${sha256(${checkedReference(planTimeExternalId)})}`;
       }
-      const resource = new NullResource(this, ids[i], {
+      const docroots = new NullResource(this, `${ids[i]}_docroots`, {
         triggers,
-        dependsOn: props.dependsOn,
+        // The revocation first: every installed docroot then has an uninstall that runs on destroy.
+        dependsOn: [...props.dependsOn, revocation],
         ...(planTimeExternalId !== undefined ? { lifecycle: { precondition: [externalIdPrecondition(planTimeExternalId)] } } : {}),
       });
-      resource.addOverride('provisioner', hostProvisioners(host, install, uninstall, planTimeExternalId));
-      this.hostResources.push(resource);
+      docroots.addOverride('provisioner', [installProvisioner(host, install, planTimeExternalId)]);
+      this.hosts.push({ docroots, revocation });
     });
   }
 }
