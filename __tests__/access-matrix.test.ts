@@ -8,9 +8,11 @@
  */
 import {
   ADMIN,
+  assumeRoleRequest,
   decide,
   EXPECTED,
   FIXTURE_CASES as CASES,
+  grantRoleRequest,
   loadS3Catalog,
   readSynthesizedAccess,
   THIRD_ACCOUNT,
@@ -44,27 +46,13 @@ describe.each(CASES)('access matrix for $fixture', (c) => {
   const hostPolicies = () => access.roles.get(`${c.otherAccount}/${c.hostRole}`)?.inline ?? [];
 
   const assume = (grant: ExpectedGrant, principal: string, principalArn: string, identityPolicies: PolicyDoc[], externalId?: string) =>
-    decide({
-      principal,
-      action: 'sts:AssumeRole',
-      resource: roleArn(grant.role),
-      resourceAccount: c.myAccount,
-      context: { 'aws:PrincipalArn': principalArn, ...(externalId === undefined ? {} : { 'sts:ExternalId': externalId }) },
-      identityPolicies,
-      resourcePolicy: grantRole(grant).trust,
-    });
+    decide(assumeRoleRequest(c, grant.role, grantRole(grant).trust, { principal, principalArn, identityPolicies }, externalId));
 
   /** A request made with a grant role's credentials, as Aspera makes it (over TLS unless told). */
-  const asGrant = (grant: ExpectedGrant, action: string, resource: string, context: Record<string, string> = {}) =>
-    decide({
-      principal: `arn:${c.partition}:sts::${c.myAccount}:assumed-role/${grant.role}/aspera`,
-      action,
-      resource,
-      resourceAccount: c.myAccount,
-      context: { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': roleArn(grant.role), ...context },
-      identityPolicies: grantRole(grant).inline,
-      resourcePolicy: resource.startsWith(bucketArn('')) ? access.bucketPolicies.get(resource.slice(bucketArn('').length).split('/')[0]) : undefined,
-    });
+  const asGrant = (grant: ExpectedGrant, action: string, resource: string, context: Record<string, string> = {}) => {
+    grantRole(grant); // fails loudly when the role was not synthesized at all
+    return decide(grantRoleRequest(access, c, grant.role, { action, resource, context }));
+  };
 
   beforeAll(() => {
     access = readSynthesizedAccess(synthConfig(fixtureConfigInput(c.fixture)));

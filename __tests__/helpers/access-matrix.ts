@@ -107,6 +107,52 @@ export function decideOnce(request: Request): Promise<Decision> {
   return decision;
 }
 
+/** The accounts and partition a request is built in (a Case, or a TableCase). */
+type RequestScope = Pick<Case, 'partition' | 'myAccount'>;
+
+/** sts:AssumeRole on a role in My Account, with the trust policy as the resource policy. */
+export function assumeRoleRequest(
+  c: RequestScope,
+  role: string,
+  trust: PolicyDoc | undefined,
+  caller: { principal: string; principalArn: string; identityPolicies: PolicyDoc[] },
+  externalId?: string,
+): Request {
+  return {
+    principal: caller.principal,
+    action: 'sts:AssumeRole',
+    resource: `arn:${c.partition}:iam::${c.myAccount}:role/${role}`,
+    resourceAccount: c.myAccount,
+    context: { 'aws:PrincipalArn': caller.principalArn, ...(externalId === undefined ? {} : { 'sts:ExternalId': externalId }) },
+    identityPolicies: caller.identityPolicies,
+    ...(trust === undefined ? {} : { resourcePolicy: trust }),
+  };
+}
+
+/**
+ * An S3 request made with a grant role's credentials, as Aspera makes it (over TLS unless the
+ * context says otherwise); a created bucket's policy is the resource policy.
+ */
+export function grantRoleRequest(
+  access: SynthesizedAccess,
+  c: RequestScope,
+  role: string,
+  request: { action: string; resource: string; context?: Record<string, string> },
+): Request {
+  const s3Prefix = `arn:${c.partition}:s3:::`;
+  const bucket = request.resource.startsWith(s3Prefix) ? request.resource.slice(s3Prefix.length).split('/')[0] : undefined;
+  const bucketPolicy = bucket === undefined ? undefined : access.bucketPolicies.get(bucket);
+  return {
+    principal: `arn:${c.partition}:sts::${c.myAccount}:assumed-role/${role}/aspera`,
+    action: request.action,
+    resource: request.resource,
+    resourceAccount: c.myAccount,
+    context: { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': `arn:${c.partition}:iam::${c.myAccount}:role/${role}`, ...request.context },
+    identityPolicies: access.roles.get(`${c.myAccount}/${role}`)?.inline ?? [],
+    ...(bucketPolicy === undefined ? {} : { resourcePolicy: bucketPolicy }),
+  };
+}
+
 /** A policy that allows everything: other principals are given it to prove the trust policy alone stops them. */
 export const ADMIN: PolicyDoc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
 
@@ -230,15 +276,7 @@ export async function decisionTable(access: SynthesizedAccess, c: TableCase): Pr
   const hostPolicies = access.roles.get(`${c.otherAccount}/${c.hostRole}`)?.inline ?? [];
 
   const assume = (role: string, trust: PolicyDoc | undefined, principal: string, principalArn: string, identityPolicies: PolicyDoc[], externalId?: string) =>
-    decideOnce({
-      principal,
-      action: 'sts:AssumeRole',
-      resource: roleArn(role),
-      resourceAccount: c.myAccount,
-      context: { 'aws:PrincipalArn': principalArn, ...(externalId === undefined ? {} : { 'sts:ExternalId': externalId }) },
-      identityPolicies,
-      ...(trust === undefined ? {} : { resourcePolicy: trust }),
-    });
+    decideOnce(assumeRoleRequest(c, role, trust, { principal, principalArn, identityPolicies }, externalId));
 
   for (const grant of c.grants) {
     const role = access.roles.get(`${c.myAccount}/${grant.role}`);
@@ -278,17 +316,8 @@ export async function decisionTable(access: SynthesizedAccess, c: TableCase): Pr
   }
 
   for (const grant of c.grants) {
-    const inline = access.roles.get(`${c.myAccount}/${grant.role}`)?.inline ?? [];
     const asGrant = (action: string, resource: string, context: Record<string, string> = {}) =>
-      decideOnce({
-        principal: `arn:${c.partition}:sts::${c.myAccount}:assumed-role/${grant.role}/aspera`,
-        action,
-        resource,
-        resourceAccount: c.myAccount,
-        context: { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': roleArn(grant.role), ...context },
-        identityPolicies: inline,
-        resourcePolicy: resource.startsWith(bucketArn('')) ? access.bucketPolicies.get(resource.slice(bucketArn('').length).split('/')[0]) : undefined,
-      });
+      decideOnce(grantRoleRequest(access, c, grant.role, { action, resource, context }));
     const as = `as ${grant.role}`;
     const objectInside = `${bucketArn(grant.bucket)}/${under(grant.prefix, 'batch-7/report.bin')}`;
     const resourceFor = (type: string): string => {
