@@ -250,7 +250,7 @@ describe.each(SHELLS)('the script Terraform uploads, run under %s', (shell) => {
   };
 
   test.concurrent('installs every docroot with the generated External ID, idempotently; uninstall restores the file', async () => {
-    const original = fixture('several-users.conf');
+    const original = fixture('hsts-realm.conf');
     const w = workdir(root, `run-${short}`, original);
     const [first, again, removed] = await runSteps(root, [
       { shell, script: install, w },

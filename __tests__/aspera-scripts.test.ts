@@ -8,12 +8,13 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { xmlEscape } from '../src/aspera/docroot';
 import { renderHostScripts, renderScript, SCRIPT_LOGIC, shellQuote, type ScriptGrant } from '../src/aspera/host-scripts';
+import { legacyUsers, placementOf, realmUsers } from './helpers/aspera-conf-oracle';
+import { lineChanges, splitLines, userBlocks } from './helpers/line-diff';
 import {
   docrootOf,
   envFor,
   fakeTool,
   fixture,
-  parseConf,
   rawStanzas,
   runAsync,
   runSteps,
@@ -51,19 +52,47 @@ const ok = (r: StepResult, what = 'script'): void => {
 };
 const same = (a: Buffer | null, b: string | Buffer | null): boolean => a !== null && b !== null && a.equals(Buffer.isBuffer(b) ? b : Buffer.from(b));
 
-const FIXTURES: Array<{ file: string; others: string[] }> = [
-  { file: 'user-local-docroot.conf', others: [] },
-  { file: 'user-without-file-system.conf', others: [] },
-  { file: 'no-users.conf', others: [] },
-  { file: 'several-users.conf', others: ['alice', 'bob'] },
-  { file: 'comments.conf', others: ['alice'] },
-  { file: 'entities.conf', others: ['alice'] },
-  { file: 'compact.conf', others: ['alice'] },
-  { file: 'attributes-whitespace.conf', others: [] },
+const OURS = ['xfer2', 'xfer3'] as const;
+const DOCROOTS = { xfer2: { absolute: XFER2_DOCROOT, read_allowed: 'true', write_allowed: 'true', dir_allowed: 'true' }, xfer3: { absolute: XFER3_DOCROOT, read_allowed: 'true', write_allowed: 'false', dir_allowed: 'true' } };
+/** Where the server reads users: the one place our stanzas may be. */
+const IN_REALM = 'CONF.aaa.realms.realm.users.user';
+
+/**
+ * Every aspera.conf layout an install must handle: IBM's documented realm layout in its variants,
+ * and the legacy top-level <users> files, whose section is left alone. `at` is where each of our
+ * users must end up when that is not the only realm.
+ */
+const FIXTURES: Array<{ file: string; at?: Record<(typeof OURS)[number], string> }> = [
+  { file: 'hsts-realm.conf' },
+  { file: 'aod-s3.conf' },
+  { file: 'realm-groups-only.conf' },
+  { file: 'no-aaa.conf' },
+  // xfer2 is in the second realm only: edited there; xfer3 is in none: added to the first.
+  { file: 'two-realms.conf', at: { xfer2: 'CONF.aaa.realms.realm[1].users.user', xfer3: 'CONF.aaa.realms.realm[0].users.user' } },
+  { file: 'crlf-bom.conf' },
+  { file: 'tabs.conf' },
+  { file: 'cdata.conf' },
+  { file: 'legacy-and-realm.conf' },
+  // The legacy layout (users directly under <CONF>): the server does not read it; never written.
+  { file: 'several-users.conf' },
+  { file: 'user-local-docroot.conf' },
+  { file: 'user-without-file-system.conf' },
+  { file: 'no-users.conf' },
+  { file: 'comments.conf' },
+  { file: 'entities.conf' },
+  { file: 'compact.conf' },
+  { file: 'attributes-whitespace.conf' },
 ];
 
+/** The top-level <users> sections of a file, raw: those outside <aaa>...</aaa>. */
+function legacySections(xml: string): string[] {
+  const blanked = xml.replace(/<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>/g, (c) => ' '.repeat(c.length));
+  const aaa = [blanked.indexOf('<aaa>'), blanked.indexOf('</aaa>')];
+  return [...blanked.matchAll(/<users>[\s\S]*?<\/users>/g)].filter((m) => aaa[0] < 0 || m.index < aaa[0] || m.index > aaa[1]).map((m) => xml.slice(m.index, m.index + m[0].length));
+}
+
 describe.each(SHELLS)('under %s', (shell) => {
-  test.concurrent.each(FIXTURES)('$file: install, install again, uninstall, uninstall again', async ({ file, others }) => {
+  test.concurrent.each(FIXTURES)('$file: install, install again, uninstall, uninstall again', async ({ file, at }) => {
     const original = fixture(file);
     const w = workdir(root, `${short(shell)}-${file}`, original);
     chmodSync(w.conf, 0o640);
@@ -74,20 +103,49 @@ describe.each(SHELLS)('under %s', (shell) => {
       { shell, script: uninstall, w },
     ]);
 
-    // Install: both docroots with the flags of their access level, nothing else touched.
+    // Install: each of our users exactly once in the realm section, with its docroot and flags.
     ok(first);
     const installed = first.text;
-    expect(docrootOf(installed, 'xfer2')).toMatchObject({ absolute: XFER2_DOCROOT, read_allowed: 'true', write_allowed: 'true', dir_allowed: 'true' });
-    expect(docrootOf(installed, 'xfer3')).toMatchObject({ absolute: XFER3_DOCROOT, read_allowed: 'true', write_allowed: 'false', dir_allowed: 'true' });
+    const legacyBefore = legacyUsers(original);
+    for (const user of OURS) {
+      const legacy = legacyBefore.filter((u) => u === user).map(() => 'CONF.users.user');
+      expect(placementOf(installed, user).sort()).toEqual([...legacy, at?.[user] ?? IN_REALM].sort());
+      expect(docrootOf(installed, user)).toEqual(DOCROOTS[user]);
+      // A stanza in the legacy section is left as it is, and said to be ignored by the server.
+      const warning = new RegExp(`warning: .* the stanza for ${user} sits in a <users> directly under <CONF>, which Aspera does not read`);
+      if (legacy.length > 0) expect(first.stderr).toMatch(warning);
+      else expect(first.stderr).not.toMatch(warning);
+    }
+    expect(legacyUsers(installed)).toEqual(legacyBefore);
+    for (const section of legacySections(original)) expect(installed).toContain(section);
+
+    // Other users: parsed alike and byte-identical.
+    const others = realmUsers(original).map((u) => u.name).filter((n) => !(OURS as readonly string[]).includes(n));
     for (const other of others) {
       expect(usersOf(installed).get(other)).toEqual(usersOf(original).get(other));
-      expect(rawStanzas(original, other)).toHaveLength(1);
       expect(rawStanzas(installed, other)).toEqual(rawStanzas(original, other));
     }
-    const { users: _before, ...outsideBefore } = parseConf(original).CONF;
-    const { users: _after, ...outsideAfter } = parseConf(installed).CONF;
-    expect(outsideAfter).toEqual(outsideBefore);
+
+    // Every line that changed is in one of our stanzas, or a level the install had to create;
+    // new lines follow the file's line endings and indentation.
+    const { removed: gone, added } = lineChanges(original, installed);
+    const before = userBlocks(original, OURS);
+    const after = userBlocks(installed, OURS);
+    const inside = (blocks: Array<[number, number]>, n: number) => blocks.some(([a, b]) => n >= a && n <= b);
+    const lines = splitLines(installed);
+    for (const n of gone) expect([n, inside(before, n) ? 'in our stanza' : splitLines(original)[n]]).toEqual([n, 'in our stanza']);
+    for (const n of added) if (!inside(after, n)) expect(lines[n]).toMatch(/^[ \t]*<\/?(aaa|realms|realm|users)>\r?\n$/);
+    const crlf = original.includes('\r\n');
+    const tabs = /^\t+</m.test(original);
+    for (const n of added) {
+      if (n < lines.length - 1 || lines[n].endsWith('\n')) expect(lines[n].endsWith(crlf ? '\r\n' : '\n') && (crlf || !lines[n].endsWith('\r\n'))).toBe(true);
+      const indent = /^[ \t]*/.exec(lines[n])![0];
+      expect(indent).toMatch(tabs ? /^\t*$/ : /^ *$/);
+    }
+    expect(installed.startsWith('\uFEFF')).toBe(original.startsWith('\uFEFF'));
+
     expect(first.calls).toEqual([RESTART]);
+    expect(first.stdout).toContain(`restarting asperanoded: ${RESTART}`);
     expect(first.siblings).toHaveLength(2);
     expect(first.siblings).toContain(STATE);
     const backup = first.siblings.find((f) => BACKUP.test(f));
@@ -119,7 +177,7 @@ describe.each(SHELLS)('under %s', (shell) => {
 
   describe('failures leave aspera.conf byte-identical and restart nothing', () => {
     test.concurrent('asuserdata rejects the edited file: it saw the new docroot, the original is put back', async () => {
-      const original = fixture('several-users.conf');
+      const original = fixture('hsts-realm.conf');
       const w = workdir(root, `${short(shell)}-validator-fails`, original);
       const log = join(w.dir, 'calls.log');
       fakeTool(w.bin, 'asuserdata', log, 1, `grep -q 'aspera-cross-account-xfer2@' "\${0%/bin/*}/etc/aspera.conf" && echo 'validator saw the new docroot' >> '${log}'`);
@@ -132,7 +190,7 @@ describe.each(SHELLS)('under %s', (shell) => {
     });
 
     test.concurrent('asuserdata rejects an update: the earlier state file is put back too', async () => {
-      const w = workdir(root, `${short(shell)}-validator-fails-update`, fixture('several-users.conf'));
+      const w = workdir(root, `${short(shell)}-validator-fails-update`, fixture('hsts-realm.conf'));
       // Accepts the first install (xfer2 only), rejects any aspera.conf that has xfer3's docroot.
       fakeTool(w.bin, 'asuserdata', join(w.dir, 'calls.log'), 0, `if grep -q 'aspera-cross-account-xfer3@' "\${0%/bin/*}/etc/aspera.conf"; then exit 1; fi`);
       const statePath = join(w.dir, 'etc', STATE);
@@ -149,7 +207,7 @@ describe.each(SHELLS)('under %s', (shell) => {
     });
 
     test.concurrent('asuserdata accepts the file: validated, then one restart', async () => {
-      const w = workdir(root, `${short(shell)}-validator-ok`, fixture('no-users.conf'));
+      const w = workdir(root, `${short(shell)}-validator-ok`, fixture('no-aaa.conf'));
       fakeTool(w.bin, 'asuserdata', join(w.dir, 'calls.log'), 0);
       const [r] = await runSteps(root, [{ shell, script: install, w }]);
       ok(r);
@@ -157,7 +215,8 @@ describe.each(SHELLS)('under %s', (shell) => {
     });
 
     test.concurrent('writing the new file fails (file size limit): nothing changes', async () => {
-      const original = fixture('compact.conf');
+      // IBM's realm layout on one line: small enough that the copy fits the limit below.
+      const original = '<CONF version="2"><aaa><realms><realm><users><user><name>alice</name></user></users></realm></realms></aaa></CONF>\n';
       expect(original.length).toBeLessThan(512);
       const w = workdir(root, `${short(shell)}-write-fails`, original);
       // dash counts ulimit -f in 512-byte blocks: the copy fits, the edited file (> 512 bytes) does not.
@@ -170,7 +229,7 @@ describe.each(SHELLS)('under %s', (shell) => {
     });
 
     test.concurrent('the rename fails: aspera.conf and the earlier state file are as they were', async () => {
-      const w = workdir(root, `${short(shell)}-rename-fails`, fixture('user-local-docroot.conf'));
+      const w = workdir(root, `${short(shell)}-rename-fails`, fixture('hsts-realm.conf'));
       // mv refuses only to put an aspera.conf with xfer3's docroot in place.
       writeFileSync(
         join(w.bin, 'mv'),
@@ -191,7 +250,7 @@ describe.each(SHELLS)('under %s', (shell) => {
     });
 
     test.concurrent('the restart fails: reported, and the next run retries it once', async () => {
-      const w = workdir(root, `${short(shell)}-restart-fails`, fixture('no-users.conf'));
+      const w = workdir(root, `${short(shell)}-restart-fails`, fixture('no-aaa.conf'));
       // systemctl fails the first time only.
       fakeTool(w.bin, 'systemctl', join(w.dir, 'calls.log'), 0, `if [ ! -e '${w.dir}/failed-once' ]; then : > '${w.dir}/failed-once'; exit 1; fi`);
       const [failed, retried, quiet] = await runSteps(root, [
@@ -215,7 +274,7 @@ describe.each(SHELLS)('under %s', (shell) => {
 });
 
 test.concurrent('CRLF line endings are kept, and uninstall restores the bytes', async () => {
-  const original = fixture('user-without-file-system.conf').replace(/\n/g, '\r\n');
+  const original = fixture('aod-s3.conf').replace(/\n/g, '\r\n');
   const w = workdir(root, 'crlf', original);
   const [installed, removed] = await runSteps(root, [
     { shell: DASH, script: install, w },
@@ -231,20 +290,29 @@ test.concurrent('CRLF line endings are kept, and uninstall restores the bytes', 
 describe('what the scripts refuse to edit (nothing changes, nothing restarts)', () => {
   const head = '<?xml version="1.0" encoding="UTF-8"?>\n';
   const xfer2 = (inner: string) => `<user><name>xfer2</name>${inner}</user>`;
-  const path = (abs: string) => `<path><absolute>${abs}</absolute></path>`;
+  const realm = (users: string) => `<CONF><aaa><realms><realm><users>${users}</users></realm></realms></aaa></CONF>\n`;
   const cases: Array<[string, string, RegExp]> = [
-    ['a DOCTYPE', `${head}<!DOCTYPE CONF [<!ENTITY u "xfer2">]>\n<CONF><users>${xfer2('')}</users></CONF>\n`, /DOCTYPE/],
-    ['two <path> entries for the user', `${head}<CONF><users>${xfer2(`<file_system><access><paths>${path('/a')}${path('/b')}</paths></access></file_system>`)}</users></CONF>\n`, /several <path> entries/],
-    ['two stanzas for the user', `${head}<CONF><users>${xfer2('')}${xfer2('')}</users></CONF>\n`, /two <user> stanzas are named xfer2/],
-    ['an empty-element <file_system/>', `${head}<CONF><users>${xfer2('<file_system/>')}</users></CONF>\n`, /empty-element form/],
-    ['two <absolute> in the path', `${head}<CONF><users>${xfer2('<file_system><access><paths><path><absolute>/a</absolute><absolute>/b</absolute></path></paths></access></file_system>')}</users></CONF>\n`, /several <absolute>/],
-    ['mismatched tags', `${head}<CONF><users><user><name>xfer2</name></users></user></CONF>\n`, /does not close/],
+    // Fixtures in IBM's layout with something on the way to our user's docroot that cannot be
+    // edited with certainty.
+    ['xfer2 in two realms', fixture('two-realms-duplicate.conf'), /user xfer2 has a stanza in the <realm> at line \d+ and in the <realm> at line \d+: cannot tell which one the server reads/],
+    ['<users/> in the realm', fixture('empty-users.conf'), /<users\/> at line \d+ is in empty-element form; write it as <users><\/users> and re-run/],
+    ['<realm/>', fixture('empty-realm.conf'), /<realm\/> at line \d+ is in empty-element form/],
+    ['<aaa/>', fixture('empty-aaa.conf'), /<aaa\/> at line \d+ is in empty-element form/],
+    ['<file_system/> in our user', fixture('user-empty-file-system.conf'), /user xfer2: <file_system\/> at line \d+ is in empty-element form/],
+    ['a conditional docroot for our user', fixture('conditional-docroot.conf'), /user xfer2 has several <absolute> elements in its path \(line \d+\), a conditional docroot/],
+    ['several <path> entries for our user', fixture('multi-path.conf'), /user xfer2 has several <path> entries: cannot tell which one is the docroot/],
+    ['a DOCTYPE', `${head}<!DOCTYPE CONF [<!ENTITY u "xfer2">]>\n${realm(xfer2(''))}`, /DOCTYPE/],
+    ['two stanzas for the user in one realm', `${head}${realm(xfer2('') + xfer2(''))}`, /two <user> stanzas are named xfer2 \(lines 2 and 2\)/],
+    ['a conditional <absolute> alone', `${head}${realm(xfer2('<file_system><access><paths><path><absolute peer_ip="192.0.2.1">/a</absolute></path></paths></access></file_system>'))}`, /user xfer2 has a conditional docroot \(<absolute peer_ip="192.0.2.1">/],
+    ['two <read_allowed> in the path', `${head}${realm(xfer2(`<file_system><access><paths><path><absolute>/a</absolute><read_allowed>true</read_allowed><read_allowed>false</read_allowed></path></paths></access></file_system>`))}`, /several <read_allowed> elements/],
+    ['two <aaa> sections', `${head}<CONF><aaa></aaa><aaa></aaa></CONF>\n`, /several <aaa> sections in <CONF>/],
+    ['two <users> in one realm', `${head}<CONF><aaa><realms><realm><users></users><users></users></realm></realms></aaa></CONF>\n`, /the <realm> at line 2 has several <users> sections/],
+    ['mismatched tags', `${head}<CONF><aaa><realms><realm><users><user><name>xfer2</name></users></user></realm></realms></aaa></CONF>\n`, /does not close/],
     ['a root other than <CONF>', `${head}<config><users/></config>\n`, /not <CONF>/],
-    ['a user name written with a character reference', `${head}<CONF><users><user><name>xfer&#50;</name></user></users></CONF>\n`, /entities/],
-    ['two <users> sections', `${head}<CONF><users></users><users></users></CONF>\n`, /several <users> sections/],
+    ['a user name written with a character reference', `${head}${realm('<user><name>xfer&#50;</name></user>')}`, /entities/],
     ['an unterminated comment', `${head}<CONF><!-- <users></CONF>\n`, /unterminated/],
     ['text after the root element', `${head}<CONF></CONF>\ntrailing text\n`, /outside the root/],
-    ['an unclosed element', `${head}<CONF><users>\n`, /never closed/],
+    ['an unclosed element', `${head}<CONF><aaa>\n`, /never closed/],
     ['an empty file', '', /empty/],
   ];
   // One batch for all cases; each test checks its own step.
@@ -262,24 +330,24 @@ describe('what the scripts refuse to edit (nothing changes, nothing restarts)', 
   });
 
   test.concurrent('a symbolic link as aspera.conf', async () => {
-    const w = workdir(root, 'refused-symlink', fixture('no-users.conf'));
+    const w = workdir(root, 'refused-symlink', fixture('no-aaa.conf'));
     const real = join(w.dir, 'real.conf');
-    writeFileSync(real, fixture('no-users.conf'));
+    writeFileSync(real, fixture('no-aaa.conf'));
     rmSync(w.conf);
     symlinkSync(real, w.conf);
     const [r] = await runSteps(root, [{ shell: DASH, script: install, w }]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/symbolic link/);
-    expect(readFileSync(real, 'utf8')).toBe(fixture('no-users.conf'));
+    expect(readFileSync(real, 'utf8')).toBe(fixture('no-aaa.conf'));
   });
 
   test.concurrent('another run holding the lock', async () => {
-    const w = workdir(root, 'refused-locked', fixture('no-users.conf'));
+    const w = workdir(root, 'refused-locked', fixture('no-aaa.conf'));
     mkdirSync(`${w.conf}.aspera-cross-account.lock`);
     const [r] = await runSteps(root, [{ shell: DASH, script: install, w }]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/another run is editing/);
-    expect(r.text).toBe(fixture('no-users.conf'));
+    expect(r.text).toBe(fixture('no-aaa.conf'));
     expect(r.siblings).toEqual(['aspera.conf.aspera-cross-account.lock']);
   });
 
@@ -300,7 +368,7 @@ describe('what the scripts refuse to edit (nothing changes, nothing restarts)', 
 
 describe('reconciling with what the state file records', () => {
   test.concurrent('a grant removed from the config: the next install restores that user, uninstall the rest', async () => {
-    const original = fixture('several-users.conf');
+    const original = fixture('hsts-realm.conf');
     const w = workdir(root, 'reconcile-shrink', original);
     const [both, shrunk, removed] = await runSteps(root, [
       { shell: DASH, script: install, w },
@@ -316,7 +384,7 @@ describe('reconciling with what the state file records', () => {
   });
 
   test.concurrent('a changed docroot replaces ours, and uninstall still restores what was there before this stack', async () => {
-    const original = fixture('user-local-docroot.conf');
+    const original = fixture('hsts-realm.conf');
     const w = workdir(root, 'reconcile-change', original);
     const moved = testConfig({ grants: [{ transferUser: 'xfer2', bucket: 'partner.reports.example', prefix: 'incoming', access: 'read-only' }] });
     const installMoved = scriptFile(w.dir, 'install-moved.sh', renderHostScripts(moved, moved.asperaHosts[0]).install);
@@ -336,7 +404,7 @@ describe('reconciling with what the state file records', () => {
   });
 
   test.concurrent('a docroot changed by hand after install is left alone by uninstall', async () => {
-    const original = fixture('several-users.conf');
+    const original = fixture('hsts-realm.conf');
     const w = workdir(root, 'reconcile-manual', original);
     const [installed] = await runSteps(root, [{ shell: DASH, script: install, w }]);
     ok(installed);
@@ -350,7 +418,7 @@ describe('reconciling with what the state file records', () => {
   });
 
   test.concurrent('without ASPERA_CONF the script edits the path rendered from asperaConfPath', async () => {
-    const w = workdir(root, 'default-path', fixture('no-users.conf'));
+    const w = workdir(root, 'default-path', fixture('no-aaa.conf'));
     const here = renderHostScripts(config, { ...config.asperaHosts[0], asperaConfPath: w.conf });
     const r = await runAsync(DASH, [scriptFile(w.dir, 'install-here.sh', here.install)], { PATH: `${w.bin}:/usr/bin:/bin` });
     expect(r.status).toBe(0);
@@ -378,7 +446,7 @@ describe('the script\'s own file: it will not run from one that someone else cou
       chmodSync(dir, dirMode);
       const script = scriptFile(dir, 'install.sh', scripts.install);
       chmodSync(script, fileMode);
-      return { shell, script, w: workdir(root, `own-file-conf-${short(shell)}-${i}`, fixture('no-users.conf')) };
+      return { shell, script, w: workdir(root, `own-file-conf-${short(shell)}-${i}`, fixture('no-aaa.conf')) };
     }),
   );
   let batch: Promise<StepResult[]> | undefined;
@@ -396,14 +464,14 @@ describe('the script\'s own file: it will not run from one that someone else cou
     expect(r.stderr).toMatch(refused);
     // The directory is named in full.
     expect(r.stderr).toContain(` ${join(root, `own-file-${shell}-${i}`)}`);
-    expect(r.text).toBe(fixture('no-users.conf'));
+    expect(r.text).toBe(fixture('no-aaa.conf'));
     expect(r.calls).toEqual([]);
     expect(r.siblings).toEqual([]);
   });
 });
 
 test.concurrent('needs only sh, awk and coreutils; restarts with service when systemctl is missing', async () => {
-  const w = workdir(root, 'minimal-path', fixture('user-local-docroot.conf'));
+  const w = workdir(root, 'minimal-path', fixture('hsts-realm.conf'));
   const sandbox = join(w.dir, 'sandbox');
   mkdirSync(sandbox);
   // Programs from Debian's coreutils package, plus awk: nothing else is on PATH.
@@ -421,7 +489,7 @@ test.concurrent('needs only sh, awk and coreutils; restarts with service when sy
   expect(docrootOf(readFileSync(w.conf, 'utf8'), 'xfer2').absolute).toBe(XFER2_DOCROOT);
   const removed = await runAsync(DASH, [uninstall], env);
   expect(removed.status).toBe(0);
-  expect(readFileSync(w.conf, 'utf8')).toBe(fixture('user-local-docroot.conf'));
+  expect(readFileSync(w.conf, 'utf8')).toBe(fixture('hsts-realm.conf'));
   expect(w.calls()).toEqual(['service asperanoded restart', 'service asperanoded restart']);
 });
 
@@ -433,7 +501,7 @@ describe('hostile values stay data', () => {
       s3Endpoint: 's3.eu-west-1.amazonaws.com',
       grants: [{ transferUser: 'xfer_2-b', bucket: 'partner.reports.example', prefix: 'in.coming/a-b_c/2024.q1/', access: 'read-write', roleName: 'Aspera+Role=1,x.y@z-w_v' }],
     });
-    const original = fixture('user-local-docroot.conf');
+    const original = fixture('hsts-realm.conf');
     const w = workdir(root, 'hostile-schema', original);
     const own = renderHostScripts(hostile, hostile.asperaHosts[0]);
     const [installed, removed] = await runSteps(root, [
@@ -450,7 +518,7 @@ describe('hostile values stay data', () => {
   });
 
   test.concurrent.each(SHELLS)('shell and XML syntax in a docroot is inert under %s (renderer fed directly, past the schema)', async (shell) => {
-    const w = workdir(root, `hostile-raw-${short(shell)}`, fixture('several-users.conf'));
+    const w = workdir(root, `hostile-raw-${short(shell)}`, fixture('hsts-realm.conf'));
     const canary = join(w.dir, 'pwned');
     // Quotes, command substitution, backquotes, ";" and markup: none may run or break the XML.
     const hostile = `s3://x'$(touch\${IFS}${canary}1)'\`touch\${IFS}${canary}2\`;a=b&c>d"e';touch\${IFS}${canary}3;'<f>`;
@@ -526,3 +594,95 @@ describe('the rendered scripts', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('a host configured by an earlier version (state file without a format line, stanzas in a top-level <users>)', () => {
+  // What that version wrote, by hand: its state file format (one "user" record per docroot, no
+  // format line) and its stanza, appended to a <users> directly under <CONF>.
+  const legacyConf = (base: string) =>
+    base.replace('</CONF>', `    <users>\n        <user>\n            <name>xfer2</name>\n            <file_system>\n                <access>\n                    <paths>\n                        <path>\n                            <absolute>${XFER2_DOCROOT}</absolute>\n                            <read_allowed>true</read_allowed>\n                            <write_allowed>true</write_allowed>\n                            <dir_allowed>true</dir_allowed>\n                        </path>\n                    </paths>\n                </access>\n            </file_system>\n        </user>\n    </users>\n</CONF>`);
+  const legacyState = `# aspera-cross-account stack aspera-cross-account: what it changed in aspera.conf, for its uninstall. Do not edit.\nuser\txfer2\t${XFER2_DOCROOT}\tusers\t-\t-\t-\t-\n`;
+
+  test.concurrent.each([
+    ['install', () => install],
+    ['uninstall', () => uninstall],
+  ])('%s refuses, says what to do by hand, and changes nothing', async (_action, script) => {
+    const text = legacyConf(fixture('no-aaa.conf'));
+    const w = workdir(root, `legacy-state-${_action}`, text);
+    writeFileSync(join(w.dir, 'etc', STATE), legacyState);
+    const [r] = await runSteps(root, [{ shell: DASH, script: script(), w }]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/was written by an earlier version of aspera-cross-account, which put the docroots of xfer2 in a <users> section directly under <CONF>/);
+    expect(r.stderr).toMatch(/By hand: delete the <user> stanzas of xfer2 from that top-level <users> \(or put back the aspera\.conf\.bak\.\* copy taken before the first install\), then delete \S+aspera\.conf\.aspera-cross-account\.state and run again/);
+    expect(same(r.conf, text)).toBe(true);
+    expect(readFileSync(join(w.dir, 'etc', STATE), 'utf8')).toBe(legacyState);
+    expect(r.calls).toEqual([]);
+  });
+});
+
+describe('restarting asperanoded the way each documented version does', () => {
+  // A PATH with only coreutils and awk, plus the restart tools a case provides: systemctl (HSTS
+  // 4.x), service (Aspera On Demand 3.7). /etc/init.d/asperanoded is the host suite's to test.
+  const sandboxed = (name: string, tools: Array<[string, number]>) => {
+    const w = workdir(root, `restart-${name}`, fixture('hsts-realm.conf'));
+    const sandbox = join(w.dir, 'sandbox');
+    mkdirSync(sandbox);
+    for (const tool of ['cat', 'cp', 'date', 'id', 'ls', 'mkdir', 'mv', 'rm', 'awk']) symlinkSync(`/usr/bin/${tool}`, join(sandbox, tool));
+    for (const [tool, exitCode] of tools) fakeTool(sandbox, tool, join(w.dir, 'calls.log'), exitCode);
+    return { w, env: { PATH: sandbox, ASPERA_CONF: w.conf } };
+  };
+
+  test.concurrent.each([
+    ['systemctl alone', [['systemctl', 0]], ['systemctl restart asperanoded'], 'systemctl restart asperanoded'],
+    ['service alone', [['service', 0]], ['service asperanoded restart'], 'service asperanoded restart'],
+    ['systemctl first when both are there', [['systemctl', 0], ['service', 0]], ['systemctl restart asperanoded'], 'systemctl restart asperanoded'],
+    ['service after a failing systemctl (no systemd running)', [['systemctl', 1], ['service', 0]], ['systemctl restart asperanoded', 'service asperanoded restart'], 'service asperanoded restart'],
+  ] as Array<[string, Array<[string, number]>, string[], string]>)('%s', async (name, tools, calls, said) => {
+    const { w, env } = sandboxed(name.replace(/[^a-z]+/g, '-'), tools);
+    const r = await runAsync(DASH, [install], env);
+    expect(r.status).toBe(0);
+    expect(w.calls()).toEqual(calls);
+    expect(r.stdout).toContain(`restarting asperanoded: ${said}`);
+    // Nothing changed: nothing restarts.
+    const again = await runAsync(DASH, [install], env);
+    expect(again.status).toBe(0);
+    expect(w.calls()).toEqual(calls);
+  });
+
+  test.concurrent('none works: the file is updated, the run fails and says what it tried', async () => {
+    const { w, env } = sandboxed('none', [['systemctl', 1], ['service', 1]]);
+    const r = await runAsync(DASH, [install], env);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/no way to restart asperanoded worked \(tried systemctl, service and \/etc\/init\.d\/asperanoded, those present\)/);
+    expect(r.stderr).toMatch(/is updated but asperanoded did not restart; fix that and re-run/);
+    expect(w.calls()).toEqual(['systemctl restart asperanoded', 'service asperanoded restart']);
+    expect(docrootOf(readFileSync(w.conf, 'utf8'), 'xfer2').absolute).toBe(XFER2_DOCROOT);
+  });
+});
+
+test.concurrent('a file with 5,000 users: ours land in the realm, every other stanza is untouched, uninstall restores it', async () => {
+  // The stanza shape of IBM's "Setting Up Transfer Users" (authorization, a docroot with flags),
+  // repeated: a server with one transfer user per partner.
+  const stanza = (i: number) =>
+    `                <user>\n                    <name>partner${i}</name>\n                    <authorization><transfer><in><value>allow</value></in><out><value>allow</value></out></transfer></authorization>\n                    <file_system><access><paths><path><absolute>/data/partner${i}</absolute><read_allowed>true</read_allowed></path></paths></access></file_system>\n                </user>\n`;
+  const users = Array.from({ length: 5000 }, (_, i) => stanza(i)).join('');
+  const original = `<?xml version='1.0' encoding='UTF-8'?>\n<CONF version="2">\n    <server><server_name>aspera.example.com</server_name></server>\n    <aaa>\n        <realms>\n            <realm>\n            <users>\n${users}            </users>\n            </realm>\n        </realms>\n    </aaa>\n</CONF>\n`;
+  const w = workdir(root, 'large', original);
+  const installed = await runAsync(DASH, [install], envFor(w));
+  expect([installed.status, installed.stderr]).toEqual([0, expect.any(String)]);
+  const text = readFileSync(w.conf, 'utf8');
+  // Our two stanzas were added after the last user; before and after them, the same bytes.
+  const end = original.indexOf('            </users>');
+  expect(text.slice(0, end)).toBe(original.slice(0, end));
+  expect(text.endsWith(original.slice(end))).toBe(true);
+  const added = text.slice(end, text.length - (original.length - end));
+  // Read with the XML parser, in the file's own realm section without the 5,000 others.
+  const ours = original.slice(0, original.indexOf('                <user>')) + added + original.slice(end);
+  for (const user of OURS) {
+    expect(placementOf(ours, user)).toEqual([IN_REALM]);
+    expect(docrootOf(ours, user)).toEqual(DOCROOTS[user]);
+  }
+  expect(realmUsers(ours).map((u) => u.name)).toEqual(['xfer2', 'xfer3']);
+  const removed = await runAsync(DASH, [uninstall], envFor(w));
+  expect(removed.status).toBe(0);
+  expect(readFileSync(w.conf, 'utf8')).toBe(original);
+}, 60000);

@@ -70,7 +70,7 @@ describe('as root', () => {
   afterAll(() => left.forEach((f) => rmSync(join(home, f), { force: true })));
 
   test('one session installs every docroot, the script runs from the home directory; uninstall restores the file', async () => {
-    const original = fixture('several-users.conf');
+    const original = fixture('hsts-realm.conf');
     const w = workdir(root, 'as-root', original);
     const config = testConfig();
     const scripts = renderHostScripts(config, { ...config.asperaHosts[0], user: 'root', asperaConfPath: w.conf });
@@ -129,7 +129,7 @@ describe('as an unprivileged user', () => {
   });
 
   test('without passwordless sudo: refuses with a clear message and changes nothing', async () => {
-    const original = fixture('no-users.conf');
+    const original = fixture('no-aaa.conf');
     const w = workdir(root, 'no-sudo', original);
     const config = testConfig();
     const scripts = renderHostScripts(config, { ...config.asperaHosts[0], user, asperaConfPath: w.conf });
@@ -151,7 +151,7 @@ describe('as an unprivileged user', () => {
     expect(check.status).toBe(0);
     renameSync(staged, sudoers);
 
-    const original = fixture('user-local-docroot.conf');
+    const original = fixture('hsts-realm.conf');
     const w = workdir(root, 'with-sudo', original);
     const config = testConfig();
     const scripts = renderHostScripts(config, { ...config.asperaHosts[0], user, asperaConfPath: w.conf });
@@ -179,7 +179,7 @@ describe('as an unprivileged user', () => {
 
   test('a home directory others may enter: refuses before sudo (they could have rewritten the 0777 file) and says how to fix it', async () => {
     expect(existsSync(sudoers)).toBe(true);
-    const original = fixture('no-users.conf');
+    const original = fixture('no-aaa.conf');
     const w = workdir(root, 'open-home', original);
     const config = testConfig();
     const scripts = renderHostScripts(config, { ...config.asperaHosts[0], user, asperaConfPath: w.conf });

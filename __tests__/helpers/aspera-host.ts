@@ -1,13 +1,13 @@
 /**
  * Test helpers for the Aspera host scripts: configs, throwaway directories with fake system tools
- * (systemctl, service, asuserdata) that log their calls, script runs, and aspera.conf parsing
- * with a real XML parser.
+ * (systemctl, service, asuserdata) that log their calls, script runs, and aspera.conf read with
+ * a real XML parser (aspera-conf-oracle.ts).
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { docrootPaths, realmUsers } from './aspera-conf-oracle';
 import type { Config, ConfigInput } from '../../src/config/schema';
 import { validateConfig } from '../../src/config/load';
 
@@ -197,45 +197,29 @@ export interface ParsedPath {
   read_allowed?: string;
   write_allowed?: string;
   dir_allowed?: string;
-  [key: string]: unknown;
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  parseTagValue: false,
-  isArray: (_name, jpath) => ['CONF.users', 'CONF.users.user', 'CONF.users.user.file_system.access.paths.path'].includes(String(jpath)),
-});
-
-/** Parses aspera.conf with fast-xml-parser after checking it is well-formed. */
-export function parseConf(xml: string): { CONF: Record<string, unknown> & { users?: { user?: Array<Record<string, unknown>> }[] } } {
-  const valid = XMLValidator.validate(xml);
-  if (valid !== true) throw new Error(`not well-formed XML: ${JSON.stringify(valid)}\n${xml}`);
-  return parser.parse(xml);
-}
-
-/** Every <user> stanza by name, as parsed. */
+/** Every <user> stanza in the realm section (where the server reads users), by name, as parsed. */
 export function usersOf(xml: string): Map<string, Record<string, unknown>> {
-  const conf = parseConf(xml).CONF;
-  const users = new Map<string, Record<string, unknown>>();
-  for (const section of conf.users ?? []) {
-    for (const user of section.user ?? []) users.set(String(user.name).trim(), user);
-  }
-  return users;
+  return new Map(realmUsers(xml).map((u) => [u.name, u.stanza]));
 }
 
-/** The one docroot path entry of a user, as parsed. */
+/**
+ * The docroot of a user in the realm section: its one <path>, with one unconditional <absolute>.
+ * Throws when the user is not there exactly once, or has another shape.
+ */
 export function docrootOf(xml: string, user: string): ParsedPath {
-  const stanza = usersOf(xml).get(user);
-  if (stanza === undefined) throw new Error(`no user ${user} in:\n${xml}`);
-  const paths = (stanza as { file_system?: { access?: { paths?: { path?: ParsedPath[] } } } }).file_system?.access?.paths?.path ?? [];
+  const paths = docrootPaths(xml, user);
   if (paths.length !== 1) throw new Error(`user ${user} has ${paths.length} paths`);
-  return paths[0];
+  const [{ absolute, ...flags }] = paths;
+  if (absolute.length !== 1 || Object.keys(absolute[0].attributes).length > 0) throw new Error(`user ${user} has ${JSON.stringify(absolute)} as <absolute>`);
+  return { absolute: absolute[0].text, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
 }
 
-/** Raw <user>...</user> stanzas naming `user` (comments stripped first), byte for byte. */
+/** Raw <user>...</user> stanzas naming `user` (comments and CDATA blanked first), byte for byte. */
 export function rawStanzas(xml: string, user: string): string[] {
   const out: string[] = [];
-  const uncommented = xml.replace(/<!--[\s\S]*?-->/g, (c) => ' '.repeat(c.length));
+  const uncommented = xml.replace(/<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>/g, (c) => ' '.repeat(c.length));
   const re = /<user>[\s\S]*?<\/user>/g;
   for (let m = re.exec(uncommented); m !== null; m = re.exec(uncommented)) {
     const text = xml.slice(m.index, m.index + m[0].length);

@@ -99,11 +99,20 @@ if [ -e "$STATE" ] && [ ! -f "$STATE" ]; then die "$STATE is not a regular file"
 # changed, 3 = aspera.conf changed, 4 = only the state changed, anything else = refused.
 # Values reach awk only through its environment (ENVIRON), never through its program text.
 #
+# Where: Aspera reads users from <CONF><aaa><realms><realm><users><user> (IBM's HST admin guide,
+# "Set up Users and Groups", and the Aspera On Demand S3 example), so that is the only section
+# this program writes. A user found in exactly one <realm> is edited there; in several, refused;
+# in none, added to the first realm. Missing levels (<aaa>, <realms>, <realm>, <users>, the user's
+# <file_system><access><paths><path>) are created, indented as the file is. A <users> directly
+# under <CONF> is not read by the server: it is never written, only warned about.
+#
 # Supported XML: elements, attributes, comments, CDATA, processing instructions, entity and
 # character references in text. Refused (nothing changed): DOCTYPE, mismatched tags, several
-# <users> sections, two stanzas for one user, several <path> entries (or several <absolute>, ...)
-# under one user, empty-element forms (<file_system/>) on the way to the docroot, user names
-# written with markup or entities, a root other than <CONF>.
+# <aaa>, <realms> or (per realm) <users> sections, two stanzas for one user, several <path>
+# entries (or several <absolute>, ...) or a conditional <absolute peer_ip=...> under one of our
+# users, empty-element forms (<users/>, <realm/>, <aaa/>, <file_system/>, ...) on the way to the
+# docroot, user names written with markup or entities, a root other than <CONF>, a state file
+# written by an earlier version (which used the top-level <users>).
 aspera_conf_awk() {
   MODE=$1 CONF_IN=$2 STATE_IN=$3 STATE_OUT=${4:-/dev/null} GRANTS=$GRANTS STACK=$STACK awk '
 function fail(msg) {
@@ -158,7 +167,7 @@ function dec(s,    out, i, n, c) {
 function tagend(p,    i, n, c, q, gt) {
   gt = index(p, ">")
   if (gt == 0) return 0
-  if (substr(p, 1, gt) !~ /["\047]/) return gt
+  if (!index(q = substr(p, 1, gt), "\"") && !index(q, "\047")) return gt
   q = ""; n = length(p)
   for (i = 1; i <= n; i++) {
     c = substr(p, i, 1)
@@ -170,9 +179,12 @@ function tagend(p,    i, n, c, q, gt) {
 }
 
 # Tokenizes doc into tags: tok_s/tok_e (offsets of "<" and ">"), tok_t ("o" open, "c" close,
-# "e" empty), tok_n (name), tok_d (depth), tok_m (matching tag). Comments, CDATA and processing
+# "e" empty), tok_n (name), tok_m (matching tag). Comments, CDATA and processing
 # instructions are skipped as a whole. Anything that is not well-formed is refused.
+# Parsing costs a pass over the whole file, so it runs again only after an edit (splice).
 function parse(    n, part, i, e, j, k, pos, piece, joined, term, skip, rest, gt, tag, name, isempty, sp, stack, depth, nroots, first) {
+  if (!dirty) return
+  dirty = 0; indexed = 0
   ntok = 0; depth = 0; sp = 0; nroots = 0; root = 0
   n = split(doc, part, "<")
   first = part[1]
@@ -203,22 +215,23 @@ function parse(    n, part, i, e, j, k, pos, piece, joined, term, skip, rest, gt
     if (substr(piece, 1, 1) == "/") {
       gt = index(piece, ">")
       if (gt == 0) fail("unterminated closing tag at byte " pos)
-      name = trim(substr(piece, 2, gt - 2))
-      if (!validname(name)) fail("bad closing tag </" name "> at byte " pos)
+      name = substr(piece, 2, gt - 2)
+      if (!validname(name)) { name = trim(name); if (!validname(name)) fail("bad closing tag </" name "> at byte " pos) }
       if (sp == 0 || tok_n[stack[sp]] != name) fail("</" name "> at byte " pos " does not close the open element")
       ntok++; tok_t[ntok] = "c"; tok_n[ntok] = name; tok_s[ntok] = pos; tok_e[ntok] = pos + gt
-      depth--; tok_d[ntok] = depth
+      depth--
       tok_m[ntok] = stack[sp]; tok_m[stack[sp]] = ntok; sp--
     } else {
       gt = tagend(piece)
       if (gt == 0) fail("unterminated tag at byte " pos)
-      tag = substr(piece, 1, gt - 1)
-      name = tag
-      if (match(tag, /[ \t\r\n\/]/)) name = substr(tag, 1, RSTART - 1)
-      if (!validname(name)) fail("bad tag <" name "> at byte " pos)
-      isempty = (substr(tag, length(tag), 1) == "/")
+      # A name, then the end of the tag, "/" or white space.
+      if (!match(piece, /^[A-Za-z_:][-A-Za-z0-9._:]*/) || index(" \t\r\n/>", substr(piece, RLENGTH + 1, 1)) == 0) {
+        name = piece; if (match(piece, /[ \t\r\n\/>]/)) name = substr(piece, 1, RSTART - 1)
+        fail("bad tag <" name "> at byte " pos)
+      }
+      name = substr(piece, 1, RLENGTH)
+      isempty = (substr(piece, gt - 1, 1) == "/")
       ntok++; tok_t[ntok] = isempty ? "e" : "o"; tok_n[ntok] = name; tok_s[ntok] = pos; tok_e[ntok] = pos + gt
-      tok_d[ntok] = depth
       if (depth == 0) { nroots++; root = ntok }
       if (isempty) tok_m[ntok] = ntok
       else { sp++; stack[sp] = ntok; depth++ }
@@ -250,7 +263,15 @@ function child(k, name,    j, found) {
 }
 function inner(k) { return tok_t[k] == "o" ? substr(doc, tok_e[k] + 1, tok_s[tok_m[k]] - tok_e[k] - 1) : "" }
 function elemtext(k) { return substr(doc, tok_s[k], tok_e[tok_m[k]] - tok_s[k] + 1) }
-function splice(from, to, text) { doc = substr(doc, 1, from - 1) text substr(doc, to + 1) }
+function splice(from, to, text) { doc = substr(doc, 1, from - 1) text substr(doc, to + 1); dirty = 1 }
+# Line number of token k, for messages.
+function line_of(k,    t) { t = substr(doc, 1, tok_s[k]); return gsub(/\n/, "", t) + 1 }
+function empty_form(k) { return "<" tok_n[k] "/> at line " line_of(k) " is in empty-element form; write it as <" tok_n[k] "></" tok_n[k] "> and re-run" }
+# "the <realm> at line 12", with its <name> when it has one.
+function realm_label(k,    nm) {
+  nm = child(k, "name")
+  return "the <realm> " (nm ? "named " trim(inner(nm)) " " : "") "at line " line_of(k)
+}
 # Spaces and tabs that start the line of token k, or "\001" when k does not start its line.
 function line_indent(k,    a) {
   a = tok_s[k]
@@ -275,89 +296,168 @@ function insertion(p,    cs, q, ws, pind, ind) {
   if (!pretty) ci = ""
 }
 function sep(ind) { return pretty ? nl ind : "" }
-function insert_child(p, text) {
-  insertion(p)
-  splice(ins_at, ins_at - 1, sep(ci) text)
-}
 # Removes element k and the blank run before it (the line break and indent added with it).
-function remove_elem(k,    a) {
+function remove_elem(k) { splice(blank_start(k), tok_e[tok_m[k]], "") }
+function blank_start(k,    a) {
   a = tok_s[k]
   while (a > 1 && index(" \t\r\n", substr(doc, a - 1, 1))) a--
-  splice(a, tok_e[tok_m[k]], "")
+  return a
+}
+
+# Several edits made on one parse: queued, then applied from the end of the file backwards (the
+# later-queued first among edits at one offset), so that each leaves the offsets of the edits
+# before it valid and the file is parsed again only once. Queued edits never overlap.
+function queue(from, to, text) { nq++; q_from[nq] = from; q_to[nq] = to; q_text[nq] = text }
+function queue_child(p, text) { insertion(p); queue(ins_at, ins_at - 1, sep(ci) text) }
+function queue_removal(k) { queue(blank_start(k), tok_e[tok_m[k]], "") }
+function flush(    j, best) {
+  while (nq > 0) {
+    best = 1
+    for (j = 2; j <= nq; j++) if (q_from[j] >= q_from[best]) best = j
+    splice(q_from[best], q_to[best], q_text[best])
+    for (j = best; j < nq; j++) { q_from[j] = q_from[j + 1]; q_to[j] = q_to[j + 1]; q_text[j] = q_text[j + 1] }
+    nq--
+  }
 }
 
 # Element text for the chain from level lvl down to the path and its fields, at indent ind.
 function chain_text(lvl, ind, g,    s, ci2, f) {
   ci2 = pretty ? ind unit : ""
   s = "<" L[lvl] ">"
-  if (lvl == 2) s = s sep(ci2) "<name>" du[g] "</name>"
-  if (lvl < 6) s = s sep(ci2) chain_text(lvl + 1, ci2, g)
+  if (lvl == USER) s = s sep(ci2) "<name>" du[g] "</name>"
+  if (lvl < PATH) s = s sep(ci2) chain_text(lvl + 1, ci2, g)
   else for (f = 1; f <= 4; f++) s = s sep(ci2) field_text(f, val[g, f])
   return s sep(ind) "</" L[lvl] ">"
 }
 function field_text(f, v) { return "<" F[f] ">" v "</" F[f] ">" }
 
-# Finds user u: chain[0..6] = CONF, users, user, file_system, access, paths, path (0 if
-# missing). Returns the first missing level, 7 when the path exists. Refuses what is ambiguous.
-function locate(u,    lvl, k, c, j, nm, t, found) {
-  parse()
-  chain[0] = root
-  for (lvl = 1; lvl <= 6; lvl++) chain[lvl] = 0
-  k = child(root, "users")
-  if (nchild > 1) fail("several <users> sections")
-  if (k == 0) return 1
-  if (tok_t[k] == "e") fail("<users/> is empty-element form; write it as <users></users> and re-run")
-  chain[1] = k
-  found = 0
-  j = k + 1
-  while (j < tok_m[k]) {
-    if (tok_n[j] == "user" && tok_t[j] == "o") {
-      nm = child(j, "name")
-      if (nchild > 1) fail("a <user> stanza has several <name> elements")
-      if (nm) {
-        t = inner(nm)
-        if (index(t, "<") || index(t, "&")) fail("a user name is written with markup or entities (" trim(t) "); names are compared literally")
-        if (trim(t) == u) {
-          if (found) fail("two <user> stanzas are named " u)
-          found = j
+# Every user stanza in the realms, by name, built once per parse (a lookup then costs nothing,
+# whatever the number of users): at_n[name] = how many realms have it, at_user/at_users/at_realm
+# its tokens, at_where the realms named for a message, at_dup a name with two stanzas in one realm.
+function index_users(    j, us, k, nm, t, seen) {
+  indexed = 1
+  split("", at_n); split("", at_user); split("", at_users); split("", at_realm); split("", at_where); split("", at_dup)
+  j = chain[REALMS] + 1
+  while (j < tok_m[chain[REALMS]]) {
+    if (tok_n[j] == "realm" && tok_t[j] == "o") {
+      us = child(j, "users")
+      if (nchild > 1) fail(realm_label(j) " has several <users> sections")
+      if (us && tok_t[us] == "o") {
+        split("", seen)
+        k = us + 1
+        while (k < tok_m[us]) {
+          if (tok_n[k] == "user" && tok_t[k] == "o") {
+            nm = child(k, "name")
+            if (nchild > 1) fail("the <user> stanza at line " line_of(k) " has several <name> elements")
+            if (nm) {
+              t = inner(nm)
+              if (index(t, "<") || index(t, "&")) fail("a user name is written with markup or entities (" trim(t) ", line " line_of(nm) "); names are compared literally")
+              t = trim(t)
+              if (t in seen) at_dup[t] = "two <user> stanzas are named " t " (lines " line_of(seen[t]) " and " line_of(k) ")"
+              else {
+                seen[t] = k
+                at_n[t]++
+                at_where[t] = at_where[t] (at_n[t] > 1 ? " and in " : "") realm_label(j)
+                at_user[t] = k; at_users[t] = us; at_realm[t] = j
+              }
+            }
+          }
+          k = tok_m[k] + 1
         }
       }
     }
     j = tok_m[j] + 1
   }
-  if (!found) return 2
-  chain[2] = found
-  for (lvl = 3; lvl <= 6; lvl++) {
+}
+
+# Finds user u in the realms: chain[0..PATH] = CONF, aaa, realms, realm, users, user, file_system,
+# access, paths, path (0 if missing). Returns the first missing level, PATH + 1 when the path
+# exists. Refuses what is ambiguous.
+function locate(u,    lvl, k, c, us, first, nfound) {
+  parse()
+  chain[0] = root
+  for (lvl = 1; lvl <= PATH; lvl++) chain[lvl] = 0
+  for (lvl = AAA; lvl <= REALMS; lvl++) {
+    k = child(chain[lvl - 1], L[lvl])
+    if (nchild > 1) fail("several <" L[lvl] "> sections in <" tok_n[chain[lvl - 1]] ">")
+    if (k == 0) return lvl
+    if (tok_t[k] == "e") fail(empty_form(k))
+    chain[lvl] = k
+  }
+  # The user may have a stanza in at most one realm.
+  if (!indexed) index_users()
+  if (u in at_dup) fail(at_dup[u])
+  nfound = at_n[u] + 0
+  if (nfound == 1) { chain[REALM] = at_realm[u]; chain[USERS] = at_users[u]; chain[USER] = at_user[u] }
+  if (nfound > 1) fail("user " u " has a stanza in " at_where[u] ": cannot tell which one the server reads; keep one and re-run")
+  first = child(chain[REALMS], "realm")
+  if (nfound == 0) {
+    # Not there yet: it goes into the first realm.
+    if (!first) return REALM
+    if (tok_t[first] == "e") fail(empty_form(first))
+    chain[REALM] = first
+    us = child(first, "users")
+    if (us == 0) return USERS
+    if (tok_t[us] == "e") fail(empty_form(us))
+    chain[USERS] = us
+    return USER
+  }
+  for (lvl = FILE_SYSTEM; lvl <= PATH; lvl++) {
     c = child(chain[lvl - 1], L[lvl])
     if (nchild > 1) {
-      if (lvl == 6) fail("user " u " has several <path> entries: cannot tell which one is the docroot")
+      if (lvl == PATH) fail("user " u " has several <path> entries: cannot tell which one is the docroot; keep one and re-run")
       fail("user " u " has several <" L[lvl] "> elements")
     }
     if (c == 0) return lvl
-    if (tok_t[c] == "e") fail("user " u " has <" L[lvl] "/> in empty-element form; write it as <" L[lvl] "></" L[lvl] "> and re-run")
+    if (tok_t[c] == "e") fail("user " u ": " empty_form(c))
     chain[lvl] = c
   }
-  return 7
+  # IBM writes a conditional docroot as <absolute peer_ip="..."> beside the plain one.
+  c = child(chain[PATH], "absolute")
+  if (nchild > 1) fail("user " u " has several <absolute> elements in its path (line " line_of(chain[PATH]) "), a conditional docroot: this stack would replace it for every client; keep one unconditional <absolute> (or give the stack another transfer user) and re-run")
+  if (c && substr(doc, tok_s[c], tok_e[c] - tok_s[c] + 1) ~ /^<absolute[ \t\r\n]+[^ \t\r\n\/>]/)
+    fail("user " u " has a conditional docroot (" substr(doc, tok_s[c], tok_e[c] - tok_s[c] + 1) ", line " line_of(c) "): this stack would replace it for every client; remove the condition (or give the stack another transfer user) and re-run")
+  return PATH + 1
 }
 # Field f of user u (after locate returned 7): its token, or 0.
 function field(u, f,    c) {
-  c = child(chain[6], F[f])
+  c = child(chain[PATH], F[f])
   if (nchild > 1) fail("user " u " has several <" F[f] "> elements in its path")
   return c
 }
 function current_docroot(u,    c) {
-  if (locate(u) != 7) return "\001"
+  if (locate(u) != PATH + 1) return "\001"
   c = field(u, 1)
   return c ? trim(inner(c)) : "\001"
 }
 
-# Sets field f of user u (whose path exists) to v; leaves it alone when it already reads v.
-function set_field(u, f, v,    c) {
-  if (locate(u) != 7) fail("internal: the path of " u " vanished")
-  c = field(u, f)
-  if (c == 0) insert_child(chain[6], field_text(f, v))
-  else if (tok_t[c] == "e") splice(tok_s[c], tok_e[c], field_text(f, v))
-  else if (trim(inner(c)) != v) splice(tok_e[c] + 1, tok_s[tok_m[c]] - 1, v)
+# Sets the fields of user u (whose path exists) to those of grant g; leaves alone those that
+# already read right.
+function set_fields(u, g,    f, c, v) {
+  if (locate(u) != PATH + 1) fail("internal: the path of " u " vanished")
+  for (f = 1; f <= 4; f++) {
+    v = val[g, f]
+    c = field(u, f)
+    if (c == 0) queue_child(chain[PATH], field_text(f, v))
+    else if (tok_t[c] == "e") queue(tok_s[c], tok_e[c], field_text(f, v))
+    else if (trim(inner(c)) != v) queue(tok_e[c] + 1, tok_s[tok_m[c]] - 1, v)
+  }
+  flush()
+}
+
+# Whether element k, at level lvl of the chain, holds nothing but the chain below it (the fields,
+# for the path; and its <name>, for the user): then removing that leaves k empty.
+function holds_only_chain(k, lvl,    j, prev) {
+  prev = tok_e[k] + 1
+  j = k + 1
+  while (j < tok_m[k]) {
+    if (!blank(substr(doc, prev, tok_s[j] - prev))) return 0
+    if (lvl == PATH) { if (!(tok_n[j] in FIELD)) return 0 }
+    else if (j != chain[lvl + 1] && !(lvl == USER && tok_n[j] == "name")) return 0
+    prev = tok_e[tok_m[j]] + 1
+    j = tok_m[j] + 1
+  }
+  return blank(substr(doc, prev, tok_s[tok_m[k]] - prev))
 }
 
 # Working copy of the state: records r* in install order.
@@ -371,41 +471,41 @@ function drop_record(i,    j, f) {
 }
 
 # Undo what record i installed, when the docroot is still the one this stack wrote.
-function revert(i,    u, c, f, lvl, k, t, nm, stop) {
+function revert(i,    u, c, f, lvl, top) {
   u = ru[i]
   if (current_docroot(u) != rinst[i]) {
-    if (locate(u) == 7 && field(u, 1)) note(u ": docroot was changed outside this stack since it was installed; left as it is")
+    if (locate(u) == PATH + 1 && field(u, 1)) note(u ": docroot was changed outside this stack since it was installed; left as it is")
     else note(u ": docroot already removed")
     return
   }
-  for (f = 4; f >= 1; f--) {
-    locate(u)
-    c = field(u, f)
-    if (rcreated[i] != "none" || rprev[i, f] == "-") { if (c) remove_elem(c) }
-    else if (c) splice(tok_s[c], tok_e[tok_m[c]], dec(substr(rprev[i, f], 2)))
-    else insert_child(chain[6], dec(substr(rprev[i, f], 2)))
-  }
+  # A level above <user> may hold users reverted before this one: their edits go in first.
+  if (LEVEL[rcreated[i]] < USER) flush()
+  locate(u)
   if (rcreated[i] != "none") {
-    stop = 0
-    for (lvl = 6; lvl >= 1 && !stop; lvl--) {
-      if (L[lvl] == rcreated[i]) stop = 1
-      locate(u)
-      k = chain[lvl]
-      if (!k) continue
-      t = inner(k)
-      if (lvl == 2) {
-        nm = child(k, "name")
-        if (nm) t = substr(doc, tok_e[k] + 1, tok_s[nm] - tok_e[k] - 1) substr(doc, tok_e[tok_m[nm]] + 1, tok_s[tok_m[k]] - tok_e[tok_m[nm]] - 1)
-      }
-      if (!blank(t)) break
-      remove_elem(k)
+    # Remove the outermost level this stack created that holds nothing else (comments count).
+    top = 0
+    if (holds_only_chain(chain[PATH], PATH)) {
+      top = PATH
+      for (lvl = PATH - 1; lvl >= LEVEL[rcreated[i]] && holds_only_chain(chain[lvl], lvl); lvl--) top = lvl
     }
+    if (top) queue_removal(chain[top])
+    else for (f = 1; f <= 4; f++) { c = field(u, f); if (c) queue_removal(c) }
     note(u ": docroot removed, with the elements this stack had added")
-  } else note(u ": docroot removed; the settings from before this stack are restored")
+    return
+  }
+  for (f = 1; f <= 4; f++) {
+    c = field(u, f)
+    if (rprev[i, f] == "-") { if (c) queue_removal(c) }
+    else if (c) queue(tok_s[c], tok_e[tok_m[c]], dec(substr(rprev[i, f], 2)))
+    else queue_child(chain[PATH], dec(substr(rprev[i, f], 2)))
+  }
+  note(u ": docroot removed; the settings from before this stack are restored")
 }
 
-# Make user g carry its desired docroot and flags; record what was there before.
-function install(g,    u, i, m, f, c, ours) {
+# Make user g carry its desired docroot and flags; record what was there before. The edits are
+# queued (see flush) and read back once all are applied; only a missing <aaa>, <realms>, <realm>
+# or <users>, which the next user may need too, is written at once.
+function install(g,    u, i, m, f, c, ours, fresh, text) {
   u = du[g]
   i = find_record(u)
   ours = (i && current_docroot(u) == rinst[i])
@@ -414,47 +514,82 @@ function install(g,    u, i, m, f, c, ours) {
     drop_record(i)
     i = 0
   }
-  if (!i) {
+  fresh = !i
+  if (fresh) {
     nrec++; i = nrec; ru[i] = u; rcreated[i] = "none"
     for (f = 1; f <= 4; f++) rprev[i, f] = "-"
-    m = locate(u)
-    if (m <= 6) {
-      insertion(chain[m - 1])
-      splice(ins_at, ins_at - 1, sep(ci) chain_text(m, ci, g))
-      rcreated[i] = L[m]
-    } else {
-      for (f = 1; f <= 4; f++) { c = field(u, f); if (c) rprev[i, f] = "=" enc(elemtext(c)) }
-    }
   }
   rinst[i] = dd[g]
-  for (f = 1; f <= 4; f++) set_field(u, f, val[g, f])
-  if (current_docroot(u) != dd[g]) fail("internal: " u " does not read back")
+  m = locate(u)
+  if (m < USER) { flush(); m = locate(u) }
+  if (m <= PATH) {
+    insertion(chain[m - 1])
+    text = sep(ci) chain_text(m, ci, g)
+    if (m < USER) splice(ins_at, ins_at - 1, text)
+    else queue(ins_at, ins_at - 1, text)
+    rcreated[i] = L[m]
+    return
+  }
+  if (fresh) for (f = 1; f <= 4; f++) { c = field(u, f); if (c) rprev[i, f] = "=" enc(elemtext(c)) }
+  set_fields(u, g)
 }
 
-function read_state(path,    line, r, f, n) {
-  nrec = 0; state_text = ""
+# The state file: a "format" line, then one "user" record per docroot this stack installed.
+# A file with records but no format line was written by an earlier version, which put its
+# stanzas in a top-level <CONF><users> that Aspera does not read: that is not undone here.
+function read_state(path,    line, r, f, n, format, legacy) {
+  nrec = 0; state_text = ""; format = 0; legacy = ""
   while ((r = (getline line < path)) > 0) {
     state_text = state_text line "\n"
     if (line == "" || substr(line, 1, 1) == "#") continue
     n = split(line, f, "\t")
-    if (n != 8 || f[1] != "user" || f[4] !~ /^(none|users|user|file_system|access|paths|path)$/) fail("cannot read the state file " path "; leave it in place and fix it (or restore it from a backup) before re-running")
+    if (n == 2 && f[1] == "format" && f[2] == STATE_FORMAT && !format && !nrec && legacy == "") { format = 1; continue }
+    if (!format && n == 8 && f[1] == "user") { legacy = legacy (legacy == "" ? "" : ", ") f[2]; continue }
+    if (!format || n != 8 || f[1] != "user" || f[4] !~ /^(none|aaa|realms|realm|users|user|file_system|access|paths|path)$/) fail("cannot read the state file " path "; leave it in place and fix it (or restore it from a backup) before re-running")
     nrec++; ru[nrec] = f[2]; rinst[nrec] = f[3]; rcreated[nrec] = f[4]
     rprev[nrec, 1] = f[5]; rprev[nrec, 2] = f[6]; rprev[nrec, 3] = f[7]; rprev[nrec, 4] = f[8]
   }
   if (r == 0) close(path)
+  if (legacy != "") fail("the state file " path " was written by an earlier version of aspera-cross-account, which put the docroots of " legacy " in a <users> section directly under <CONF> (Aspera does not read users there). This version does not undo that. By hand: delete the <user> stanzas of " legacy " from that top-level <users> (or put back the aspera.conf.bak.* copy taken before the first install), then delete " path " and run again")
 }
 function state_out(    t, i) {
   if (nrec == 0) return ""
   t = "# aspera-cross-account stack " stack ": what it changed in aspera.conf, for its uninstall. Do not edit.\n"
+  t = t "format\t" STATE_FORMAT "\n"
   for (i = 1; i <= nrec; i++) t = t "user\t" ru[i] "\t" rinst[i] "\t" rcreated[i] "\t" rprev[i, 1] "\t" rprev[i, 2] "\t" rprev[i, 3] "\t" rprev[i, 4] "\n"
   return t
+}
+
+# Stanzas for our users in a <users> directly under <CONF>: the server does not read them, and
+# they stay as they are; say so, since someone may believe they are in force.
+function warn_legacy(    k, j, nm, t) {
+  k = root + 1
+  while (k < tok_m[root]) {
+    if (tok_n[k] == "users" && tok_t[k] == "o") {
+      j = k + 1
+      while (j < tok_m[k]) {
+        if (tok_n[j] == "user" && tok_t[j] == "o" && (nm = child(j, "name"))) {
+          t = trim(inner(nm))
+          if (t in wanted) note("warning: " where " line " line_of(j) ": the stanza for " t " sits in a <users> directly under <CONF>, which Aspera does not read (it reads <CONF><aaa><realms><realm><users>); left as it is, and the docroot goes into the realm")
+        }
+        j = tok_m[j] + 1
+      }
+    }
+    k = tok_m[k] + 1
+  }
 }
 
 BEGIN {
   mode = ENVIRON["MODE"]; stack = ENVIRON["STACK"]
   where = ENVIRON["CONF_IN"]
-  split("users user file_system access paths path", L, " ")
+  # The levels from <CONF> down to the docroot path of a user, and their numbers.
+  split("aaa realms realm users user file_system access paths path", L, " ")
+  AAA = 1; REALMS = 2; REALM = 3; USERS = 4; USER = 5; FILE_SYSTEM = 6; PATH = 9
+  for (j = 1; j <= PATH; j++) LEVEL[L[j]] = j
+  STATE_FORMAT = 2
+  dirty = 1
   split("absolute read_allowed write_allowed dir_allowed", F, " ")
+  for (j = 1; j <= 4; j++) FIELD[F[j]] = j
 
   # Desired grants: "user read_allowed write_allowed dir_allowed docroot" per line.
   nd = 0
@@ -481,7 +616,7 @@ BEGIN {
   if (mode == "verify") {
     parse()
     for (g = 1; g <= nd; g++) {
-      if (locate(du[g]) != 7) fail("read back: no docroot path for " du[g])
+      if (locate(du[g]) != PATH + 1) fail("read back: no docroot path for " du[g])
       for (f = 1; f <= 4; f++) {
         c = field(du[g], f)
         if (!c || trim(inner(c)) != val[g, f]) fail("read back: <" F[f] "> of " du[g] " is not " val[g, f])
@@ -494,10 +629,14 @@ BEGIN {
 
   old_state = state_text
   parse()
+  warn_legacy()
   # Users this stack installed that are no longer granted: undo, newest first.
+  # Each phase is computed on one parse and applied at once (flush); none of its edits overlap.
   for (i = nrec; i >= 1; i--) if (!(ru[i] in wanted)) { revert(i); drop_record(i) }
+  flush()
   for (g = 1; g <= nd; g++) install(g)
-  parse()
+  flush()
+  # The result is parsed and read back by the separate "verify" run that follows.
 
   new_state = state_out()
   printf "%s", new_state > ENVIRON["STATE_OUT"]
@@ -510,17 +649,28 @@ BEGIN {
 '
 }
 
+# asperanoded reads docroots at start. Each documented Aspera version restarts it its own way:
+# systemd on HSTS 4.x, "service" on Aspera On Demand 3.7, the init script itself on AoD 3.9.6 and
+# Shares on Demand 3.4.6. They are tried in that order, each only if the one before is missing or
+# failed (systemctl is often present where systemd does not run).
 restart_asperanoded() {
   if command -v systemctl >/dev/null 2>&1; then
-    say "restarting asperanoded (systemctl restart asperanoded)"
-    systemctl restart asperanoded
-  elif command -v service >/dev/null 2>&1; then
-    say "restarting asperanoded (service asperanoded restart)"
-    service asperanoded restart
-  else
-    warn "neither systemctl nor service is available"
-    return 1
+    say "restarting asperanoded: systemctl restart asperanoded"
+    if systemctl restart asperanoded; then return 0; fi
+    warn "systemctl restart asperanoded failed"
   fi
+  if command -v service >/dev/null 2>&1; then
+    say "restarting asperanoded: service asperanoded restart"
+    if service asperanoded restart; then return 0; fi
+    warn "service asperanoded restart failed"
+  fi
+  if [ -x /etc/init.d/asperanoded ]; then
+    say "restarting asperanoded: /etc/init.d/asperanoded restart"
+    if /etc/init.d/asperanoded restart; then return 0; fi
+    warn "/etc/init.d/asperanoded restart failed"
+  fi
+  warn "no way to restart asperanoded worked (tried systemctl, service and /etc/init.d/asperanoded, those present)"
+  return 1
 }
 
 # Sets asuserdata to the validator's path, or to "" when it is not installed.
