@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, 
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { xmlEscape } from '../src/aspera/docroot';
-import { renderHostScripts, renderScript, SCRIPT_LOGIC, shellQuote, type ScriptGrant } from '../src/aspera/host-scripts';
+import { embedAwk, renderHostScripts, renderScript, SCRIPT_LOGIC, shellQuote, type ScriptGrant } from '../src/aspera/host-scripts';
 import { legacyUsers, placementOf, realmUsers } from './helpers/aspera-conf-oracle';
 import { lineChanges, splitLines, userBlocks } from './helpers/line-diff';
 import {
@@ -686,3 +686,19 @@ test.concurrent('a file with 5,000 users: ours land in the realm, every other st
   expect(removed.status).toBe(0);
   expect(readFileSync(w.conf, 'utf8')).toBe(original);
 }, 60000);
+
+describe('the awk program lives in its own file and is embedded when a script is rendered', () => {
+  const shell = readFileSync(join(__dirname, '..', 'src', 'aspera', 'aspera-conf-edit.sh'), 'utf8');
+  const awk = readFileSync(join(__dirname, '..', 'src', 'aspera', 'aspera-conf-edit.awk'), 'utf8');
+
+  test('the rendered logic is the shell file with the awk file, byte for byte, as the program argument', () => {
+    expect(SCRIPT_LOGIC).toContain(`awk '\n${awk}'\n}`);
+    expect(SCRIPT_LOGIC.replace(awk, '@ASPERA_CONF_EDIT_AWK@\n')).toBe(shell);
+    expect(scripts.install).toContain(awk);
+  });
+
+  test('a single quote in the awk program, or a missing marker, is refused', () => {
+    expect(() => embedAwk(shell, `${awk}# it's\n`)).toThrow(/contains a single quote/);
+    expect(() => embedAwk(shell.replace('@ASPERA_CONF_EDIT_AWK@', ''), awk)).toThrow(/must hold the line @ASPERA_CONF_EDIT_AWK@ once/);
+  });
+});

@@ -1,10 +1,11 @@
 /**
  * The install and uninstall scripts for one Aspera host. Pure: config in, script text out.
  *
- * A rendered script is a short data block followed by constant logic (aspera-conf-edit.sh, the
- * same bytes for every config). Config values reach the script only in that data block, each as
- * a single-quoted shell word, and the docroots already XML-escaped; the logic hands them to awk
- * through its environment, so no value is ever parsed as shell, awk or XML markup.
+ * A rendered script is a short data block followed by constant logic (aspera-conf-edit.sh with
+ * aspera-conf-edit.awk embedded, the same bytes for every config). Config values reach the script
+ * only in that data block, each as a single-quoted shell word, and the docroots already
+ * XML-escaped; the logic hands them to awk through its environment, so no value is ever parsed as
+ * shell, awk or XML markup.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -12,8 +13,23 @@ import { join } from 'node:path';
 import type { AsperaHost, Config } from '../config/schema';
 import { docrootPermissions, grantDocrootXml } from './docroot';
 
+/** Where the awk program goes in aspera-conf-edit.sh: inside its single-quoted argument to awk. */
+const AWK_MARKER = '@ASPERA_CONF_EDIT_AWK@';
+
+/**
+ * The shell logic with the awk program embedded, so the host receives one file. The two live in
+ * files of their own so that each has its linter (shellcheck, gawk --lint); the program may hold
+ * no single quote, which would end the shell word around it.
+ */
+export function embedAwk(shell: string, awk: string): string {
+  const parts = shell.split(`'\n${AWK_MARKER}\n'`);
+  if (parts.length !== 2) throw new Error(`aspera-conf-edit.sh must hold the line ${AWK_MARKER} once, between single-quoted lines`);
+  if (awk.includes("'")) throw new Error("aspera-conf-edit.awk contains a single quote, which would end the shell word around it: write \\047");
+  return `${parts[0]}'\n${awk.replace(/\n$/, '')}\n'${parts[1]}`;
+}
+
 /** The constant part of every script; reviewers read it once. */
-export const SCRIPT_LOGIC = readFileSync(join(__dirname, 'aspera-conf-edit.sh'), 'utf8');
+export const SCRIPT_LOGIC = embedAwk(readFileSync(join(__dirname, 'aspera-conf-edit.sh'), 'utf8'), readFileSync(join(__dirname, 'aspera-conf-edit.awk'), 'utf8'));
 
 export type ScriptAction = 'install' | 'uninstall';
 
