@@ -41,6 +41,27 @@ const KMS_KEY = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/
 export const DOCROOT_PLACEHOLDERS = ['roleArn', 'bucket', 'prefix', 'externalId', 'endpoint'] as const;
 
 const DEFAULT_STACK_NAME = 'aspera-cross-account';
+
+/**
+ * How long Terraform may try to reach an Aspera host over SSH, as a Terraform duration ("90s",
+ * "1m", "2m30s": whole minutes and/or seconds, one spelling per value). It bounds the connection
+ * attempts (a refused or silent port, a host key that does not match), not the script once it
+ * runs. Without one, Terraform waits 5 minutes. The bounds: below 10s a slow but healthy host
+ * fails; above 30m a host that is down holds the apply or destroy for half an hour.
+ * Both rules are patterns, so that editors check them as the CLI does.
+ */
+const DURATION_FORM = '[1-9][0-9]*m(?:(?:[1-9]|[1-5][0-9])s)?|[1-9][0-9]*s';
+export const CONNECTION_TIMEOUT = new RegExp(`^(?:${DURATION_FORM})$`);
+export const CONNECTION_TIMEOUT_BOUNDS = { min: '10s', max: '30m' } as const;
+export const CONNECTION_TIMEOUT_IN_BOUNDS = new RegExp(
+  '^(?:' +
+    // 10s-1800s; 1m-29m, each with 1-59 seconds or none; 30m.
+    '(?:[1-9][0-9]|[1-9][0-9]{2}|1[0-7][0-9]{2}|1800)s|(?:[1-9]|[12][0-9])m(?:(?:[1-9]|[1-5][0-9])s)?|30m' +
+    // A value of another form has only the form's message.
+    `|(?!(?:${DURATION_FORM})$).*` +
+    ')$',
+);
+export const DEFAULT_CONNECTION_TIMEOUT = '1m';
 export const DEFAULT_ASPERA_CONF_PATH = '/opt/aspera/etc/aspera.conf';
 export const DEFAULT_S3_ENDPOINT = 's3.amazonaws.com';
 
@@ -253,6 +274,15 @@ const asperaHost = z
       .regex(...rule(SSH_PUBLIC_KEY, 'must be the server\'s SSH public host key, e.g. "ssh-ed25519 AAAAC3Nza..." (no comment)'))
       .optional()
       .describe('The server\'s SSH public host key ("ssh-ed25519 AAAA..."), pinned for the connection.'),
+    connectionTimeout: z
+      .string(expected('a duration such as "90s" or "1m", written as a string'))
+      .regex(...rule(CONNECTION_TIMEOUT, 'must be a duration of whole minutes "m" and/or seconds "s", such as "90s", "1m" or "2m30s" (no leading zeros, no "0s", 1-59 seconds after minutes)'))
+      .regex(...rule(CONNECTION_TIMEOUT_IN_BOUNDS, `must be from ${CONNECTION_TIMEOUT_BOUNDS.min} to ${CONNECTION_TIMEOUT_BOUNDS.max}: shorter fails a slow but healthy host, longer lets a host that is down hold the apply`))
+      .default(DEFAULT_CONNECTION_TIMEOUT)
+      .describe(
+        `How long Terraform tries to reach the host over SSH before it gives up, on install and on uninstall: a duration from ${CONNECTION_TIMEOUT_BOUNDS.min} to ${CONNECTION_TIMEOUT_BOUNDS.max} ` +
+          `such as "90s" or "2m30s". Default "${DEFAULT_CONNECTION_TIMEOUT}". A down host or a host key that does not match fails the apply after this long; a destroy goes on without the host.`,
+      ),
   }, expectedObject('an object { "host": ..., "user": ..., "port": ..., "privateKeyPath": ..., "asperaConfPath": ... }'))
   .describe('An Aspera server whose aspera.conf receives the grants\' docroots.');
 
