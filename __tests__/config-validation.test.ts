@@ -84,6 +84,7 @@ const EXPECTED: Record<string, readonly Problem[]> = {
     ['docrootTemplate', 'unknown placeholder {role}'],
     ['docrootTemplate', 'must contain {roleArn}'],
   ],
+  'docroot-template-both-prefix-forms.patch.json': [['docrootTemplate', 'uses both {prefix} and {prefixSlashesEncoded}']],
   'unknown-top-level-field.patch.json': [
     ['externalID', 'unknown field'],
     ['externalId', 'is required'],

@@ -38,7 +38,7 @@ const TERRAFORM_STATE_KEY = /^[A-Za-z0-9!_.*'()\/-]{1,1024}$/;
 const KMS_KEY = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$/;
 
 /** Placeholders a docrootTemplate may use; see src/aspera/docroot.ts. */
-export const DOCROOT_PLACEHOLDERS = ['roleArn', 'bucket', 'prefix', 'externalId', 'endpoint'] as const;
+export const DOCROOT_PLACEHOLDERS = ['roleArn', 'bucket', 'prefix', 'prefixSlashesEncoded', 'externalId', 'endpoint'] as const;
 
 const DEFAULT_STACK_NAME = 'aspera-cross-account';
 
@@ -336,6 +336,7 @@ const docrootTemplate = z
   .min(1, 'must not be empty')
   .max(2048, 'must be at most 2048 characters')
   .regex(...rule(/^[A-Za-z0-9{}:\/.@;=_%+,?-]*$/, 'may contain only letters, digits, {placeholders} and : / . @ ; = _ % + , ? -'))
+  .regex(...rule(/^(?!.*\{prefix\}.*\{prefixSlashesEncoded\}|.*\{prefixSlashesEncoded\}.*\{prefix\})/, 'uses both {prefix} and {prefixSlashesEncoded}: they are two spellings of the same path, use one'))
   .superRefine((template, ctx) => {
     const used = [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]);
     for (const name of used) {
@@ -391,7 +392,11 @@ const configObject = z.strictObject({
     .describe(`S3 endpoint host in the docroots. Default "${DEFAULT_S3_ENDPOINT}".`),
   docrootTemplate: docrootTemplate
     .optional()
-    .describe(`Override of the docroot form. Placeholders: ${DOCROOT_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}; {roleArn} and {bucket} are required.`),
+    .describe(
+      `Override of the docroot form. Placeholders: ${DOCROOT_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}; {roleArn} and {bucket} are required. ` +
+        '{prefix} is "/seg/seg" with the "/" kept; {prefixSlashesEncoded} is "%2Fseg%2Fseg", every "/" encoded, the one after the bucket included ' +
+        '(as in the example of IBM\'s "URL encoding" page); both are "" for the whole bucket, and a template uses one of them.',
+    ),
   otherHalfState: otherHalfState.optional(),
   state,
 })
