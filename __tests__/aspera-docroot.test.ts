@@ -74,9 +74,43 @@ test('docrootTemplate overrides the form; every placeholder expands to its encod
   );
 });
 
+// IBM's "URL encoding" page (HSTS 4.4 admin guide; Aspera On Demand 3.7.4 admin guide) says the
+// bucket and path are encoded "while preserving the separators (: and /)", and also that "the
+// forward slash between the bucket name and path is also encoded" (its example ends
+// "%2Fmovies"). Both spellings are templates; the expected strings are written out by hand.
+const ENCODED_SLASHES_TEMPLATE = 's3://{roleArn}@{endpoint}/{bucket}{prefixSlashesEncoded};iam-role.external-id={externalId}';
+
+test('{prefixSlashesEncoded}: every "/" of the prefix encoded, the one after the bucket included', () => {
+  const config = testConfig({ docrootTemplate: ENCODED_SLASHES_TEMPLATE });
+  expect(grantDocroot(config, grant(config, 'xfer3'))).toBe(
+    's3://arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Faspera-cross-account-xfer3@s3.amazonaws.com/partner.reports.example%2Foutgoing%2F2024.q1;iam-role.external-id=aspera-7f3c9e21',
+  );
+  // The whole bucket: nothing after the bucket name, no lone "%2F".
+  expect(grantDocroot(config, grant(config, 'xfer2'))).toBe(
+    's3://arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Faspera-cross-account-xfer2@s3.amazonaws.com/acme-aspera-inbox;iam-role.external-id=aspera-7f3c9e21',
+  );
+  // A URL parser sees one path segment, which decodes to bucket/prefix.
+  const url = new URL(grantDocroot(config, grant(config, 'xfer3')));
+  expect(url.pathname.split('/')).toEqual(['', 'partner.reports.example%2Foutgoing%2F2024.q1;iam-role.external-id=aspera-7f3c9e21']);
+  expect(decodeURIComponent(url.pathname.split(';')[0])).toBe('/partner.reports.example/outgoing/2024.q1');
+});
+
+test('{prefix} and {prefixSlashesEncoded} differ only in the "/"; a trailing "/" is dropped by both', () => {
+  const grants = [{ transferUser: 'xfer3', bucket: 'partner.reports.example', prefix: 'in.coming/a-b_c/Q1/', access: 'read-only' as const }];
+  const kept = testConfig({ grants });
+  const encoded = testConfig({ grants, docrootTemplate: ENCODED_SLASHES_TEMPLATE });
+  expect(grantDocroot(kept, grant(kept, 'xfer3'))).toBe(
+    's3://arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Faspera-cross-account-xfer3@s3.amazonaws.com/partner.reports.example/in.coming/a-b_c/Q1;iam-role.external-id=aspera-7f3c9e21',
+  );
+  expect(grantDocroot(encoded, grant(encoded, 'xfer3'))).toBe(
+    's3://arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Faspera-cross-account-xfer3@s3.amazonaws.com/partner.reports.example%2Fin.coming%2Fa-b_c%2FQ1;iam-role.external-id=aspera-7f3c9e21',
+  );
+});
+
 test('a template is expanded in one pass: a value is never read as a placeholder', () => {
-  const values = { roleArn: '{bucket}', bucket: 'b', prefix: '', externalId: '{roleArn}', endpoint: 'e' };
+  const values = { roleArn: '{bucket}', bucket: 'b', prefix: '{prefixSlashesEncoded}', prefixSlashesEncoded: '{prefix}', externalId: '{roleArn}', endpoint: 'e' };
   expect(renderDocrootTemplate('{roleArn}@{endpoint}/{bucket};x={externalId}', values)).toBe('{bucket}@e/b;x={roleArn}');
+  expect(renderDocrootTemplate('{bucket}{prefix}|{bucket}{prefixSlashesEncoded}', values)).toBe('b{prefixSlashesEncoded}|b{prefix}');
 });
 
 test('percentEncode leaves only RFC 3986 unreserved characters', () => {

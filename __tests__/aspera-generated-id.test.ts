@@ -241,6 +241,20 @@ test('refused: a config that contains the marker, a reference that is not a plai
   }
 });
 
+test('{prefixSlashesEncoded} on the generated path: the value Terraform puts in gives the hand-written docroots; the marker in a prefix is still refused', () => {
+  const template = 's3://{roleArn}@{endpoint}/{bucket}{prefixSlashesEncoded};iam-role.external-id={externalId}';
+  const config = validConfig({ ...generatedInput, docrootTemplate: template });
+  const install = renderHostScriptsWithExternalIdMarker(config, config.asperaHosts[0], 32).install.split(EXTERNAL_ID_MARKER).join(HEX);
+  const grants = /^GRANTS='\n([^']*)'$/m.exec(install)![1].split('\n').filter((l) => l !== '');
+  expect(grants.map((line) => line.split(' ').pop())).toEqual([
+    `s3://${arn('acme-exchange-xfer2')}@s3.amazonaws.com/acme-aspera-inbox;iam-role.external-id=${HEX}`,
+    `s3://${arn('acme-exchange-xfer3')}@s3.amazonaws.com/acme-aspera-inbox%2Fincoming%2Fxfer3;iam-role.external-id=${HEX}`,
+    `s3://${arn('acme-partner-a-reader')}@s3.amazonaws.com/acme.partner-archive%2Fexchange%2Fpartner-a;iam-role.external-id=${HEX}`,
+  ]);
+  const marked = testConfig({ docrootTemplate: template, grants: [{ transferUser: 'xfer2', bucket: 'acme-aspera-inbox', prefix: `in/${EXTERNAL_ID_MARKER}`, access: 'read-write' }] });
+  expect(() => renderHostScriptsWithExternalIdMarker(marked, marked.asperaHosts[0], 32)).toThrow(/the config contains "ASPERAEXTERNALIDMARKER"/);
+});
+
 describe.each(SHELLS)('the script Terraform uploads, run under %s', (shell) => {
   const short = shell.split('/').pop();
   const install = scriptFile(root, `install-${short}.sh`, scriptTerraformUploads(generated, hostIds[0], HEX));

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { App, TerraformStack } from 'cdktf';
 import { renderHostScripts } from '../src/aspera/host-scripts';
 import type { Config } from '../src/config/schema';
-import { AsperaHostConfiguration, docrootsTriggers, revocationTriggers } from '../src/constructs/aspera-hosts';
+import { AsperaHostConfiguration, docrootsTriggers, hostConnection, revocationTriggers } from '../src/constructs/aspera-hosts';
 import { testConfig } from './helpers/aspera-host';
 
 const DEPENDS_ON = ['aws_iam_role.grant_xfer2', 'aws_iam_role_policy.transfer_host'];
@@ -58,7 +58,8 @@ const keyBody = readFileSync(keyPath, 'utf8');
 
 const twoHosts = testConfig({
   asperaHosts: [
-    { host: '203.0.113.10', port: 33001, user: 'ec2-user', privateKeyPath: keyPath, asperaConfPath: '/opt/aspera/etc/aspera.conf', hostKey: HOST_KEY },
+    { host: '203.0.113.10', port: 33001, user: 'ec2-user', privateKeyPath: keyPath, asperaConfPath: '/opt/aspera/etc/aspera.conf', hostKey: HOST_KEY, connectionTimeout: '2m30s' },
+    // connectionTimeout left out: the default applies.
     { host: 'aspera.example.com', user: 'root', asperaConfPath: '/etc/aspera/aspera.conf' },
   ],
 });
@@ -137,6 +138,8 @@ const CONNECTION = {
   private_key: '${file(pathexpand(self.triggers.private_key_path))}',
   agent: false,
   host_key: '${self.triggers.host_key}',
+  // The host's connectionTimeout, as configured, on the install and the uninstall alike.
+  timeout: '2m30s',
   script_path: SCRIPT_PATH,
 };
 
@@ -162,8 +165,43 @@ test('revocation: one destroy-time remote-exec running uninstall.sh that never s
     when: 'destroy',
     on_failure: 'continue',
     script: 'aspera-host-scripts/aspera_hosts/host_203_0_113_10_33001/uninstall.sh',
-    connection: { ...CONNECTION, timeout: '2m' },
+    connection: CONNECTION,
   });
+});
+
+test('connectionTimeout: the configured value, or 1m by default, on the connection of both provisioners of the host', () => {
+  // Terraform waits 5 minutes for a host that is down, or whose host key does not match, when the
+  // connection has no timeout.
+  for (const [host, timeout] of [['203.0.113.10', '2m30s'], ['aspera.example.com', '1m']] as const) {
+    for (const role of ['docroots', 'revocation'] as const) {
+      const [, r] = hostResource(main, host, role);
+      expect(remoteExec(r)[0].connection.timeout).toBe(timeout);
+    }
+  }
+});
+
+test('a changed connectionTimeout replaces nothing: no trigger of either resource holds it, only the connections change', () => {
+  // Terraform replaces a null_resource only when its triggers change; provisioner blocks are read
+  // from the configuration when they run. So the new value needs no reinstall and no uninstall.
+  const changed = synth(testConfig({ asperaHosts: twoHosts.asperaHosts.map((h) => ({ ...h, connectionTimeout: '45s' })) }), 'changed-timeout');
+  for (const host of twoHosts.asperaHosts) {
+    for (const role of ['docroots', 'revocation'] as const) {
+      const [id, before] = hostResource(main, host.host, role);
+      const [changedId, after] = hostResource(changed, host.host, role);
+      expect(changedId).toBe(id);
+      expect(after.triggers).toEqual(before.triggers);
+      expect(JSON.stringify(after.triggers)).not.toMatch(/45s|2m30s|"1m"/);
+      expect(remoteExec(after)[0].connection.timeout).toBe('45s');
+      expect({ ...remoteExec(after)[0], connection: { ...remoteExec(after)[0].connection, timeout: '' } }).toEqual({
+        ...remoteExec(before)[0],
+        connection: { ...remoteExec(before)[0].connection, timeout: '' },
+      });
+    }
+  }
+});
+
+test('a connectionTimeout that bypassed the schema is refused before it reaches the Terraform JSON', () => {
+  expect(() => hostConnection({ ...twoHosts.asperaHosts[1], connectionTimeout: '${file("/etc/passwd")}' })).toThrow(/connectionTimeout .* is not a duration/);
 });
 
 test('every provisioner of every host uploads the script into the SSH user\'s home directory, not /tmp', () => {

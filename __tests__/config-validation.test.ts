@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configPathFromEnv, DEFAULT_CONFIG_PATH, duplicateKeyPaths, jsonPath, loadConfigFile, parseConfig, validateConfig } from '../src/config/load';
-import { bucketNameProblems, type ConfigInput } from '../src/config/schema';
+import { bucketNameProblems, type ConfigInput, CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_IN_BOUNDS } from '../src/config/schema';
 import { EXAMPLE_CONFIG_PATH, invalidFixtureNames, invalidFixtureText } from './helpers/invalid-configs';
 
 /** [JSON path, a phrase the line must contain]; one entry per line the validator must print. */
@@ -67,6 +67,11 @@ const EXPECTED: Record<string, readonly Problem[]> = {
   'ssh-user-command-substitution.patch.json': [['asperaHosts[0].user', 'system user name']],
   'aspera-conf-relative-path.patch.json': [['asperaHosts[0].asperaConfPath', 'absolute path']],
   'aspera-conf-dot-dot.patch.json': [['asperaHosts[0].asperaConfPath', '".." segments']],
+  // connectionTimeout is a Terraform duration from 10s to 30m, written as a string.
+  'connection-timeout-too-short.patch.json': [['asperaHosts[0].connectionTimeout', 'must be from 10s to 30m']],
+  'connection-timeout-too-long.patch.json': [['asperaHosts[0].connectionTimeout', 'must be from 10s to 30m']],
+  'connection-timeout-number.patch.json': [['asperaHosts[0].connectionTimeout', 'a duration such as "90s" or "1m", written as a string (got 60)']],
+  'connection-timeout-hours.patch.json': [['asperaHosts[0].connectionTimeout', 'whole minutes "m" and/or seconds "s"']],
   // Host names are case-insensitive, and the default port counts.
   'hosts-duplicate.patch.json': [['asperaHosts[1].host', 'duplicate host "ASPERA.example.com:22" (also asperaHosts[0])']],
   'state-unknown-backend.patch.json': [['state.backend', '{ "backend": "local" } or { "backend": "s3"']],
@@ -79,6 +84,7 @@ const EXPECTED: Record<string, readonly Problem[]> = {
     ['docrootTemplate', 'unknown placeholder {role}'],
     ['docrootTemplate', 'must contain {roleArn}'],
   ],
+  'docroot-template-both-prefix-forms.patch.json': [['docrootTemplate', 'uses both {prefix} and {prefixSlashesEncoded}']],
   'unknown-top-level-field.patch.json': [
     ['externalID', 'unknown field'],
     ['externalId', 'is required'],
@@ -208,7 +214,7 @@ describe('valid configs', () => {
     });
     const withHost = validateConfig({ ...minimal, asperaHosts: [{ host: 'aspera.example.com', user: 'ec2-user' }] });
     expect(withHost.ok && withHost.config.asperaHosts).toEqual([
-      { host: 'aspera.example.com', user: 'ec2-user', port: 22, asperaConfPath: '/opt/aspera/etc/aspera.conf' },
+      { host: 'aspera.example.com', user: 'ec2-user', port: 22, asperaConfPath: '/opt/aspera/etc/aspera.conf', connectionTimeout: '1m' },
     ]);
   });
 
@@ -224,6 +230,30 @@ describe('valid configs', () => {
     expect(result.ok && result.config.state).toEqual({ backend: 'local', path: join(process.cwd(), 'state', 'aspera.tfstate') });
     const absolute = validateConfig({ ...config, state: { backend: 'local', path: '/var/lib/terraform/aspera.tfstate' } });
     expect(absolute.ok && absolute.config.state).toEqual({ backend: 'local', path: '/var/lib/terraform/aspera.tfstate' });
+  });
+
+  test('connectionTimeout: every spelling of 10s to 30m passes, nothing else does, and the value is kept as written', () => {
+    // The oracle: seconds counted here, not by the schema. "Ns", "Mm" and "MmSs" with S 1-59.
+    const spellings: Array<[string, number]> = [];
+    for (let n = 0; n <= 2000; n++) spellings.push([`${n}s`, n]);
+    for (let m = 0; m <= 40; m++) {
+      spellings.push([`${m}m`, m * 60]);
+      for (let sec = 1; sec <= 59; sec++) spellings.push([`${m}m${sec}s`, m * 60 + sec]);
+    }
+    // The schema's two rules, each a pattern (so editors apply them too): the form, then the bounds.
+    const passes = (text: string) => CONNECTION_TIMEOUT.test(text) && CONNECTION_TIMEOUT_IN_BOUNDS.test(text);
+    expect(spellings.filter(([text, seconds]) => passes(text) !== (!text.startsWith('0') && seconds >= 10 && seconds <= 30 * 60)).map(([text]) => text)).toEqual([]);
+    // A value of the wrong form gets the form's message only.
+    for (const text of ['1m0s', '1m60s', '1h', '1m30', '90', ' 90s', '90s ', '1.5m', '-1m', '90S', '', '0s', '05s']) {
+      expect(CONNECTION_TIMEOUT.test(text)).toBe(false);
+      expect(CONNECTION_TIMEOUT_IN_BOUNDS.test(text)).toBe(true);
+    }
+    // Through the whole schema: kept as written, one message per problem.
+    const config = example();
+    const timeoutOf = (connectionTimeout: string) => validateConfig({ ...config, asperaHosts: [{ ...config.asperaHosts?.[0], connectionTimeout }] });
+    for (const text of ['10s', '90s', '2m30s', '30m', '1800s']) expect(timeoutOf(text)).toMatchObject({ ok: true, config: { asperaHosts: [{ connectionTimeout: text }] } });
+    expect(timeoutOf('9s')).toEqual({ ok: false, problems: [expect.stringMatching(/^asperaHosts\[0\]\.connectionTimeout: must be from 10s to 30m/)] });
+    expect(timeoutOf('1m0s')).toEqual({ ok: false, problems: [expect.stringMatching(/^asperaHosts\[0\]\.connectionTimeout: must be a duration of whole minutes/)] });
   });
 
   test('hosts may be IPv6 addresses and names; a byte-order mark is tolerated', () => {

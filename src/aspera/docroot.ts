@@ -7,13 +7,22 @@
  *
  * Aspera's rule for object-storage docroots is that every variable component of the URI is
  * URL-encoded, so each value is percent-encoded for its place before it enters the template.
+ *
+ * The "/" between the bucket and the prefix: IBM's "URL encoding" page (HSTS 4.4 admin guide,
+ * and the Aspera On Demand 3.7.4 admin guide) first says the bucket and path are URL-encoded
+ * "while preserving the separators (: and /)", then gives the example
+ * s3://abc%2Bd:ef%2Fgh@s3.amazonaws.com/unicode%E6%96%87%E4%BB%B6%E5%A4%B9%2Fmovies with the note
+ * "The forward slash between the bucket name and path is also encoded". The two readings give
+ * two placeholders: {prefix} keeps every "/" ("/outgoing/2024.q1", the default template) and
+ * {prefixSlashesEncoded} encodes every "/", the one after the bucket included
+ * ("%2Foutgoing%2F2024.q1"). Which one a server wants is to be tried on the server.
  */
-import type { Config, Grant } from '../config/schema';
+import { type Config, DOCROOT_PLACEHOLDERS, type Grant } from '../config/schema';
 import { grantRoleArn, normalizePrefix } from '../iam/arns';
 
 export const DEFAULT_DOCROOT_TEMPLATE = 's3://{roleArn}@{endpoint}/{bucket}{prefix};iam-role.external-id={externalId}';
 
-export type DocrootPlaceholder = 'roleArn' | 'bucket' | 'prefix' | 'externalId' | 'endpoint';
+export type DocrootPlaceholder = (typeof DOCROOT_PLACEHOLDERS)[number];
 
 /**
  * RFC 3986 percent-encoding of everything but the unreserved characters (A-Z a-z 0-9 - . _ ~).
@@ -34,6 +43,8 @@ export function docrootValues(config: Config, grant: Grant): Record<DocrootPlace
     bucket: percentEncode(grant.bucket),
     // "" for the whole bucket, else "/seg/seg": each segment encoded, the separators kept.
     prefix: prefix === '' ? '' : `/${prefix.split('/').map(percentEncode).join('/')}`,
+    // "" for the whole bucket, else "%2Fseg%2Fseg": every "/" encoded too (see the header).
+    prefixSlashesEncoded: prefix === '' ? '' : percentEncode(`/${prefix}`),
     // STS allows + = , . @ : / - in an External ID; in the docroot's parameter they are encoded
     // (e.g. "+" would otherwise read as a space, "/" and "@" as URL structure).
     externalId: percentEncode(config.externalId),
@@ -42,9 +53,11 @@ export function docrootValues(config: Config, grant: Grant): Record<DocrootPlace
   };
 }
 
+const PLACEHOLDER = new RegExp(`\\{(${DOCROOT_PLACEHOLDERS.join('|')})\\}`, 'g');
+
 /** Expands a docroot template. One pass, so a value can never be read as another placeholder. */
 export function renderDocrootTemplate(template: string, values: Record<DocrootPlaceholder, string>): string {
-  return template.replace(/\{(roleArn|bucket|prefix|externalId|endpoint)\}/g, (_, name: DocrootPlaceholder) => values[name]);
+  return template.replace(PLACEHOLDER, (_, name: DocrootPlaceholder) => values[name]);
 }
 
 /** The docroot for a grant, as Aspera reads it (before XML escaping). */

@@ -38,9 +38,30 @@ const TERRAFORM_STATE_KEY = /^[A-Za-z0-9!_.*'()\/-]{1,1024}$/;
 const KMS_KEY = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$/;
 
 /** Placeholders a docrootTemplate may use; see src/aspera/docroot.ts. */
-export const DOCROOT_PLACEHOLDERS = ['roleArn', 'bucket', 'prefix', 'externalId', 'endpoint'] as const;
+export const DOCROOT_PLACEHOLDERS = ['roleArn', 'bucket', 'prefix', 'prefixSlashesEncoded', 'externalId', 'endpoint'] as const;
 
 const DEFAULT_STACK_NAME = 'aspera-cross-account';
+
+/**
+ * How long Terraform may try to reach an Aspera host over SSH, as a Terraform duration ("90s",
+ * "1m", "2m30s": whole minutes and/or seconds, one spelling per value). It bounds the connection
+ * attempts (a refused or silent port, a host key that does not match), not the script once it
+ * runs. Without one, Terraform waits 5 minutes. The bounds: below 10s a slow but healthy host
+ * fails; above 30m a host that is down holds the apply or destroy for half an hour.
+ * Both rules are patterns, so that editors check them as the CLI does.
+ */
+const DURATION_FORM = '[1-9][0-9]*m(?:(?:[1-9]|[1-5][0-9])s)?|[1-9][0-9]*s';
+export const CONNECTION_TIMEOUT = new RegExp(`^(?:${DURATION_FORM})$`);
+export const CONNECTION_TIMEOUT_BOUNDS = { min: '10s', max: '30m' } as const;
+export const CONNECTION_TIMEOUT_IN_BOUNDS = new RegExp(
+  '^(?:' +
+    // 10s-1800s; 1m-29m, each with 1-59 seconds or none; 30m.
+    '(?:[1-9][0-9]|[1-9][0-9]{2}|1[0-7][0-9]{2}|1800)s|(?:[1-9]|[12][0-9])m(?:(?:[1-9]|[1-5][0-9])s)?|30m' +
+    // A value of another form has only the form's message.
+    `|(?!(?:${DURATION_FORM})$).*` +
+    ')$',
+);
+export const DEFAULT_CONNECTION_TIMEOUT = '1m';
 export const DEFAULT_ASPERA_CONF_PATH = '/opt/aspera/etc/aspera.conf';
 export const DEFAULT_S3_ENDPOINT = 's3.amazonaws.com';
 
@@ -253,6 +274,15 @@ const asperaHost = z
       .regex(...rule(SSH_PUBLIC_KEY, 'must be the server\'s SSH public host key, e.g. "ssh-ed25519 AAAAC3Nza..." (no comment)'))
       .optional()
       .describe('The server\'s SSH public host key ("ssh-ed25519 AAAA..."), pinned for the connection.'),
+    connectionTimeout: z
+      .string(expected('a duration such as "90s" or "1m", written as a string'))
+      .regex(...rule(CONNECTION_TIMEOUT, 'must be a duration of whole minutes "m" and/or seconds "s", such as "90s", "1m" or "2m30s" (no leading zeros, no "0s", 1-59 seconds after minutes)'))
+      .regex(...rule(CONNECTION_TIMEOUT_IN_BOUNDS, `must be from ${CONNECTION_TIMEOUT_BOUNDS.min} to ${CONNECTION_TIMEOUT_BOUNDS.max}: shorter fails a slow but healthy host, longer lets a host that is down hold the apply`))
+      .default(DEFAULT_CONNECTION_TIMEOUT)
+      .describe(
+        `How long Terraform tries to reach the host over SSH before it gives up, on install and on uninstall: a duration from ${CONNECTION_TIMEOUT_BOUNDS.min} to ${CONNECTION_TIMEOUT_BOUNDS.max} ` +
+          `such as "90s" or "2m30s". Default "${DEFAULT_CONNECTION_TIMEOUT}". A down host or a host key that does not match fails the apply after this long; a destroy goes on without the host.`,
+      ),
   }, expectedObject('an object { "host": ..., "user": ..., "port": ..., "privateKeyPath": ..., "asperaConfPath": ... }'))
   .describe('An Aspera server whose aspera.conf receives the grants\' docroots.');
 
@@ -306,6 +336,7 @@ const docrootTemplate = z
   .min(1, 'must not be empty')
   .max(2048, 'must be at most 2048 characters')
   .regex(...rule(/^[A-Za-z0-9{}:\/.@;=_%+,?-]*$/, 'may contain only letters, digits, {placeholders} and : / . @ ; = _ % + , ? -'))
+  .regex(...rule(/^(?!.*\{prefix\}.*\{prefixSlashesEncoded\}|.*\{prefixSlashesEncoded\}.*\{prefix\})/, 'uses both {prefix} and {prefixSlashesEncoded}: they are two spellings of the same path, use one'))
   .superRefine((template, ctx) => {
     const used = [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]);
     for (const name of used) {
@@ -361,7 +392,11 @@ const configObject = z.strictObject({
     .describe(`S3 endpoint host in the docroots. Default "${DEFAULT_S3_ENDPOINT}".`),
   docrootTemplate: docrootTemplate
     .optional()
-    .describe(`Override of the docroot form. Placeholders: ${DOCROOT_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}; {roleArn} and {bucket} are required.`),
+    .describe(
+      `Override of the docroot form. Placeholders: ${DOCROOT_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}; {roleArn} and {bucket} are required. ` +
+        '{prefix} is "/seg/seg" with the "/" kept; {prefixSlashesEncoded} is "%2Fseg%2Fseg", every "/" encoded, the one after the bucket included ' +
+        '(as in the example of IBM\'s "URL encoding" page); both are "" for the whole bucket, and a template uses one of them.',
+    ),
   otherHalfState: otherHalfState.optional(),
   state,
 })

@@ -39,6 +39,15 @@
  *    world-writable directory, which may also be mounted noexec. SCRIPT_PATH puts it in the SSH
  *    user's home directory instead (private on most systems: 0700); the script refuses to run
  *    where someone else could have rewritten it (a home directory others may enter, say).
+ *  - Both connections have the host's connectionTimeout (default 1m; Terraform's own default is
+ *    5 minutes), the same for install and uninstall: either way the question is how long this
+ *    host may take to answer SSH. It bounds the attempts to connect - a refused or silent port,
+ *    a pinned host key that does not match (Terraform retries that too) - not the script once it
+ *    runs. It is written into both connections as a literal, not read from self.triggers: a
+ *    destroy-time provisioner may refer to nothing but self, but a literal refers to nothing.
+ *    Terraform takes provisioner blocks from the configuration at the time they run and keeps
+ *    them out of the state, so a changed timeout changes no resource (no reinstall, no
+ *    uninstall): the plan shows no change, and the next install or uninstall uses the new value.
  *  - Revocation must not depend on the host: the destroy provisioner is on_failure = "continue".
  *    Were its failure fatal, a dead host would keep every role (and the access) alive. With
  *    "continue" the roles are destroyed regardless and a stale docroot may stay on an unreachable
@@ -60,7 +69,7 @@ import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { App, type ITerraformDependable, Manifest, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { EXTERNAL_ID_MARKER, renderHostScripts, renderHostScriptsWithExternalIdMarker, SCRIPT_PATH, sha256Hex } from '../aspera/host-scripts';
-import type { AsperaHost, Config } from '../config/schema';
+import { type AsperaHost, type Config, CONNECTION_TIMEOUT } from '../config/schema';
 import { hclString } from '../exchange/hcl';
 
 /** An External ID that is only known at plan time, as Terraform refers to it. */
@@ -91,7 +100,8 @@ export interface SshConnectionBlock {
   readonly private_key?: string;
   readonly agent: boolean;
   readonly host_key?: string;
-  readonly timeout?: string;
+  /** How long Terraform tries to connect (Terraform's default, without it: 5 minutes). */
+  readonly timeout: string;
   readonly script_path: string;
 }
 
@@ -109,9 +119,6 @@ export interface RemoteExecBlock {
 
 /** Where the scripts go, relative to the stack's working directory (where Terraform runs). */
 export const SCRIPTS_DIR = 'aspera-host-scripts';
-
-/** How long a destroy waits for an unreachable host before giving up (and moving on). */
-export const DESTROY_CONNECTION_TIMEOUT = '2m';
 
 /** What every provisioner of a host connects with (read back as self.triggers.*). */
 function connectionTriggers(host: AsperaHost): Record<string, string> {
@@ -150,8 +157,13 @@ export function revocationTriggers(host: AsperaHost, uninstallScript: string): R
   return refuseTemplateSyntax({ ...connectionTriggers(host), aspera_conf_path: host.asperaConfPath, uninstall_script_sha256: sha256Hex(uninstallScript) });
 }
 
-/** The connection, built only from self.triggers (the one thing a destroy provisioner may read). */
-export function hostConnection(host: AsperaHost, timeout?: string): SshConnectionBlock {
+/**
+ * The connection, built only from self.triggers (the one thing a destroy provisioner may refer
+ * to) and the host's connectionTimeout, written in as a literal (see the header).
+ */
+export function hostConnection(host: AsperaHost): SshConnectionBlock {
+  // Defence in depth: the value is written into the Terraform JSON as it is.
+  if (!CONNECTION_TIMEOUT.test(host.connectionTimeout)) throw new Error(`asperaHosts: connectionTimeout ${JSON.stringify(host.connectionTimeout)} is not a duration such as "90s" or "1m"`);
   return {
     type: 'ssh',
     host: '${self.triggers.host}',
@@ -160,7 +172,7 @@ export function hostConnection(host: AsperaHost, timeout?: string): SshConnectio
     ...(host.privateKeyPath !== undefined ? { private_key: '${file(pathexpand(self.triggers.private_key_path))}', agent: false } : { agent: true }),
     // Without host_key, Terraform accepts whatever key the server presents.
     ...(host.hostKey !== undefined ? { host_key: '${self.triggers.host_key}' } : {}),
-    ...(timeout !== undefined ? { timeout } : {}),
+    timeout: host.connectionTimeout,
     script_path: SCRIPT_PATH,
   };
 }
@@ -193,20 +205,26 @@ export function externalIdPrecondition(externalId: PlanTimeExternalId): { condit
   };
 }
 
-/** The install: one create-time remote-exec (one SSH session); a failure fails the apply. */
+/**
+ * The install: one create-time remote-exec (one SSH session); a failure fails the apply, a host
+ * that cannot be reached within its connectionTimeout included.
+ */
 export function installProvisioner(host: AsperaHost, installScriptPath: string, planTimeExternalId?: PlanTimeExternalId): RemoteExecBlock {
   const install = planTimeExternalId === undefined ? { script: installScriptPath } : { inline: [installScriptWithExternalId(installScriptPath, planTimeExternalId)] };
   return { 'remote-exec': { on_failure: 'fail', ...install, connection: hostConnection(host) } };
 }
 
-/** The revocation: a destroy-time remote-exec that never stops the destroy (see above). */
+/**
+ * The revocation: a destroy-time remote-exec that never stops the destroy (see above): a host that
+ * cannot be reached within its connectionTimeout is left as it is.
+ */
 export function revocationProvisioner(host: AsperaHost, uninstallScriptPath: string): RemoteExecBlock {
   return {
     'remote-exec': {
       when: 'destroy',
       on_failure: 'continue',
       script: uninstallScriptPath,
-      connection: hostConnection(host, DESTROY_CONNECTION_TIMEOUT),
+      connection: hostConnection(host),
     },
   };
 }
