@@ -15,7 +15,7 @@ export type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 export type PolicyDoc = { Version: string; Statement: Array<Record<string, unknown>> };
 export type Access = 'read-write' | 'read-only';
 
-// The Aspera minimum per access level, written out from DESIGN.md.
+// The Aspera minimum per access level, written out from the README's "Exact S3 permissions per access level".
 export const RW_OBJECT = ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'];
 export const RW_BUCKET = ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'];
 export const RO_OBJECT = ['s3:GetObject'];
@@ -199,7 +199,7 @@ export interface ExpectedGrant {
 }
 
 /**
- * A valid fixture's logical config, written out by hand from the fixture file and DESIGN.md (role
+ * A valid fixture's logical config, written out by hand from the fixture file and the README (role
  * names derived as "{stackName}-{transferUser}" unless named), not computed by the code under test.
  */
 export interface Case {

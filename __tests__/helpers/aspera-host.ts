@@ -39,7 +39,7 @@ export function testConfig(overrides: Partial<ConfigInput> = {}): Config {
   return result.config;
 }
 
-// Written by hand from the DESIGN.md form, not computed by the code under test.
+// Written by hand from the README's default docroot form, not computed by the code under test.
 export const XFER2_DOCROOT =
   's3://arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Faspera-cross-account-xfer2@s3.amazonaws.com/acme-aspera-inbox;iam-role.external-id=aspera-7f3c9e21';
 export const XFER3_DOCROOT =

@@ -20,9 +20,8 @@
  * Order: the revocation depends on the grant roles and policies (so on destroy it runs before
  * they go), and the install depends on the revocation and on those same resources (so it runs
  * after everything it needs exists, and on destroy is removed first, which runs nothing).
- * DESIGN.md has one null_resource per host; it is two because Terraform cannot update a
- * null_resource in place: with both scripts on one resource every grant change ran the uninstall
- * and then the install.
+ * Two resources, not one with both scripts: Terraform cannot update a null_resource in place, so
+ * with both scripts on one resource every grant change ran the uninstall and then the install.
  *
  * The scripts are written into the synthesized stack directory
  * (cdktf.out/stacks/<stack>/aspera-host-scripts/<construct>/<host>/) so that reviewers read exactly
