@@ -3,8 +3,9 @@
  * synthesized stack contains, that it touches only its own account, that together the halves are
  * exactly mode "both", and what crosses between them (outputs, remote state, checks).
  *
- * Each config is synthesized once. Expected names and values are written out from the README; where a value is compared with another synthesized stack, that is the claim under test
- * (the halves equal mode "both"), not a copy of the output.
+ * Each config is synthesized once. Expected names and values are written out from the README;
+ * where a value is compared with another synthesized stack, that is the claim under test (the
+ * halves equal mode "both"), not a copy of the output.
  */
 import { createHash } from 'node:crypto';
 import {
