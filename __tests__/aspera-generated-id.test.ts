@@ -7,14 +7,14 @@
  * given value (what the generated path must install), and for real: the script as Terraform will
  * upload it runs under dash and bash against an aspera.conf, parsed with fast-xml-parser.
  */
-import { createHash, generateKeyPairSync } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXTERNAL_ID_MARKER, renderHostScriptsWithExternalIdMarker } from '../src/aspera/host-scripts';
 import { externalIdPrecondition, hostIds as hostDirectories, installScriptWithExternalId } from '../src/constructs/aspera-hosts';
 import { docrootOf, fixture, runSteps, scriptFile, tempRoot, testConfig, workdir, type StepResult } from './helpers/aspera-host';
 import { fixtureConfigInput, halvesOf, resolvePlanTime, synthConfigToDir, validConfig, type SynthOutput } from './helpers/synth';
-import { SHELLS } from './helpers/unprivileged';
+import { SHELLS, writeThrowawayPrivateKey } from './helpers/unprivileged';
 
 /** What random_id.external_id.hex could be after the operator's apply (16 bytes, hex). */
 const HEX = '9c1f0e7a5b3d2c4e6f8a0b1c2d3e4f50';
@@ -28,7 +28,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 // A real (throwaway) private key at the first host's configured path: its bytes must never be synthesized.
 const keyPath = join(root, 'id_ed25519');
-writeFileSync(keyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+writeThrowawayPrivateKey(keyPath);
 
 // two-buckets-prefixes.json: three grants over two buckets and prefixes, two hosts.
 const input = fixtureConfigInput('two-buckets-prefixes.json');

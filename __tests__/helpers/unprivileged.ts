@@ -7,6 +7,7 @@
  * they edit files the test user owns, and the real root and `sudo -n` paths are proven by the
  * host suite (`npm run test:host`) over a real sshd.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -44,3 +45,11 @@ export function fakeRootId(bin: string): void {
  * these are Debian's coreutils is checked on the CI machine by the host suite (`dpkg -L`).
  */
 export const COREUTILS_FOR_SCRIPTS = ['cat', 'cp', 'date', 'id', 'ls', 'mkdir', 'mv', 'rm'] as const;
+
+/**
+ * Writes a real, throwaway ed25519 private key (PEM) to `path`, made by Node itself: no ssh-keygen
+ * needed. For tests that check that a key's bytes never reach synthesized files.
+ */
+export function writeThrowawayPrivateKey(path: string): void {
+  writeFileSync(path, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+}
