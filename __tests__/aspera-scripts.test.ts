@@ -614,7 +614,11 @@ describe('restarting asperanoded the way each documented version does', () => {
     const w = workdir(root, `restart-${name}`, fixture('hsts-realm.conf'));
     const sandbox = join(w.dir, 'sandbox');
     mkdirSync(sandbox);
-    for (const tool of ['cat', 'cp', 'date', 'id', 'ls', 'mkdir', 'mv', 'rm', 'awk']) symlinkSync(`/usr/bin/${tool}`, join(sandbox, tool));
+    for (const tool of COREUTILS_FOR_SCRIPTS) {
+      if (tool === 'id') fakeRootId(sandbox);
+      else symlinkSync(systemTool(tool), join(sandbox, tool));
+    }
+    symlinkSync(systemTool('awk'), join(sandbox, 'awk'));
     for (const [tool, exitCode] of tools) fakeTool(sandbox, tool, join(w.dir, 'calls.log'), exitCode);
     return { w, env: { PATH: sandbox, ASPERA_CONF: w.conf } };
   };

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderHostScripts } from '../../src/aspera/host-scripts';
+import { COREUTILS_FOR_SCRIPTS, POSIX_SHELL, systemTool } from '../helpers/unprivileged';
 import { docrootOf, fixture, scriptFile, tempRoot, testConfig, workdir, XFER2_DOCROOT } from '../helpers/aspera-host';
 
 test('with neither systemctl nor service, the script restarts asperanoded with /etc/init.d/asperanoded restart, once per change', () => {
@@ -21,7 +22,7 @@ test('with neither systemctl nor service, the script restarts asperanoded with /
   // A PATH with coreutils and awk only.
   const sandbox = join(w.dir, 'sandbox');
   mkdirSync(sandbox);
-  for (const tool of ['cat', 'cp', 'date', 'id', 'ls', 'mkdir', 'mv', 'rm', 'awk']) symlinkSync(`/usr/bin/${tool}`, join(sandbox, tool));
+  for (const tool of [...COREUTILS_FOR_SCRIPTS, 'awk']) symlinkSync(systemTool(tool), join(sandbox, tool));
   const initd = join(w.dir, 'init.d');
   mkdirSync(initd);
   const log = join(w.dir, 'initd.log');
@@ -30,7 +31,7 @@ test('with neither systemctl nor service, the script restarts asperanoded with /
   writeFileSync(log, '');
   // unshare and mount from the system's PATH; the script itself sees only the sandbox.
   const run = () =>
-    spawnSync('/bin/sh', ['-c', `PATH=/usr/bin:/bin:/usr/sbin:/sbin exec unshare --mount --propagation private /bin/sh -c "mount --bind '${initd}' /etc/init.d && PATH='${sandbox}' ASPERA_CONF='${w.conf}' exec /usr/bin/dash '${install}'"`], { encoding: 'utf8' });
+    spawnSync('/bin/sh', ['-c', `PATH=/usr/bin:/bin:/usr/sbin:/sbin exec unshare --mount --propagation private /bin/sh -c "mount --bind '${initd}' /etc/init.d && PATH='${sandbox}' ASPERA_CONF='${w.conf}' exec ${POSIX_SHELL} '${install}'"`], { encoding: 'utf8' });
   const first = run();
   expect([first.status, first.stderr]).toEqual([0, expect.any(String)]);
   expect(first.stdout).toContain('restarting asperanoded: /etc/init.d/asperanoded restart');
