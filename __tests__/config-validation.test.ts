@@ -78,6 +78,7 @@ const EXPECTED: Record<string, readonly Problem[]> = {
   'docroot-template-unknown-placeholder.patch.json': [
     ['docrootTemplate', 'unknown placeholder {role}'],
     ['docrootTemplate', 'must contain {roleArn}'],
+    ['docrootTemplate', 'must contain {externalId}'],
   ],
   'unknown-top-level-field.patch.json': [
     ['externalID', 'unknown field'],
