@@ -138,7 +138,7 @@ function describeJsonError(text: string, error: Error): string {
   const { line, column } = lineAndColumn(text, offset);
   // JSON has no comments; editors (and JSONC files) accept them, so say so plainly.
   if (text.startsWith('//', offset) || text.startsWith('/*', offset)) {
-    return `line ${line}, column ${column}: JSON does not allow comments ("//" or "/* */"); remove the comment (to annotate a config, use a field the tools ignore: there is none, so keep notes next to the file)`;
+    return `line ${line}, column ${column}: JSON does not allow comments ("//" or "/* */"); remove the comment`;
   }
   return `line ${line}, column ${column}: ${reason}`;
 }

@@ -15,7 +15,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultS3Endpoint, PARTITIONS, partitionOf, partitionOfArn, REGION_PATTERN, s3EndpointProblem } from '../aws/partitions';
-import { canonicalHost, ipv4SpellingProblem } from '../ssh/host-address';
+import { canonicalHost, disguisedIpv4, ipv4SpellingProblem } from '../ssh/host-address';
 import { hostKeyProblem } from '../ssh/host-key';
 import { DEFAULT_MODE, MODES } from '../modes/mode';
 
@@ -56,7 +56,7 @@ export const DEFAULT_S3_ENDPOINT = 's3.amazonaws.com';
  */
 export const MAX_GRANTS = 5000;
 export const DEFAULT_ROLES_QUOTA = 1000;
-export const GRANTS_ABOVE_ROLE_QUOTA = `must contain at most ${MAX_GRANTS} grants: each grant is an IAM role in My Account, and ${MAX_GRANTS} roles per account is IAM's hard maximum (split the grants over several stacks and accounts)`;
+export const GRANTS_ABOVE_ROLE_QUOTA = `must contain at most ${MAX_GRANTS.toLocaleString('en-US')} grants: each grant is an IAM role in My Account, and ${MAX_GRANTS.toLocaleString('en-US')} roles per account is IAM's hard maximum (split the grants over several stacks and accounts)`;
 
 /** A rule a string must satisfy: the pattern (also emitted into the editor schema) and what to say when it does not. */
 type Rule = readonly [pattern: RegExp, message: string];
@@ -241,14 +241,12 @@ const hostGrammar = (h: string): boolean => (NUMERIC_DOTTED.test(h) ? IPV4.test(
 
 const host = z
   .string(expected('a hostname or an IP address'))
-  .refine(hostGrammar, {
-    message: 'must be a hostname (e.g. "aspera.example.com") or an IPv4/IPv6 address',
-  })
-  // "0x7f.0.0.1", "127.1": IPv4 addresses in disguise (src/ssh/host-address.ts). Not on what failed above.
+  // One message per host: "0x7f.0.0.1", "10.1" are IPv4 addresses in disguise (src/ssh/host-address.ts).
   .superRefine((h, ctx) => {
-    if (!hostGrammar(h) || h.includes(':')) return;
-    const problem = ipv4SpellingProblem(h);
+    const grammar = hostGrammar(h);
+    const problem = h.includes(':') ? undefined : grammar ? ipv4SpellingProblem(h) : disguisedIpv4(h) !== undefined ? ipv4SpellingProblem(h) : undefined;
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    else if (!grammar) ctx.addIssue({ code: 'custom', message: 'must be a hostname (e.g. "aspera.example.com") or an IPv4/IPv6 address' });
   });
 
 const asperaHost = z

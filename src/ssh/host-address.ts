@@ -10,22 +10,32 @@
  */
 
 /**
+ * The IPv4 address a name made of numbers stands for when it is not written as one ("0x7f.0.0.1",
+ * "10.1", "2130706433", "127.0.0.1."), or undefined: a plain name, a dotted quad, or no address.
+ */
+export function disguisedIpv4(host: string): string | undefined {
+  const lastLabel = host.replace(/\.$/, '').split('.').pop() ?? '';
+  // A name whose last label is a number (decimal, octal or 0x hex) is read as an IPv4 address.
+  if (!/^(0x[0-9a-f]*|\d+)$/i.test(lastLabel)) return undefined;
+  try {
+    const parsed = new URL(`http://${host.replace(/\.$/, '')}`).hostname;
+    return parsed === host ? undefined : parsed;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Why a host name that passed the hostname grammar is an unusual IPv4 spelling, or undefined when
  * it is a plain name or a dotted-quad address.
  */
 export function ipv4SpellingProblem(host: string): string | undefined {
-  const name = host.replace(/\.$/, '');
-  const lastLabel = name.slice(name.lastIndexOf('.') + 1);
-  // A name whose last label is a number (decimal, octal or 0x hex) is read as an IPv4 address.
+  const lastLabel = host.replace(/\.$/, '').split('.').pop() ?? '';
   if (!/^(0x[0-9a-f]*|\d+)$/i.test(lastLabel)) return undefined;
-  let parsed: string;
-  try {
-    parsed = new URL(`http://${name}`).hostname;
-  } catch {
-    return 'ends in a number, so resolvers read it as an IPv4 address, but it is not one; write the address as four decimal numbers, e.g. "203.0.113.10"';
-  }
-  if (host === parsed) return undefined;
-  return `is an unusual spelling of the IPv4 address ${parsed}; write it as "${parsed}"`;
+  const address = disguisedIpv4(host);
+  if (address !== undefined) return `is an unusual spelling of the IPv4 address ${address}; write it as "${address}"`;
+  if (/^[\d.]+$/.test(host) && host.split('.').length === 4) return undefined;
+  return 'ends in a number, so resolvers read it as an IPv4 address, but it is not one; write the address as four decimal numbers, e.g. "203.0.113.10"';
 }
 
 /** An IPv6 address as text (the schema's IPv6 check has passed). */
