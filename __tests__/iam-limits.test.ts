@@ -1,0 +1,154 @@
+/**
+ * IAM size limits (src/iam/limits.ts), proven on the synthesized stack: configs just under and
+ * just over each limit, measured independently on the policy text in cdk.tf.json (characters
+ * that are not whitespace, as IAM counts them); the documents the check renders are exactly the
+ * stack's; and the state-bucket refusals cannot be slipped past by spelling.
+ */
+import { validateConfig } from '../src/config/load';
+import type { ConfigInput } from '../src/config/schema';
+import { renderedIamPolicies } from '../src/iam/limits';
+import { baseConfigInput, fixtureConfigInput, halvesOf, resolveReference, resourcesOfType, synthConfig, type TerraformJson, validConfig } from './helpers/synth';
+
+/** IAM's count, written here on its own: every character except whitespace. */
+const iamCount = (json: string): number => [...json].filter((c) => !/\s/.test(c)).length;
+
+const problemsOf = (input: unknown): string[] => {
+  const result = validateConfig(input);
+  return result.ok ? [] : result.problems;
+};
+
+/** Every IAM document in a synthesized stack: [kind, role (or policy) name, JSON]. */
+function iamDocuments(tf: TerraformJson): [string, string, string][] {
+  const out: [string, string, string][] = [];
+  for (const role of Object.values(resourcesOfType(tf, 'aws_iam_role'))) out.push(['trust', role.name, role.assume_role_policy]);
+  for (const policy of Object.values(resourcesOfType(tf, 'aws_iam_role_policy'))) out.push(['inline', String(resolveReference(tf, policy.role)), policy.policy]);
+  for (const policy of Object.values(resourcesOfType(tf, 'aws_iam_policy'))) out.push(['managed', policy.name, policy.policy]);
+  return out.sort();
+}
+
+const grantsOf = (count: number): ConfigInput['grants'] =>
+  Array.from({ length: count }, (_, i) => ({ transferUser: `xfer${i}`, bucket: 'acme-aspera-inbox', prefix: '', access: 'read-write' as const }));
+
+const hostPolicyText = (tf: TerraformJson): string => resourcesOfType(tf, 'aws_iam_role_policy').transfer_host.policy;
+
+describe('the documents the check measures are the ones the stack renders', () => {
+  const { bucketOwner, transferHost } = halvesOf(baseConfigInput({ grants: grantsOf(3) }));
+  test.each([
+    ['mode "both", created host role', baseConfigInput({ grants: grantsOf(3) })],
+    ['mode "both", existing host role', baseConfigInput({ hostRole: { existingRoleName: 'aspera-ec2' } })],
+    ['mode "bucket-owner"', bucketOwner],
+    ['mode "transfer-host"', transferHost],
+    ['GovCloud, existing buckets', fixtureConfigInput('govcloud-existing-buckets.json')],
+  ])('%s', (_, input) => {
+    const config = validConfig(input);
+    const rendered = renderedIamPolicies(config).map((p): [string, string, string] => [p.kind, p.owner, p.json]);
+    expect(rendered.sort()).toEqual(iamDocuments(synthConfig(input)));
+  });
+});
+
+describe('the transfer host role\'s inline policy: 10,240 characters', () => {
+  // The example's 164 grants leave some room; longer role names for the first grants fill it.
+  const filled = (extra: number): ConfigInput => {
+    const grants = grantsOf(164);
+    const base = iamCount(hostPolicyText(synthConfig(baseConfigInput({ grants }))));
+    let room = 10_240 - base + extra;
+    expect(room).toBeGreaterThan(0);
+    for (let i = 0; room > 0; i++) {
+      const name = `aspera-cross-account-xfer${i}`;
+      const longer = Math.min(room, 64 - name.length);
+      grants[i] = { ...grants[i], roleName: `${name}${'r'.repeat(longer)}` };
+      room -= longer;
+    }
+    return baseConfigInput({ grants });
+  };
+
+  test('exactly at the limit: accepted, and the synthesized policy is 10,240 characters', () => {
+    const input = filled(0);
+    expect(problemsOf(input)).toEqual([]);
+    expect(iamCount(hostPolicyText(synthConfig(input)))).toBe(10_240);
+  });
+
+  test('one character over: refused at "grants", with the count, the size and how many fit', () => {
+    const input = filled(1);
+    expect(problemsOf(input)).toEqual([
+      'grants: 164 grants make the transfer host role "aspera-transfer-host"\'s inline policy 10,241 characters (without whitespace); IAM allows 10,240 for all inline policies of one role together: 163 of these grants fit; use fewer grants or shorter role names ("roleName", "stackName")',
+    ]);
+  });
+
+  test('the grant count of the example config: 164 fit, 165 do not', () => {
+    expect(problemsOf(baseConfigInput({ grants: grantsOf(164) }))).toEqual([]);
+    expect(problemsOf(baseConfigInput({ grants: grantsOf(165) }))).toEqual([expect.stringMatching(/^grants: 165 grants make .* 10,249 characters/)]);
+  });
+
+  test('mode "bucket-owner" renders no host policy: 1,200 grants are accepted there', () => {
+    expect(problemsOf(halvesOf(baseConfigInput({ grants: grantsOf(1200) })).bucketOwner)).toEqual([]);
+  });
+});
+
+describe('a grant role\'s trust policy: 2,048 characters', () => {
+  // The trust policy grows with the External ID and the host role's ARN (a path of up to 512).
+  const path = Array.from({ length: 10 }, () => 'p'.repeat(50)).join('/');
+  const trusting = (externalIdLength: number): ConfigInput =>
+    halvesOf(baseConfigInput({ externalId: 'e'.repeat(externalIdLength), hostRole: { arn: `arn:aws:iam::222222222222:role/${path}/${'h'.repeat(64)}` } as never })).bucketOwner;
+  const trustText = (input: ConfigInput): string => resourcesOfType(synthConfig(input), 'aws_iam_role').grant_xfer2.assume_role_policy;
+  // Each character of the External ID is one character of the policy.
+  const atLimit = 100 + (2048 - iamCount(trustText(trusting(100))));
+
+  test('exactly at the limit: accepted, and the synthesized trust policy is 2,048 characters', () => {
+    expect(problemsOf(trusting(atLimit))).toEqual([]);
+    expect(iamCount(trustText(trusting(atLimit)))).toBe(2_048);
+  });
+
+  test('one character over: refused at "externalId"', () => {
+    expect(problemsOf(trusting(atLimit + 1))).toEqual([
+      `externalId: makes the grant roles' trust policy 2,049 characters (without whitespace); IAM allows 2,048 per trust policy (the default quota): shorten the External ID (${(atLimit + 1).toLocaleString('en-US')} characters) or the host role's path`,
+    ]);
+  });
+});
+
+test('managed policies (6,144 characters each): the stack creates none, so none can be too large', () => {
+  for (const input of [baseConfigInput({ grants: grantsOf(164) }), ...Object.values(halvesOf(baseConfigInput()))]) {
+    expect(Object.keys(resourcesOfType(synthConfig(input), 'aws_iam_policy'))).toEqual([]);
+    expect(renderedIamPolicies(validConfig(input)).filter((p) => p.kind === 'managed')).toEqual([]);
+  }
+});
+
+describe('the state-bucket and own-state refusals cannot be bypassed by spelling', () => {
+  const withState = (bucket: string): unknown => ({ ...baseConfigInput(), state: { backend: 's3', bucket, key: 'aspera.tfstate', region: 'us-east-1' } });
+
+  test.each(['acme-aspera-inbox', 'ACME-ASPERA-INBOX', 'Acme-Aspera-Inbox', 'arn:aws:s3:::acme-aspera-inbox', 's3://acme-aspera-inbox', 'acme-aspera-inbox.', ' acme-aspera-inbox'])(
+    'state.bucket %j, the bucket the stack creates and a grant names, is refused',
+    (bucket) => {
+      const problems = problemsOf(withState(bucket));
+      expect(problems.length).toBeGreaterThan(0);
+      expect(problems.every((line) => line.startsWith('state.bucket: '))).toBe(true);
+    },
+  );
+
+  test('another bucket is accepted (the refusal is about the bucket, not any S3 state)', () => {
+    expect(problemsOf(withState('acme-terraform-state'))).toEqual([]);
+  });
+
+  const ownState = { backend: 's3', bucket: 'acme-tf-state', key: 'aspera/bucket-owner.tfstate', region: 'us-east-1' } as const;
+  const readingOther = (other: Record<string, string>): unknown => {
+    const { bucketOwner } = halvesOf(baseConfigInput());
+    delete bucketOwner.externalId;
+    return { ...bucketOwner, state: ownState, otherHalfState: other };
+  };
+
+  test.each([
+    ['the same bucket and key', { bucket: 'acme-tf-state', key: 'aspera/bucket-owner.tfstate', region: 'us-east-1' }],
+    ['another region (bucket names are global)', { bucket: 'acme-tf-state', key: 'aspera/bucket-owner.tfstate', region: 'eu-west-1' }],
+    ['another profile', { bucket: 'acme-tf-state', key: 'aspera/bucket-owner.tfstate', region: 'us-east-1', profile: 'other' }],
+    ['the bucket in capitals', { bucket: 'ACME-TF-STATE', key: 'aspera/bucket-owner.tfstate', region: 'us-east-1' }],
+    ['the bucket as an ARN', { bucket: 'arn:aws:s3:::acme-tf-state', key: 'aspera/bucket-owner.tfstate', region: 'us-east-1' }],
+  ])('otherHalfState naming this stack\'s own state, %s, is refused', (_, other) => {
+    const problems = problemsOf(readingOther(other));
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.every((line) => line.startsWith('otherHalfState.'))).toBe(true);
+  });
+
+  test('another key in the same bucket is accepted: S3 keys are exact, so it is another object', () => {
+    expect(problemsOf(readingOther({ bucket: 'acme-tf-state', key: 'aspera/transfer-host.tfstate', region: 'us-east-1' }))).toEqual([]);
+  });
+});
