@@ -7,6 +7,7 @@
 import { validateConfig } from '../src/config/load';
 import type { ConfigInput } from '../src/config/schema';
 import { renderedIamPolicies } from '../src/iam/limits';
+import { reviewReport } from '../src/report/markdown';
 import { baseConfigInput, fixtureConfigInput, halvesOf, resolveReference, resourcesOfType, synthConfig, type TerraformJson, validConfig } from './helpers/synth';
 
 /** IAM's count, written here on its own: every character except whitespace. */
@@ -150,5 +151,31 @@ describe('the state-bucket and own-state refusals cannot be bypassed by spelling
 
   test('another key in the same bucket is accepted: S3 keys are exact, so it is another object', () => {
     expect(problemsOf(readingOther({ bucket: 'acme-tf-state', key: 'aspera/transfer-host.tfstate', region: 'us-east-1' }))).toEqual([]);
+  });
+});
+
+describe('more grant roles than the default quota of roles per account (1,000)', () => {
+  const bucketOwnerWith = (count: number) => validConfig(halvesOf(baseConfigInput({ grants: grantsOf(count) })).bucketOwner);
+  const heading = '## Account quota needed before apply';
+
+  test('accepted, and the review says the account needs a raised quota, with the count', () => {
+    const report = reviewReport({ config: bucketOwnerWith(1001), source: 'aspera.config.json' });
+    const section = report.slice(report.indexOf(heading));
+    expect(report).toContain(heading);
+    expect(section).toContain('This stack creates 1,001 IAM roles in My Account (111111111111), one per grant; the default quota is 1,000 roles per account.');
+    expect(section).toContain('raised "Roles per account" quota');
+    // Near the top, where the reviewer reads first: before the grants.
+    expect(report.indexOf(heading)).toBeLessThan(report.indexOf('## Grants'));
+  });
+
+  test('at 1,000 grant roles, and in the transfer-host half (which creates none), nothing is said', () => {
+    expect(reviewReport({ config: bucketOwnerWith(1000), source: 'aspera.config.json' })).not.toContain(heading);
+    const transferHost = validConfig({ ...halvesOf(baseConfigInput({ grants: grantsOf(3) })).transferHost });
+    expect(reviewReport({ config: { ...transferHost, grants: bucketOwnerWith(1001).grants }, source: 'x' })).not.toContain(heading);
+  });
+
+  test('above 5,000 grants the config is refused, naming "grants"', () => {
+    expect(problemsOf(halvesOf(baseConfigInput({ grants: grantsOf(5001) })).bucketOwner)).toEqual([expect.stringMatching(/^grants: has 5,001 grants; must contain at most 5,000 grants/)]);
+    expect(problemsOf(halvesOf(baseConfigInput({ grants: grantsOf(5000) })).bucketOwner)).toEqual([]);
   });
 });

@@ -144,3 +144,24 @@ export function iamLimitProblems(config: Config): IamLimitProblem[] {
   }
   return problems;
 }
+
+/** IAM's roles per account: 1,000 by default, raised on request up to 5,000 (the schema's grant limit). */
+export const DEFAULT_ROLES_PER_ACCOUNT = 1_000;
+export const MAX_ROLES_PER_ACCOUNT = 5_000;
+
+/** Roles this stack creates in My Account: one per grant, in the halves that create grant roles. */
+export const grantRolesCreated = (config: Config): number => (createsGrantRoles(config) ? config.grants.length : 0);
+
+/**
+ * What the review must tell the account owner before apply when the grant roles alone exceed the
+ * default quota of roles per account (a config above the hard maximum is refused by the schema),
+ * or undefined. Roles the account has already count too, so the raise must cover those as well.
+ */
+export function roleQuotaNotice(config: Config): string | undefined {
+  const roles = grantRolesCreated(config);
+  if (roles <= DEFAULT_ROLES_PER_ACCOUNT) return undefined;
+  return (
+    `This stack creates ${n(roles)} IAM roles in My Account (${config.myAccount.accountId}), one per grant; the default quota is ${n(DEFAULT_ROLES_PER_ACCOUNT)} roles per account. ` +
+    `Before apply, the account needs a raised "Roles per account" quota (IAM, in Service Quotas; at most ${n(MAX_ROLES_PER_ACCOUNT)}) that also covers the roles it already has, or the apply stops at the first role over the quota.`
+  );
+}
