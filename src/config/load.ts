@@ -6,9 +6,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
+import { iamLimitProblems } from '../iam/limits';
 import { grantCountProblem, nestingProblem, sizeProblem, tooDeepOffset } from './input-limits';
 import { configSchema, type Config } from './schema';
-import { iamLimitProblems } from '../iam/limits';
 
 export const DEFAULT_CONFIG_PATH = 'aspera.config.json';
 

@@ -14,6 +14,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { IAM_QUOTAS } from '../aws/iam-quotas';
 import { defaultS3Endpoint, PARTITIONS, partitionOf, partitionOfArn, REGION_PATTERN, s3EndpointProblem } from '../aws/partitions';
 import { canonicalHost, disguisedIpv4, ipv4SpellingProblem } from '../ssh/host-address';
 import { hostKeyProblem } from '../ssh/host-key';
@@ -54,8 +55,7 @@ export const DEFAULT_S3_ENDPOINT = 's3.amazonaws.com';
  * At most this many grants: each is an IAM role in My Account, and 5,000 is IAM's hard maximum of
  * roles per account (the default quota is 1,000; the review report says when a raised one is needed).
  */
-export const MAX_GRANTS = 5000;
-export const DEFAULT_ROLES_QUOTA = 1000;
+export const MAX_GRANTS = IAM_QUOTAS.rolesPerAccountMax;
 export const GRANTS_ABOVE_ROLE_QUOTA = `must contain at most ${MAX_GRANTS.toLocaleString('en-US')} grants: each grant is an IAM role in My Account, and ${MAX_GRANTS.toLocaleString('en-US')} roles per account is IAM's hard maximum (split the grants over several stacks and accounts)`;
 
 /** A rule a string must satisfy: the pattern (also emitted into the editor schema) and what to say when it does not. */

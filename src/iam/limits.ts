@@ -13,6 +13,7 @@
  *    grow, and a shorter External ID is the better fix).
  * A test checks that the list below is exactly the set of IAM documents in the synthesized stack.
  */
+import { IAM_QUOTAS } from '../aws/iam-quotas';
 import type { Config } from '../config/schema';
 import { hostRoleIsCreated, hostRoleName, grantRoleName } from './arns';
 import { hostAssumeGrantRolesPolicy } from './host-policy';
@@ -20,13 +21,11 @@ import { renderPolicy, type PolicyDocument } from './policy-document';
 import { grantPermissionsPolicy } from './s3-access';
 import { grantRoleTrustPolicy, hostRoleTrustPolicy } from './trust-policy';
 
+/** The policy size limits, as src/aws/iam-quotas.ts states them. */
 export const IAM_POLICY_LIMITS = {
-  /** All inline policies of one role together. */
-  inlinePoliciesPerRole: 10_240,
-  /** One customer managed policy. */
-  managedPolicy: 6_144,
-  /** One role trust policy, at the default quota. */
-  trustPolicy: 2_048,
+  inlinePoliciesPerRole: IAM_QUOTAS.inlinePoliciesPerRole,
+  managedPolicy: IAM_QUOTAS.managedPolicy,
+  trustPolicy: IAM_QUOTAS.trustPolicy,
 } as const;
 
 /** STS allows External IDs of up to 1,224 characters (the schema's limit too). */
@@ -146,8 +145,8 @@ export function iamLimitProblems(config: Config): IamLimitProblem[] {
 }
 
 /** IAM's roles per account: 1,000 by default, raised on request up to 5,000 (the schema's grant limit). */
-export const DEFAULT_ROLES_PER_ACCOUNT = 1_000;
-export const MAX_ROLES_PER_ACCOUNT = 5_000;
+export const DEFAULT_ROLES_PER_ACCOUNT = IAM_QUOTAS.rolesPerAccount;
+export const MAX_ROLES_PER_ACCOUNT = IAM_QUOTAS.rolesPerAccountMax;
 
 /** Roles this stack creates in My Account: one per grant, in the halves that create grant roles. */
 export const grantRolesCreated = (config: Config): number => (createsGrantRoles(config) ? config.grants.length : 0);
