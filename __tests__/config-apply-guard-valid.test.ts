@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MAX_NESTING, tooDeepOffset } from '../src/config/input-limits';
 import { validateConfig } from '../src/config/load';
 import { baseConfigInput, synthConfig } from './helpers/synth';
 
@@ -92,4 +93,13 @@ test('privateKeyPath: absolute and "~/" paths are accepted', () => {
   for (const privateKeyPath of ['/home/ops/.ssh/aspera.pem', '~/.ssh/aspera.pem']) {
     expect(problemsOf(baseConfigInput({ asperaHosts: [{ host: '203.0.113.10', user: 'ec2-user', privateKeyPath }] }))).toEqual([]);
   }
+});
+
+test('the nesting scan counts only brackets outside strings, escaped quotes included', () => {
+  const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+  expect(tooDeepOffset(nested(MAX_NESTING))).toBe(-1);
+  expect(tooDeepOffset(nested(MAX_NESTING + 1))).toBe(MAX_NESTING);
+  expect(tooDeepOffset(`{"a": "${'['.repeat(100)}"}`)).toBe(-1);
+  expect(tooDeepOffset(`{"a": "\\"${'{'.repeat(100)}"}`)).toBe(-1);
+  expect(tooDeepOffset(`{"a": "\\\\", "b": ${nested(MAX_NESTING)}}`)).toBe(`{"a": "\\\\", "b": `.length + MAX_NESTING - 1);
 });

@@ -31,7 +31,7 @@ const facts = (regionSource: string, dnsSuffix: string, example: string): Partit
   example,
 });
 
-/** Ordered so that the first pattern that matches is the partition (they do not overlap). */
+/** The patterns do not overlap: "us-gov-west-1" has two words before its number, aws regions one. */
 export const PARTITION_FACTS: Readonly<Record<Partition, PartitionFacts>> = {
   aws: facts('(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\\d{1,2}', 'amazonaws.com', 'us-east-1'),
   'aws-cn': facts('cn-[a-z]+-\\d{1,2}', 'amazonaws.com.cn', 'cn-north-1'),
@@ -43,18 +43,12 @@ export const PARTITION_FACTS: Readonly<Record<Partition, PartitionFacts>> = {
   'aws-eusc': facts('eusc-de-[a-z]+-\\d{1,2}', 'amazonaws.eu', 'eusc-de-east-1'),
 };
 
-/**
- * Every region name of every partition. The aws pattern also matches "us-gov-west-1" and the ISO
- * names ("us" then any word): the partition of a region is therefore decided by the most specific
- * pattern first (see partitionOfRegion).
- */
+/** Every region name of every partition. */
 export const REGION_PATTERN = new RegExp(`^(${PARTITIONS.map((p) => PARTITION_FACTS[p].regionSource).join('|')})$`);
-
-const MOST_SPECIFIC_FIRST: readonly Partition[] = ['aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f', 'aws-eusc', 'aws-cn', 'aws'];
 
 /** The partition of a region name, or undefined for a name no partition has. */
 export function partitionOfRegion(region: string): Partition | undefined {
-  return MOST_SPECIFIC_FIRST.find((p) => PARTITION_FACTS[p].regions.test(region));
+  return PARTITIONS.find((p) => PARTITION_FACTS[p].regions.test(region));
 }
 
 /** The partition of a region that has passed REGION_PATTERN. */
