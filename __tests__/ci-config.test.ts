@@ -243,7 +243,9 @@ describe('SSH keys for the Aspera hosts', () => {
       ];
     });
     expect(sshKeyPaths(config, '/home/runner')).toEqual({ paths: ['/home/runner/.ssh/a.pem', '/etc/keys/c.pem'], problems: [] });
-    const relativeKey = configOf(ONE_GRANT, (d) => void (d.asperaHosts = [{ host: 'a.example.com', user: 'u', privateKeyPath: 'keys/a.pem' }]));
+    // The config schema refuses a relative key path; sshKeyPaths still refuses one it is given.
+    const absoluteKey = configOf(ONE_GRANT, (d) => void (d.asperaHosts = [{ host: 'a.example.com', user: 'u', privateKeyPath: '/keys/a.pem' }]));
+    const relativeKey = { ...absoluteKey, asperaHosts: [{ ...absoluteKey.asperaHosts[0], privateKeyPath: 'keys/a.pem' }] };
     expect(sshKeyPaths(relativeKey, '/home/runner').problems).toEqual([expect.stringMatching(/^asperaHosts\[0\]\.privateKeyPath: /)]);
   });
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { parseConfig } from '../src/config/load';
 import { editorSchemaText, EDITOR_SCHEMA_PATH } from '../scripts/generate-schema';
+import { APPLY_GUARD_ONLY_THE_CLI_CATCHES } from './helpers/apply-guard-fixtures';
 import { EXAMPLE_CONFIG_PATH, invalidFixtureNames, invalidFixtureText, REPO_ROOT } from './helpers/invalid-configs';
 
 /**
@@ -43,6 +44,7 @@ const ONLY_THE_CLI_CATCHES: Record<string, string> = {
   'mode-both-with-other-half-state.patch.json': 'a field depends on the mode',
   'mode-both-with-host-role-arn.patch.json': 'a field depends on the mode',
   'mode-both-with-grant-role-arn.patch.json': 'a field depends on the mode',
+  ...APPLY_GUARD_ONLY_THE_CLI_CATCHES,
 };
 
 let validate: ValidateFunction;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configPathFromEnv, DEFAULT_CONFIG_PATH, duplicateKeyPaths, jsonPath, loadConfigFile, parseConfig, validateConfig } from '../src/config/load';
 import { bucketNameProblems, type ConfigInput, CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_IN_BOUNDS } from '../src/config/schema';
+import { APPLY_GUARD_EXPECTED } from './helpers/apply-guard-fixtures';
 import { EXAMPLE_CONFIG_PATH, invalidFixtureNames, invalidFixtureText } from './helpers/invalid-configs';
 
 /** [JSON path, a phrase the line must contain]; one entry per line the validator must print. */
@@ -83,6 +84,7 @@ const EXPECTED: Record<string, readonly Problem[]> = {
   'docroot-template-unknown-placeholder.patch.json': [
     ['docrootTemplate', 'unknown placeholder {role}'],
     ['docrootTemplate', 'must contain {roleArn}'],
+    ['docrootTemplate', 'must contain {externalId}'],
   ],
   'docroot-template-both-prefix-forms.patch.json': [['docrootTemplate', 'uses both {prefix} and {prefixSlashesEncoded}']],
   'unknown-top-level-field.patch.json': [
@@ -126,6 +128,8 @@ const EXPECTED: Record<string, readonly Problem[]> = {
   'mode-both-with-other-half-state.patch.json': [['otherHalfState', 'is only for mode "bucket-owner" or "transfer-host"']],
   'mode-both-with-host-role-arn.patch.json': [['hostRole.arn', 'is only for mode "bucket-owner"']],
   'mode-both-with-grant-role-arn.patch.json': [['grants[0].roleArn', 'is only for mode "transfer-host"']],
+  // What used to synthesize and then fail at apply (or crash): see helpers/apply-guard-fixtures.ts.
+  ...APPLY_GUARD_EXPECTED,
 };
 
 /** Splits "path: message" (the path never contains ": "). */

@@ -3,9 +3,11 @@
  * validated Config or a list of problems, one line each, that start with the field's JSON path
  * ("grants[0].bucket: ...", "(config): ..." for the file as a whole).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
+import { iamLimitProblems } from '../iam/limits';
+import { grantCountProblem, nestingProblem, sizeProblem, tooDeepOffset } from './input-limits';
 import { configSchema, type Config } from './schema';
 
 export const DEFAULT_CONFIG_PATH = 'aspera.config.json';
@@ -68,10 +70,18 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
   return [`${path}: ${issue.message}`];
 }
 
-/** Validates an already-parsed JSON value. */
+/**
+ * Validates an already-parsed JSON value: the schema (fields and the rules across them), then,
+ * for a config that passed, what AWS will accept of the policies it renders (src/iam/limits.ts).
+ */
 export function validateConfig(value: unknown): ConfigResult {
+  const tooMany = grantCountProblem(value);
+  if (tooMany !== undefined) return { ok: false, problems: [tooMany] };
   const result = configSchema.safeParse(value);
-  if (result.success) return { ok: true, config: result.data };
+  if (result.success) {
+    const problems = iamLimitProblems(result.data);
+    return problems.length === 0 ? { ok: true, config: result.data } : { ok: false, problems: problems.map((p) => `${jsonPath(p.path)}: ${p.message}`) };
+  }
   const problems = result.error.issues.flatMap((issue) => describeIssue(issue, value));
   // One line per problem, whatever a message contains.
   return { ok: false, problems: [...new Set(problems.map((p) => p.replace(/\s*\n\s*/g, ' ')))] };
@@ -126,6 +136,10 @@ function describeJsonError(text: string, error: Error): string {
     return `line ${line}, column ${column}: the file ends before the JSON value is complete (a missing "}" or "]"?)`;
   }
   const { line, column } = lineAndColumn(text, offset);
+  // JSON has no comments; editors (and JSONC files) accept them, so say so plainly.
+  if (text.startsWith('//', offset) || text.startsWith('/*', offset)) {
+    return `line ${line}, column ${column}: JSON does not allow comments ("//" or "/* */"); remove the comment`;
+  }
   return `line ${line}, column ${column}: ${reason}`;
 }
 
@@ -171,6 +185,14 @@ export function parseConfig(text: string, source = DEFAULT_CONFIG_PATH): ConfigR
   if (json.trim() === '') {
     return { ok: false, problems: [`(config): ${source} is empty; it must hold a JSON object (see aspera.config.json for an example)`] };
   }
+  const tooBig = sizeProblem(Buffer.byteLength(json, 'utf8'));
+  if (tooBig !== undefined) return { ok: false, problems: [`(config): ${source} ${tooBig}`] };
+  // Before JSON.parse: nothing below may recurse through a value nested without limit.
+  const deep = tooDeepOffset(json);
+  if (deep >= 0) {
+    const { line, column } = lineAndColumn(json, deep);
+    return { ok: false, problems: [nestingProblem(`(config): ${source} line ${line}, column ${column}`)] };
+  }
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -186,6 +208,10 @@ export function parseConfig(text: string, source = DEFAULT_CONFIG_PATH): ConfigR
 export function loadConfigFile(path: string): ConfigResult {
   let text: string;
   try {
+    // Refused unread: a file too big for a config is not read into memory at all.
+    const stats = statSync(path);
+    const tooBig = stats.isFile() ? sizeProblem(stats.size) : undefined;
+    if (tooBig !== undefined) return { ok: false, problems: [`(config): ${path} ${tooBig}`] };
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -14,14 +14,19 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { partitionOf } from '../iam/arns';
+import { IAM_QUOTAS } from '../aws/iam-quotas';
+import { defaultS3Endpoint, PARTITIONS, partitionOf, partitionOfArn, REGION_PATTERN, s3EndpointProblem } from '../aws/partitions';
+import { canonicalHost, disguisedIpv4, ipv4SpellingProblem } from '../ssh/host-address';
+import { hostKeyProblem } from '../ssh/host-key';
 import { DEFAULT_MODE, MODES } from '../modes/mode';
 
 const ACCOUNT_ID = /^\d{12}$/;
-// Commercial, China, GovCloud and the ISO regions src/iam/arns.ts knows a partition for:
-// us-east-1, eu-central-2, cn-north-1, us-gov-west-1, us-iso-east-1, us-isob-east-1.
-const REGION = /^[a-z]{2}(-gov|-iso|-isob)?-[a-z]+-\d{1,2}$/;
-const IAM_ROLE_ARN = /^arn:aws(-cn|-us-gov|-iso|-iso-b)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+// The regions of every AWS partition (src/aws/partitions.ts): us-east-1, cn-north-1, us-gov-west-1,
+// us-iso-east-1, us-isob-east-1, eu-isoe-west-1, us-isof-south-1, eusc-de-east-1, ...
+const REGION = REGION_PATTERN;
+const ARN_PARTITION = `(${PARTITIONS.join('|')})`;
+// A role path is at most 512 characters ("/" included) and the name at most 64 (IAM quotas).
+const IAM_ROLE_ARN = new RegExp(`^arn:${ARN_PARTITION}:iam::\\d{12}:role\\/(?=[\\w+=,.@/-]{1,576}$)([\\w+=,.@-]+\\/){0,255}[\\w+=,.@-]{1,64}$`);
 // AWS CLI profile names as they appear in ~/.aws/config section headers.
 const AWS_PROFILE = /^[A-Za-z0-9_.+@-]{1,64}$/;
 // Linux system user names (useradd's default NAME_REGEX, without the trailing "$" for machine accounts).
@@ -35,7 +40,8 @@ const IPV4 = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,30}$/;
 const TERRAFORM_STATE_KEY = /^[A-Za-z0-9!_.*'()\/-]{1,1024}$/;
-const KMS_KEY = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f-]{36})$/;
+// A key ID (a UUID, or "mrk-" and 32 hex digits for a multi-Region key), a key ARN or an alias.
+const KMS_KEY = new RegExp(`^(arn:${ARN_PARTITION}:kms:[a-z0-9-]+:\\d{12}:(key|alias)\\/[A-Za-z0-9/_-]+|alias\\/[A-Za-z0-9/_-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`);
 
 /** Placeholders a docrootTemplate may use; see src/aspera/docroot.ts. */
 export const DOCROOT_PLACEHOLDERS = ['roleArn', 'bucket', 'prefix', 'prefixSlashesEncoded', 'externalId', 'endpoint'] as const;
@@ -63,7 +69,15 @@ export const CONNECTION_TIMEOUT_IN_BOUNDS = new RegExp(
 );
 export const DEFAULT_CONNECTION_TIMEOUT = '1m';
 export const DEFAULT_ASPERA_CONF_PATH = '/opt/aspera/etc/aspera.conf';
+/** The S3 endpoint of the aws partition; other partitions default to their regional one (src/aws/partitions.ts). */
 export const DEFAULT_S3_ENDPOINT = 's3.amazonaws.com';
+
+/**
+ * At most this many grants: each is an IAM role in My Account, and 5,000 is IAM's hard maximum of
+ * roles per account (the default quota is 1,000; the review report says when a raised one is needed).
+ */
+export const MAX_GRANTS = IAM_QUOTAS.rolesPerAccountMax;
+export const GRANTS_ABOVE_ROLE_QUOTA = `must contain at most ${MAX_GRANTS.toLocaleString('en-US')} grants: each grant is an IAM role in My Account, and ${MAX_GRANTS.toLocaleString('en-US')} roles per account is IAM's hard maximum (split the grants over several stacks and accounts)`;
 
 /** A rule a string must satisfy: the pattern (also emitted into the editor schema) and what to say when it does not. */
 type Rule = readonly [pattern: RegExp, message: string];
@@ -131,7 +145,7 @@ const accountId = z
 
 const region = z
   .string(expected('an AWS region name such as "us-east-1"'))
-  .regex(...rule(REGION, 'must be an AWS region name such as "us-east-1", "eu-central-1", "cn-north-1" or "us-gov-west-1"'));
+  .regex(...rule(REGION, 'must be an AWS region name such as "us-east-1", "eu-central-1", "cn-north-1", "us-gov-west-1" or "eu-isoe-west-1"'));
 
 // IAM role names: 1-64 characters of [\w+=,.@-].
 const roleName = (what: string) =>
@@ -244,10 +258,16 @@ const grant = z
   }, expectedObject('an object { "transferUser": ..., "bucket": ..., "prefix": ..., "access": ... }'))
   .describe('Access for one Aspera transfer user to one bucket (and prefix).');
 
+const hostGrammar = (h: string): boolean => (NUMERIC_DOTTED.test(h) ? IPV4.test(h) : HOSTNAME.test(h) || z.ipv6().safeParse(h).success);
+
 const host = z
   .string(expected('a hostname or an IP address'))
-  .refine((h) => (NUMERIC_DOTTED.test(h) ? IPV4.test(h) : HOSTNAME.test(h) || z.ipv6().safeParse(h).success), {
-    message: 'must be a hostname (e.g. "aspera.example.com") or an IPv4/IPv6 address',
+  // One message per host: "0x7f.0.0.1", "10.1" are IPv4 addresses in disguise (src/ssh/host-address.ts).
+  .superRefine((h, ctx) => {
+    const grammar = hostGrammar(h);
+    const problem = h.includes(':') ? undefined : grammar ? ipv4SpellingProblem(h) : disguisedIpv4(h) !== undefined ? ipv4SpellingProblem(h) : undefined;
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    else if (!grammar) ctx.addIssue({ code: 'custom', message: 'must be a hostname (e.g. "aspera.example.com") or an IPv4/IPv6 address' });
   });
 
 const asperaHost = z
@@ -262,16 +282,32 @@ const asperaHost = z
       .describe('SSH port. Default 22.'),
     user: systemUser('the SSH login user name').describe('SSH login user; needs passwordless sudo unless it is root.'),
     privateKeyPath: safePath('a path to the SSH private key on the machine that runs cdktf, e.g. "~/.ssh/aspera.pem"')
+      // Terraform reads it with file(pathexpand(...)) in cdktf.out/stacks/<stack>/, not where cdktf
+      // was run: a relative path would name another file. pathexpand knows "~/" but not "~user/".
+      .regex(
+        ...rule(
+          /^(\/|~\/)/,
+          'must be an absolute path ("/home/ops/.ssh/aspera.pem") or start with "~/": Terraform reads the key from the synthesized stack\'s directory, where a relative path (or "~user/") names another file',
+        ),
+      )
       .optional()
-      .describe('SSH private key on the machine that runs cdktf (read at apply time, never stored in state). Omit to use the SSH agent.'),
+      .describe('SSH private key on the machine that runs cdktf (read at apply time, never stored in state): an absolute path or "~/...". Omit to use the SSH agent.'),
     asperaConfPath: safePath('an absolute path to aspera.conf on the host')
       .regex(...rule(/^\//, 'must be an absolute path (starting with "/"), e.g. "/opt/aspera/etc/aspera.conf"'))
       .regex(...rule(/^(?!(.*\/)?\.\.(\/|$))/, 'must not contain ".." segments'))
+      .regex(...rule(/^(.*[^/])?$/, 'must name a file, not a directory: no trailing "/" (e.g. "/opt/aspera/etc/aspera.conf")'))
+      .regex(...rule(/^(?!(.*\/)?\.$)/, 'must name a file, not end in "/."'))
       .default(DEFAULT_ASPERA_CONF_PATH)
       .describe(`Absolute path of aspera.conf on the host. Default "${DEFAULT_ASPERA_CONF_PATH}".`),
     hostKey: z
       .string(expected('the server\'s SSH public host key'))
       .regex(...rule(SSH_PUBLIC_KEY, 'must be the server\'s SSH public host key, e.g. "ssh-ed25519 AAAAC3Nza..." (no comment)'))
+      // The blob itself must be a key of the stated type (src/ssh/host-key.ts); only once it looks like one.
+      .superRefine((key, ctx) => {
+        if (!SSH_PUBLIC_KEY.test(key)) return;
+        const problem = hostKeyProblem(key);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .optional()
       .describe('The server\'s SSH public host key ("ssh-ed25519 AAAA..."), pinned for the connection.'),
     connectionTimeout: z
@@ -347,6 +383,10 @@ const docrootTemplate = z
     for (const required of ['roleArn', 'bucket'] as const) {
       if (!used.includes(required)) ctx.addIssue({ code: 'custom', message: `must contain {${required}}` });
     }
+    // Every grant role's trust policy requires sts:ExternalId: a docroot without it can never assume the role.
+    if (!used.includes('externalId')) {
+      ctx.addIssue({ code: 'custom', message: 'must contain {externalId}: every grant role requires the External ID, so a docroot without it could never assume its role' });
+    }
     if (template.replace(/\{[^{}]*\}/g, '').match(/[{}]/)) {
       ctx.addIssue({ code: 'custom', message: 'has an unbalanced "{" or "}"' });
     }
@@ -380,7 +420,11 @@ const configObject = z.strictObject({
   otherAccount: awsAccount('Other Account: owner of the Aspera transfer host. The host role and its assume-role policy live here.'),
   hostRole,
   buckets: z.array(bucket, expected('a list of buckets')).min(1, 'must declare at least one bucket').describe('Buckets in myAccount that grants may name.'),
-  grants: z.array(grant, expected('a list of grants')).min(1, 'must contain at least one grant').describe('One entry per Aspera transfer user.'),
+  grants: z
+    .array(grant, expected('a list of grants'))
+    .min(1, 'must contain at least one grant')
+    .max(MAX_GRANTS, GRANTS_ABOVE_ROLE_QUOTA)
+    .describe(`One entry per Aspera transfer user (at most ${MAX_GRANTS}: one IAM role each).`),
   asperaHosts: z
     .array(asperaHost, expected('a list of Aspera hosts'))
     .default([])
@@ -388,12 +432,15 @@ const configObject = z.strictObject({
   s3Endpoint: z
     .string(expected('an S3 endpoint host name'))
     .regex(...rule(HOSTNAME, 'must be an S3 endpoint host name such as "s3.amazonaws.com" or "s3.eu-west-1.amazonaws.com"'))
-    .default(DEFAULT_S3_ENDPOINT)
-    .describe(`S3 endpoint host in the docroots. Default "${DEFAULT_S3_ENDPOINT}".`),
+    // Defaulted after validation from myAccount.region (see the end of this file).
+    .optional()
+    .describe(
+      `S3 endpoint host in the docroots, in the partition of myAccount.region. Default "${DEFAULT_S3_ENDPOINT}" in the aws partition, "s3.<region>.<partition's DNS suffix>" elsewhere (e.g. "s3.cn-north-1.amazonaws.com.cn").`,
+    ),
   docrootTemplate: docrootTemplate
     .optional()
     .describe(
-      `Override of the docroot form. Placeholders: ${DOCROOT_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}; {roleArn} and {bucket} are required. ` +
+      `Override of the docroot form. Placeholders: ${DOCROOT_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}; {roleArn}, {bucket} and {externalId} are required. ` +
         '{prefix} is "/seg/seg" with the "/" kept; {prefixSlashesEncoded} is "%2Fseg%2Fseg", every "/" encoded, the one after the bucket included ' +
         '(as in the example of IBM\'s "URL encoding" page); both are "" for the whole bucket, and a template uses one of them.',
     ),
@@ -454,6 +501,73 @@ const accountChecks = (key: 'myAccount' | 'otherAccount'): CrossFieldCheck[] => 
       const account = config[key];
       if (account.assumeRoleArn !== undefined && account.assumeRoleArn.split(':')[4] !== account.accountId) {
         report([key, 'assumeRoleArn'], `must be a role in account ${account.accountId} (${key}.accountId), so that resources land where they belong`);
+      }
+    },
+  },
+  {
+    reads: [[key, 'region'], [key, 'assumeRoleArn']],
+    check(config, report) {
+      const account = config[key];
+      if (account.assumeRoleArn !== undefined && partitionOfArn(account.assumeRoleArn) !== partitionOf(account.region)) {
+        report([key, 'assumeRoleArn'], `must be an ARN in partition "${partitionOf(account.region)}" (that of ${key}.region ${account.region})`);
+      }
+    },
+  },
+];
+
+// Terraform state holds the External ID (and every value of the stack). It must not sit where a
+// transfer user can read: not in a bucket this stack creates for transfers, nor one a grant names.
+// S3 bucket names are global per partition and lowercase; compared lowercased all the same, so
+// that no spelling can slip past.
+const sameBucket = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
+const STATE_CHECKS: readonly CrossFieldCheck[] = [
+  {
+    reads: [['state'], ['buckets', '*', 'name'], ['buckets', '*', 'create'], ['grants', '*', 'bucket']],
+    check(config, report) {
+      if (config.state.backend !== 's3') return;
+      const stateBucket = config.state.bucket;
+      const created = config.buckets.findIndex((b) => b.create && sameBucket(b.name, stateBucket));
+      if (created >= 0) {
+        report(['state', 'bucket'], `is buckets[${created}], a bucket this stack creates for transfers (and destroys with it); keep the state, which holds the External ID, in a bucket of its own`);
+      }
+      const granted = config.grants.flatMap((g, i) => (sameBucket(g.bucket, stateBucket) ? [`grants[${i}] (${g.transferUser})`] : []));
+      if (granted.length > 0) {
+        report(['state', 'bucket'], `is a bucket that ${granted.join(', ')} give${granted.length === 1 ? 's' : ''} transfer access to: a transfer user could read the state, which holds the External ID; keep it in a bucket no grant names`);
+      }
+    },
+  },
+  {
+    reads: [['otherHalfState'], ['grants', '*', 'bucket']],
+    check(config, report) {
+      if (config.otherHalfState === undefined) return;
+      const { bucket } = config.otherHalfState;
+      const granted = config.grants.flatMap((g, i) => (sameBucket(g.bucket, bucket) ? [`grants[${i}] (${g.transferUser})`] : []));
+      if (granted.length > 0) {
+        report(['otherHalfState', 'bucket'], `is a bucket that ${granted.join(', ')} give${granted.length === 1 ? 's' : ''} transfer access to: a transfer user could read that state, which holds the External ID; keep it in a bucket no grant names`);
+      }
+    },
+  },
+  {
+    reads: [['state'], ['otherHalfState']],
+    check(config, report) {
+      const own = config.state;
+      const other = config.otherHalfState;
+      // The same object is the same bucket (any region or profile) and exactly the same key (S3 keys are case-sensitive).
+      if (own.backend !== 's3' || other === undefined || !sameBucket(own.bucket, other.bucket) || own.key !== other.key) return;
+      report(['otherHalfState', 'key'], `is this stack's own state (state.bucket ${quote(own.bucket)}, state.key ${quote(own.key)}): the other half's state is the object the other party's stack writes; ask them for its key`);
+    },
+  },
+  {
+    reads: [['state']],
+    check(config, report) {
+      const state = config.state;
+      if (state.backend !== 's3' || state.kmsKeyId === undefined || !state.kmsKeyId.startsWith('arn:')) return;
+      const [, partition, , region] = state.kmsKeyId.split(':');
+      if (partition !== partitionOf(state.region)) {
+        report(['state', 'kmsKeyId'], `must be an ARN in partition "${partitionOf(state.region)}" (that of state.region ${state.region})`);
+      } else if (region !== state.region) {
+        report(['state', 'kmsKeyId'], `must be a key in the state bucket's region ${state.region} (state.region), not ${region}: S3 encrypts with a key of its own region`);
       }
     },
   },
@@ -538,13 +652,27 @@ const CROSS_FIELD_CHECKS: readonly CrossFieldCheck[] = [
     check(config, report) {
       const first = new Map<string, number>();
       config.asperaHosts.forEach((h, i) => {
-        const key = `${h.host.toLowerCase()}:${h.port}`;
+        // "ASPERA.example.com." is aspera.example.com, "0:0:0:0:0:0:0:1" is ::1, "::ffff:10.0.0.1" is 10.0.0.1.
+        const key = `${canonicalHost(h.host)}:${h.port}`;
         const seen = first.get(key);
-        if (seen !== undefined) report(['asperaHosts', i, 'host'], `duplicate host ${quote(`${h.host}:${h.port}`)} (also asperaHosts[${seen}])`);
-        else first.set(key, i);
+        if (seen === undefined) first.set(key, i);
+        else {
+          const other = config.asperaHosts[seen].host;
+          const spelling = other.toLowerCase() === h.host.toLowerCase() ? '' : `: ${quote(h.host)} and ${quote(other)} are the same host`;
+          report(['asperaHosts', i, 'host'], `duplicate host ${quote(`${h.host}:${h.port}`)} (also asperaHosts[${seen}])${spelling}`);
+        }
       });
     },
   },
+  {
+    reads: [['s3Endpoint'], ['myAccount', 'region']],
+    check(config, report) {
+      if (config.s3Endpoint === undefined) return;
+      const problem = s3EndpointProblem(config.s3Endpoint, config.myAccount.region);
+      if (problem !== undefined) report(['s3Endpoint'], problem);
+    },
+  },
+  ...STATE_CHECKS,
 ];
 
 // ---- Modes: what each half needs from the other, and what belongs to the other -----------------
@@ -552,7 +680,6 @@ const CROSS_FIELD_CHECKS: readonly CrossFieldCheck[] = [
 const MODE_BOTH = '"both"';
 const onlyIn = (mode: string, why: string) => `is only for mode ${mode}: ${why}`;
 const accountOfArn = (arn: string): string => arn.split(':')[4];
-const partitionOfArn = (arn: string): string => arn.split(':')[1];
 
 const MODE_CHECKS: readonly CrossFieldCheck[] = [
   {
@@ -657,7 +784,7 @@ export const configSchema = configObject
   // "" when the config leaves the External ID to the other half's state or to generation (see the
   // checks above): the stack then puts a plan-time value in its place (src/modes/). Everything
   // else keeps reading a string.
-  .transform((config) => ({ ...config, externalId: config.externalId ?? '' }))
+  .transform((config) => ({ ...config, externalId: config.externalId ?? '', s3Endpoint: config.s3Endpoint ?? defaultS3Endpoint(config.myAccount.region) }))
   .describe('Configuration of the aspera-cross-account cdktf stack (aspera.config.json).');
 
 /** A config as written in the file (defaults not yet applied). */

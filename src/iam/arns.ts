@@ -3,17 +3,11 @@
  * ARNs are fully determined by partition, account and name; deriving them here lets every policy
  * be rendered as concrete JSON that a reviewer can read in cdk.tf.json exactly as AWS will store it.
  */
+import { type Partition, partitionOf } from '../aws/partitions';
 import type { Config, Grant } from '../config/schema';
 
-export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov' | 'aws-iso' | 'aws-iso-b';
-
-export function partitionOf(region: string): Partition {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-isob-')) return 'aws-iso-b';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
-  return 'aws';
-}
+// Partitions are decided in src/aws/partitions.ts; re-exported for the policy builders.
+export { type Partition, partitionOf };
 
 export const iamRoleArn = (partition: Partition, accountId: string, roleName: string): string =>
   `arn:${partition}:iam::${accountId}:role/${roleName}`;

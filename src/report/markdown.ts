@@ -6,6 +6,7 @@
  * theirs (model.ownership), and destroy is explained for this half and for what is left to them.
  */
 import type { Config } from '../config/schema';
+import { roleQuotaNotice } from '../iam/limits';
 import { diffAccess, where, type AccessChange, type ChangeKind } from './diff';
 import { trustChainDiagram } from './mermaid';
 import { accessModel, type AccessModel, type GrantAccess } from './model';
@@ -293,6 +294,8 @@ export function reviewReport(input: ReviewInput, options: ReportOptions = {}): s
     `Config: ${code(input.source)}. ${grantsInBrief(model)}.`,
     modeParagraph(model),
   ];
+  const quota = roleQuotaNotice(input.config);
+  if (quota !== undefined) head.push(['## Account quota needed before apply', '', `**${quota}**`].join('\n'));
   if (input.base !== undefined) {
     const baseModel = input.base.config === undefined ? undefined : accessModel(input.base.config);
     head.push(renderAccessDiff(diffAccess(baseModel, model), input.base.label, input.base.config === undefined));

@@ -1,0 +1,166 @@
+/**
+ * Whether IAM will accept the policies this stack renders. This file decides that, before any
+ * construct exists: the config loader (src/config/load.ts) calls it once the schema has passed,
+ * so a config that synthesizes never has a policy IAM refuses halfway through `cdktf apply`.
+ *
+ * The documents are rendered by the same builders the constructs call (trust-policy.ts,
+ * s3-access.ts, host-policy.ts) and measured as IAM measures them: characters of the JSON as sent,
+ * not counting whitespace. The quotas (IAM and AWS STS quotas, "IAM object quotas"):
+ *  - all inline policies of one role together: 10,240 characters (a hard limit);
+ *  - one customer managed policy: 6,144 characters (hard);
+ *  - one role trust policy: 2,048 characters by default (a raise to 4,096 can be requested; the
+ *    config does not state one: only the External ID and the host role's ARN make this policy
+ *    grow, and a shorter External ID is the better fix).
+ * A test checks that the list below is exactly the set of IAM documents in the synthesized stack.
+ */
+import { IAM_QUOTAS } from '../aws/iam-quotas';
+import type { Config } from '../config/schema';
+import { hostRoleIsCreated, hostRoleName, grantRoleName } from './arns';
+import { hostAssumeGrantRolesPolicy } from './host-policy';
+import { renderPolicy, type PolicyDocument } from './policy-document';
+import { grantPermissionsPolicy } from './s3-access';
+import { grantRoleTrustPolicy, hostRoleTrustPolicy } from './trust-policy';
+
+/** The policy size limits, as src/aws/iam-quotas.ts states them. */
+export const IAM_POLICY_LIMITS = {
+  inlinePoliciesPerRole: IAM_QUOTAS.inlinePoliciesPerRole,
+  managedPolicy: IAM_QUOTAS.managedPolicy,
+  trustPolicy: IAM_QUOTAS.trustPolicy,
+} as const;
+
+/** STS allows External IDs of up to 1,224 characters (the schema's limit too). */
+export const MAX_EXTERNAL_ID_LENGTH = 1224;
+
+/** A policy's size as IAM counts it: characters of the JSON, whitespace not counted. */
+export const iamPolicySize = (json: string): number => json.replace(/\s/g, '').length;
+
+export type IamPolicyKind = 'trust' | 'inline' | 'managed';
+
+/** One IAM document the stack renders, with where it goes. */
+export interface RenderedIamPolicy {
+  readonly kind: IamPolicyKind;
+  /** The role it belongs to (trust, inline) or the policy's own name (managed). */
+  readonly owner: string;
+  /** The JSON as it goes into cdk.tf.json. */
+  readonly json: string;
+}
+
+/** Which halves this config's stack applies (src/modes/mode.ts). */
+const createsGrantRoles = (config: Config): boolean => config.mode !== 'transfer-host';
+const setsHostRolePolicy = (config: Config): boolean => config.mode !== 'bucket-owner';
+
+/**
+ * The External ID as the trust policy will hold it. A half that takes it from the other half's
+ * state (or generates it) does not know it at synth time: measure the longest one STS allows.
+ */
+const externalIdForSize = (config: Config): string => (config.externalId === '' ? 'x'.repeat(MAX_EXTERNAL_ID_LENGTH) : config.externalId);
+
+const render = (kind: IamPolicyKind, owner: string, document: PolicyDocument): RenderedIamPolicy => ({ kind, owner, json: renderPolicy(document) });
+
+/** Every IAM document the stack for `config` renders. */
+export function renderedIamPolicies(config: Config): RenderedIamPolicy[] {
+  const out: RenderedIamPolicy[] = [];
+  if (createsGrantRoles(config)) {
+    const trust = grantRoleTrustPolicy({ ...config, externalId: externalIdForSize(config) });
+    for (const grant of config.grants) {
+      const role = grantRoleName(config, grant);
+      out.push(render('trust', role, trust), render('inline', role, grantPermissionsPolicy(config, grant)));
+    }
+  }
+  if (setsHostRolePolicy(config)) {
+    if (hostRoleIsCreated(config)) out.push(render('trust', hostRoleName(config), hostRoleTrustPolicy()));
+    out.push(render('inline', hostRoleName(config), hostAssumeGrantRolesPolicy(config)));
+  }
+  return out;
+}
+
+export interface IamLimitProblem {
+  /** The config field to change. */
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+const n = (value: number): string => value.toLocaleString('en-US');
+
+/** How many of the first grants fit in the host role's inline policy (sizes grow with each grant). */
+function grantsThatFit(config: Config, limit: number): number {
+  let fits = 0;
+  let over = config.grants.length;
+  while (over - fits > 1) {
+    const mid = Math.floor((fits + over) / 2);
+    const size = iamPolicySize(renderPolicy(hostAssumeGrantRolesPolicy({ ...config, grants: config.grants.slice(0, mid) })));
+    if (size <= limit) fits = mid;
+    else over = mid;
+  }
+  return fits;
+}
+
+/** What IAM would refuse of the stack for `config`, one problem per document kind and role. */
+export function iamLimitProblems(config: Config): IamLimitProblem[] {
+  const problems: IamLimitProblem[] = [];
+  const policies = renderedIamPolicies(config);
+
+  const trust = policies.find((p) => p.kind === 'trust' && iamPolicySize(p.json) > IAM_POLICY_LIMITS.trustPolicy);
+  if (trust !== undefined) {
+    const size = iamPolicySize(trust.json);
+    const measured = config.externalId === '' ? ` (measured with the longest External ID STS allows, ${n(MAX_EXTERNAL_ID_LENGTH)} characters, as it comes from the other half's state)` : '';
+    problems.push({
+      path: config.externalId === '' ? ('arn' in config.hostRole ? ['hostRole', 'arn'] : ['otherHalfState']) : ['externalId'],
+      message:
+        `makes the grant roles' trust policy ${n(size)} characters (without whitespace)${measured}; IAM allows ${n(IAM_POLICY_LIMITS.trustPolicy)} per trust policy (the default quota): ` +
+        `shorten the External ID (${n(externalIdForSize(config).length)} characters) or the host role's path`,
+    });
+  }
+
+  const inlineByRole = new Map<string, number>();
+  for (const p of policies) if (p.kind === 'inline') inlineByRole.set(p.owner, (inlineByRole.get(p.owner) ?? 0) + iamPolicySize(p.json));
+  for (const [role, size] of inlineByRole) {
+    if (size <= IAM_POLICY_LIMITS.inlinePoliciesPerRole) continue;
+    if (setsHostRolePolicy(config) && role === hostRoleName(config)) {
+      const existing = 'existingRoleName' in config.hostRole ? ' (plus any inline policies the existing role has already)' : '';
+      problems.push({
+        path: ['grants'],
+        message:
+          `${n(config.grants.length)} grants make the transfer host role ${JSON.stringify(role)}'s inline policy ${n(size)} characters (without whitespace)${existing}; ` +
+          `IAM allows ${n(IAM_POLICY_LIMITS.inlinePoliciesPerRole)} for all inline policies of one role together: ` +
+          `${n(grantsThatFit(config, IAM_POLICY_LIMITS.inlinePoliciesPerRole))} of these grants fit; use fewer grants or shorter role names ("roleName", "stackName")`,
+      });
+    } else {
+      const index = config.grants.findIndex((g) => grantRoleName(config, g) === role);
+      problems.push({
+        path: ['grants', index, 'prefix'],
+        message: `makes the inline policy of grant role ${JSON.stringify(role)} ${n(size)} characters (without whitespace); IAM allows ${n(IAM_POLICY_LIMITS.inlinePoliciesPerRole)}: use a shorter prefix`,
+      });
+    }
+  }
+
+  for (const p of policies) {
+    if (p.kind !== 'managed' || iamPolicySize(p.json) <= IAM_POLICY_LIMITS.managedPolicy) continue;
+    problems.push({
+      path: ['grants'],
+      message: `make the managed policy ${JSON.stringify(p.owner)} ${n(iamPolicySize(p.json))} characters (without whitespace); IAM allows ${n(IAM_POLICY_LIMITS.managedPolicy)} per managed policy: use fewer grants`,
+    });
+  }
+  return problems;
+}
+
+/** IAM's roles per account: 1,000 by default, raised on request up to 5,000 (the schema's grant limit). */
+export const DEFAULT_ROLES_PER_ACCOUNT = IAM_QUOTAS.rolesPerAccount;
+export const MAX_ROLES_PER_ACCOUNT = IAM_QUOTAS.rolesPerAccountMax;
+
+/** Roles this stack creates in My Account: one per grant, in the halves that create grant roles. */
+export const grantRolesCreated = (config: Config): number => (createsGrantRoles(config) ? config.grants.length : 0);
+
+/**
+ * What the review must tell the account owner before apply when the grant roles alone exceed the
+ * default quota of roles per account (a config above the hard maximum is refused by the schema),
+ * or undefined. Roles the account has already count too, so the raise must cover those as well.
+ */
+export function roleQuotaNotice(config: Config): string | undefined {
+  const roles = grantRolesCreated(config);
+  if (roles <= DEFAULT_ROLES_PER_ACCOUNT) return undefined;
+  return (
+    `This stack creates ${n(roles)} IAM roles in My Account (${config.myAccount.accountId}), one per grant; the default quota is ${n(DEFAULT_ROLES_PER_ACCOUNT)} roles per account. ` +
+    `Before apply, the account needs a raised "Roles per account" quota (IAM, in Service Quotas; at most ${n(MAX_ROLES_PER_ACCOUNT)}) that also covers the roles it already has, or the apply stops at the first role over the quota.`
+  );
+}
