@@ -1,13 +1,9 @@
 /**
  * The other side of the new refusals: what must still be accepted, and what the defaults become.
- * Regions of every partition, multi-Region KMS keys, real host keys of every type (made by
- * ssh-keygen, not by our code), distinct hosts that only look alike, and the S3 endpoint per
- * partition as the synthesized docroots carry it.
+ * Regions of every partition, multi-Region KMS keys, distinct hosts that only look alike, and the
+ * S3 endpoint per partition as the synthesized docroots carry it. (Real host keys made by
+ * ssh-keygen are in the host suite, __tests__/host/host-keys-ssh-keygen.test.ts.)
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { MAX_NESTING, tooDeepOffset } from '../src/config/input-limits';
 import { validateConfig } from '../src/config/load';
 import { baseConfigInput, synthConfig } from './helpers/synth';
@@ -51,29 +47,6 @@ test('KMS keys: a multi-Region key ID, a UUID, an alias and a key ARN in the sta
   expect(problemsOf(baseConfigInput({ state: { backend: 's3', bucket: 'acme-tf-state', key: 'k', region: 'us-east-1', kmsKeyId: 'mrk-0123' } }))).toEqual([
     'state.kmsKeyId: must be a KMS key ID, key ARN or alias',
   ]);
-});
-
-describe('host keys as ssh-keygen writes them', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'aspera-hostkeys-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  const keyOf = (type: string, bits?: number): string => {
-    const file = join(dir, `${type}-${bits ?? 0}`);
-    execFileSync('ssh-keygen', ['-q', '-t', type, ...(bits === undefined ? [] : ['-b', String(bits)]), '-N', '', '-C', '', '-f', file]);
-    return readFileSync(`${file}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
-  };
-  const withKey = (hostKey: string) => baseConfigInput({ asperaHosts: [{ host: '203.0.113.10', user: 'ec2-user', hostKey }] });
-
-  test.each([['ed25519', 0], ['rsa', 2048], ['ecdsa', 256], ['ecdsa', 384], ['ecdsa', 521]] as [string, number][])('%s (%i bits, 0: fixed): accepted; with another type name in front: refused', (type, bits) => {
-    const key = keyOf(type, bits === 0 ? undefined : bits);
-    expect(problemsOf(withKey(key))).toEqual([]);
-    const [written, blob] = key.split(' ');
-    const other = written === 'ssh-ed25519' ? 'ssh-rsa' : 'ssh-ed25519';
-    expect(problemsOf(withKey(`${other} ${blob}`))).toEqual([expect.stringMatching(new RegExp(`^asperaHosts\\[0\\]\\.hostKey: says ${other} but the key itself is "${written}"`))]);
-  });
 });
 
 test('hosts that only look alike are distinct: other ports, other addresses, names and addresses', () => {

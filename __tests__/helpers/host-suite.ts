@@ -14,7 +14,7 @@ const onPath = (tool: string): boolean => spawnSync('/bin/sh', ['-c', 'command -
 
 /**
  * Throws naming everything the host suite needs and this machine lacks: root, Debian's sshd,
- * sudo, dash, shellcheck, Terraform, useradd. `.ci/run` installs them.
+ * sudo, dash, shellcheck, gawk, Terraform, useradd. `.ci/run` installs them.
  */
 export function requireHostTools(): void {
   const missing: string[] = [];
@@ -27,6 +27,7 @@ export function requireHostTools(): void {
     ['visudo', 'sudo'],
     ['dash', 'dash'],
     ['shellcheck', 'shellcheck'],
+    ['gawk', 'gawk'],
     ['terraform', 'Terraform'],
     ['useradd', 'passwd'],
     ['userdel', 'passwd'],
