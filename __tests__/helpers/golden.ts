@@ -6,12 +6,13 @@
  * and review the diff like code.
  *
  * The cases are every config file the tests read (aspera.config.json, fixtures/configs/valid/ and
- * two-organizations/) and the configs the test helpers derive from them (the two halves of a
- * config, a config with many grants).
+ * two-organizations/), the base config of the host-script suites, and the configs the test helpers
+ * derive from them (the two halves of a config, a config with many grants).
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigInput } from '../../src/config/schema';
+import { BASE as HOST_SCRIPTS_BASE_CONFIG } from './aspera-host';
 import { fixtureConfigInput, halvesOf, manyGrantsConfigInput, synthConfigToDir, twoOrganizationsConfigInput, validFixtureNames } from './synth';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
@@ -48,6 +49,7 @@ export function goldenCases(): GoldenCase[] {
       cases.push({ name: `halves-${stem(file)}${variant}-transfer-host`, config: halves.transferHost });
     }
   }
+  cases.push({ name: 'host-scripts-base', config: HOST_SCRIPTS_BASE_CONFIG });
   cases.push({ name: 'many-grants-12', config: manyGrantsConfigInput(12) });
   return cases;
 }
