@@ -201,6 +201,7 @@ describe('valid configs', () => {
       ...minimal,
       stackName: 'aspera-cross-account',
       mode: 'both',
+      hostPolicy: 'exact-roles',
       grants: [{ ...minimal.grants[0], prefix: '' }],
       asperaHosts: [],
       s3Endpoint: 's3.amazonaws.com',
