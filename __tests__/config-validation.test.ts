@@ -120,6 +120,10 @@ const EXPECTED: Record<string, readonly Problem[]> = {
   'mode-both-with-other-half-state.patch.json': [['otherHalfState', 'is only for mode "bucket-owner" or "transfer-host"']],
   'mode-both-with-host-role-arn.patch.json': [['hostRole.arn', 'is only for mode "bucket-owner"']],
   'mode-both-with-grant-role-arn.patch.json': [['grants[0].roleArn', 'is only for mode "transfer-host"']],
+  'host-role-path-without-slashes.patch.json': [['hostRole.path', 'must be an IAM path: "/" or segments of letters']],
+  'host-role-path-with-arn.patch.json': [['hostRole.path', 'is not used with "arn": the ARN carries the role\'s path']],
+  'host-policy-typo.patch.json': [['hostPolicy', 'one of "exact-roles", "role-path"']],
+  'grant-role-arn-outside-role-path.patch.json': [['grants[0].roleArn', 'must be a role under the IAM path /aspera/aspera-cross-account/ with "hostPolicy": "role-path"']],
 };
 
 /** Splits "path: message" (the path never contains ": "). */

@@ -104,7 +104,7 @@ function hostPolicyDescription(model: AccessModel): string {
   return (
     `${owner}${code('role-path')}: ${code('sts:AssumeRole')} on every role under ${code(assumable[0])}, the IAM path ${code(grantRolePath)} that this stack's grant roles live under. ` +
     'The host may try any role there but gets only those whose trust policy names it with the External ID: the grant roles below. ' +
-    `Nothing else in My Account may be created under ${code(grantRolePath)}.`
+    `The path is this stack's: create no other role under it.`
   );
 }
 
