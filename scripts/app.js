@@ -30,7 +30,10 @@ const CACHE_DIR = join(ROOT, '.cache', 'aspera-synth');
 const KEEP = 8;
 
 /** esbuild as installed with tsx (its exact version is tsx's, locked in package-lock.json). */
-const esbuild = /** @type {typeof import('esbuild')} */ (require(require.resolve('esbuild', { paths: [dirname(require.resolve('tsx/package.json'))] })));
+const ESBUILD_DIR = dirname(require.resolve('esbuild/package.json', { paths: [dirname(require.resolve('tsx/package.json'))] }));
+/** Loaded only to build: a synth from the cache does not pay for it. */
+const loadEsbuild = () => /** @type {typeof import('esbuild')} */ (require(ESBUILD_DIR));
+const ESBUILD_VERSION = JSON.parse(readFileSync(join(ESBUILD_DIR, 'package.json'), 'utf8')).version;
 
 /** Every file under dir, sorted. */
 function filesUnder(dir) {
@@ -43,8 +46,11 @@ function filesUnder(dir) {
 const sources = () => [ENTRY, join(ROOT, 'tsconfig.json'), __filename, ...filesUnder(SOURCE_DIR)];
 
 function cacheKey(files) {
-  const hash = createHash('sha256').update(`esbuild ${esbuild.version}\0${ROOT}\0`);
-  for (const file of files) hash.update(`${relative(ROOT, file)}\0${readFileSync(file).length}\0`).update(readFileSync(file));
+  const hash = createHash('sha256').update(`esbuild ${ESBUILD_VERSION}\0${ROOT}\0`);
+  for (const file of files) {
+    const content = readFileSync(file);
+    hash.update(`${relative(ROOT, file)}\0${content.length}\0`).update(content);
+  }
   return hash.digest('hex').slice(0, 32);
 }
 
@@ -65,7 +71,7 @@ const ownDirname = {
 };
 
 async function build(outfile, files) {
-  const result = await esbuild.build({
+  const result = await loadEsbuild().build({
     entryPoints: [ENTRY],
     outfile,
     bundle: true,
