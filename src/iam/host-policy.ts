@@ -4,7 +4,7 @@
  *
  *  - "exact-roles" (the default): the policy lists every grant role ARN. The host may try exactly
  *    these roles. It grows by one ARN per grant, and IAM allows 10,240 characters of inline policy
- *    per role in total: about 150 grants with the default role names.
+ *    per role in total: 160 grants with the example config's role names, about 100 with 64-character ones.
  *  - "role-path": the grant roles live under an IAM path that belongs to this stack,
  *    /aspera/<stackName>/, and the policy allows sts:AssumeRole on every role under it
  *    (arn:...:role/aspera/<stackName>/*). Its size does not depend on the number of grants.
