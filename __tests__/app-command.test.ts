@@ -5,7 +5,7 @@
  * synths, the way a developer edits them between two `cdktf synth`.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readGolden, REPO_ROOT, REPO_ROOT_MARKER } from './helpers/golden';
@@ -70,5 +70,14 @@ test('a synth writes the golden output, an edit in src/ takes effect on the next
   expect(crashed.stderr).toMatch(new RegExp(`at new AsperaCrossAccountStack \\(${join(project, 'src/stack.ts').replace(/[.]/g, '\\.')}:\\d+:\\d+\\)`));
 
   // One bundle per version of the sources.
+  expect(readdirSync(join(project, '.cache', 'aspera-synth'))).toHaveLength(3);
+
+  // A source that does not compile: refused with its file, line and column, nothing written, nothing cached.
+  writeFileSync(join(project, 'src/iam/arns.ts'), `${readFileSync(join(project, 'src/iam/arns.ts'), 'utf8')}export const broken = (;\n`);
+  const brokenLine = readFileSync(join(project, 'src/iam/arns.ts'), 'utf8').split('\n').length - 1;
+  const broken = await synth('out-broken');
+  expect(broken.code).toBe(1);
+  expect(broken.stderr).toContain(`src/iam/arns.ts:${brokenLine}:`);
+  expect(existsSync(join(project, 'out-broken'))).toBe(false);
   expect(readdirSync(join(project, '.cache', 'aspera-synth'))).toHaveLength(3);
 }, 90_000);

@@ -114,7 +114,12 @@ async function bundlePath() {
   const staging = `${dir}.${process.pid}.tmp`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  await build(join(staging, 'main.js'), files);
+  try {
+    await build(join(staging, 'main.js'), files);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
   writeFileSync(join(staging, 'sources.txt'), `${files.map((f) => relative(ROOT, f).split(sep).join('/')).join('\n')}\n`);
   try {
     renameSync(staging, dir);
@@ -133,7 +138,8 @@ bundlePath().then(
     require(bundle);
   },
   (error) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    // A syntax error in a source: esbuild's message names the file, line and column.
+    process.stderr.write(`Cannot bundle main.ts for synth: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   },
 );
