@@ -12,14 +12,14 @@
  *    over: it trusts the ARN its own config names, and the read only checks that both agree. Which
  *    principal may enter My Account stays a decision written in My Account's reviewed config.
  *  - bucket owner -> transfer host: the grants as created (role ARN, bucket, prefix, access), the
- *    role they trust and a SHA-256 of the External ID they require.
- *  - both ways: the IAM path of the grant roles ("grant_role_path"; "/" unless "hostPolicy" is
- *    "role-path"), so that the two halves agree on the host policy's form: the operator's policy
- *    allows either exactly the role ARNs or every role under the path, and either only works with
- *    roles created that way. The transfer host derives
+ *    role they trust and a SHA-256 of the External ID they require. The transfer host derives
  *    every ARN it needs from its own config (the docroots on the Aspera host are rendered at synth
  *    time, so they cannot wait for plan-time values); the read checks that the bucket owner built
  *    exactly that, so a mismatch fails the plan instead of installing docroots that cannot work.
+ *  - both ways: the IAM path of the grant roles ("grant_role_path"; "/" unless "hostPolicy" is
+ *    "role-path"), so that the two halves agree on the host policy's form: the operator's policy
+ *    allows either exactly the role ARNs or every role under the path, and either only works with
+ *    roles created that way.
  */
 import { createHash } from 'node:crypto';
 import type { Config, Grant } from '../config/schema';
