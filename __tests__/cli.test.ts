@@ -1,6 +1,6 @@
 /**
  * The real entry points, as an operator runs them: the app command from cdktf.json
- * (`node --require tsx/cjs main.ts`) and, once, `npx cdktf synth` itself. Each process costs about a
+ * (`node scripts/app.js`, which bundles main.ts from the current sources) and, once, `npx cdktf synth` itself. Each process costs about a
  * second (the cdktf CLI about five), so they all start together in beforeAll and the tests only
  * read the results. The config corpus itself is covered in-process by config-validation.test.ts.
  */
@@ -60,7 +60,7 @@ function app(name: string, config: string): Promise<void> {
 function cdktfSynth(name: string, config: string): Promise<void> {
   const project = join(work, name);
   mkdirSync(project);
-  for (const entry of ['main.ts', 'src', 'node_modules', 'cdktf.json', 'package.json', 'tsconfig.json']) symlinkSync(join(REPO_ROOT, entry), join(project, entry));
+  for (const entry of ['main.ts', 'src', 'scripts', 'node_modules', 'cdktf.json', 'package.json', 'tsconfig.json']) symlinkSync(join(REPO_ROOT, entry), join(project, entry));
   const env = { ...process.env, ASPERA_CONFIG: config, CHECKPOINT_DISABLE: '1' };
   return run('npx', ['--no-install', 'cdktf', 'synth'], { cwd: project, env, outdir: join(project, 'cdktf.out') }).then((r) => {
     runs[name] = r;

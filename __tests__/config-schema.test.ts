@@ -45,6 +45,8 @@ const ONLY_THE_CLI_CATCHES: Record<string, string> = {
   'mode-both-with-host-role-arn.patch.json': 'a field depends on the mode',
   'mode-both-with-grant-role-arn.patch.json': 'a field depends on the mode',
   ...APPLY_GUARD_ONLY_THE_CLI_CATCHES,
+  'host-role-path-with-arn.patch.json': 'two optional fields exclude each other',
+  'grant-role-arn-outside-role-path.patch.json': 'the ARN must contain another field',
 };
 
 let validate: ValidateFunction;

@@ -130,6 +130,10 @@ const EXPECTED: Record<string, readonly Problem[]> = {
   'mode-both-with-grant-role-arn.patch.json': [['grants[0].roleArn', 'is only for mode "transfer-host"']],
   // What used to synthesize and then fail at apply (or crash): see helpers/apply-guard-fixtures.ts.
   ...APPLY_GUARD_EXPECTED,
+  'host-role-path-without-slashes.patch.json': [['hostRole.path', 'must be an IAM path: "/" or segments of letters']],
+  'host-role-path-with-arn.patch.json': [['hostRole.path', 'is not used with "arn": the ARN carries the role\'s path']],
+  'host-policy-typo.patch.json': [['hostPolicy', 'one of "exact-roles", "role-path"']],
+  'grant-role-arn-outside-role-path.patch.json': [['grants[0].roleArn', 'must be a role under the IAM path /aspera/aspera-cross-account/ with "hostPolicy": "role-path"']],
 };
 
 /** Splits "path: message" (the path never contains ": "). */
@@ -211,6 +215,7 @@ describe('valid configs', () => {
       ...minimal,
       stackName: 'aspera-cross-account',
       mode: 'both',
+      hostPolicy: 'exact-roles',
       grants: [{ ...minimal.grants[0], prefix: '' }],
       asperaHosts: [],
       s3Endpoint: 's3.amazonaws.com',

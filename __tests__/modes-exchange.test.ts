@@ -36,5 +36,6 @@ test('every output the bucket owner reads from the operator defaults to null, so
     external_id: null,
     instance_profile_name: null,
     docroots: null,
+    grant_role_path: null,
   });
 });

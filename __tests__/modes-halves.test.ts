@@ -137,11 +137,19 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
   });
 
   test('each half publishes what the other needs, under the contract names', () => {
-    expect(Object.keys(bucketOwner.output ?? {}).sort()).toEqual(['bucket_owner_account_id', 'external_id_sha256', 'grant_role_arns', 'grants', 'trusted_host_role_arn']);
+    expect(Object.keys(bucketOwner.output ?? {}).sort()).toEqual([
+      'bucket_owner_account_id',
+      'external_id_sha256',
+      'grant_role_arns',
+      'grant_role_path',
+      'grants',
+      'trusted_host_role_arn',
+    ]);
     expect(Object.keys(transferHost.output ?? {}).sort()).toEqual(
       [
         'docroots',
         'external_id',
+        'grant_role_path',
         ...('name' in input.hostRole ? ['instance_profile_name'] : []),
         'transfer_host_account_id',
         'transfer_host_role_arn',
@@ -149,6 +157,8 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
     );
     expect(bucketOwner.output?.bucket_owner_account_id?.value).toBe(myAccount);
     expect(transferHost.output?.transfer_host_account_id?.value).toBe(otherAccount);
+    // The exact host policy (the default): grant roles at the root path, on both sides.
+    expect([bucketOwner.output?.grant_role_path?.value, transferHost.output?.grant_role_path?.value]).toEqual(['/', '/']);
     expect(bucketOwner.output?.trusted_host_role_arn?.value).toBe(transferHost.output?.transfer_host_role_arn?.value);
     expect(bucketOwner.output?.external_id_sha256?.value).toBe(sha256(input.externalId as string));
     expect(transferHost.output?.external_id).toMatchObject({ value: input.externalId, sensitive: true });

@@ -1,10 +1,13 @@
 /**
  * Safety rules that hold for every policy in every synthesized stack, whatever the config:
  * no wildcard actions, no "*" resources, no Not* elements in allows, only guarded trust, and
- * only concrete JSON (no Terraform expressions inside a policy). Run over every valid fixture
- * and a generated 100-grant config.
+ * only concrete JSON (no Terraform expressions inside a policy). Run over every valid fixture,
+ * a generated 100-grant config, and 2,000 grants over 100 buckets with "hostPolicy": "role-path",
+ * which must still fit IAM's size limits.
  */
-import { fixtureConfigInput, manyGrantsConfigInput, synthConfig, validFixtureNames, type TerraformJson } from './helpers/synth';
+import { validateConfig } from '../src/config/load';
+import type { ConfigInput } from '../src/config/schema';
+import { baseConfigInput, fixtureConfigInput, manyGrantsConfigInput, resolveReference, synthConfig, validFixtureNames, type TerraformJson } from './helpers/synth';
 
 interface FoundPolicy {
   /** e.g. aws_iam_role.grant_xfer2.assume_role_policy */
@@ -71,7 +74,7 @@ function policyProblems(policy: FoundPolicy): string[] {
       if (aws.length > 0) {
         const equals = (statement.Condition as Record<string, Record<string, unknown>> | undefined)?.StringEquals ?? {};
         if (typeof equals['sts:ExternalId'] !== 'string') at('trusts an account without an sts:ExternalId StringEquals condition');
-        if (typeof equals['aws:PrincipalArn'] !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@-]+$/.test(equals['aws:PrincipalArn'] as string)) {
+        if (typeof equals['aws:PrincipalArn'] !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]+$/.test(equals['aws:PrincipalArn'] as string)) {
           at('trusts an account without an aws:PrincipalArn StringEquals condition naming one role');
         }
         const accountOf = (arn: string) => arn.split(':')[4];
@@ -80,8 +83,10 @@ function policyProblems(policy: FoundPolicy): string[] {
       if ('Resource' in statement) at('has both Principal and Resource');
       return;
     }
-    // An identity policy: every resource a concrete ARN; "*" only as the last "/*" of an S3 object ARN.
+    // An identity policy: every resource a concrete ARN; "*" only as the last "/*" of an S3 object
+    // ARN, or of a stack's own grant-role path (/aspera/<stackName>/*) for sts:AssumeRole alone.
     const resources = asList(statement.Resource);
+    const assumeOnly = actions.length === 1 && actions[0] === 'sts:AssumeRole';
     if (resources.length === 0) at('allows without a Resource');
     for (const resource of resources) {
       if (typeof resource !== 'string' || !resource.startsWith('arn:')) {
@@ -89,7 +94,9 @@ function policyProblems(policy: FoundPolicy): string[] {
         continue;
       }
       const [, , service, , , rest] = resource.split(':');
-      const wildcardFree = resource.replace(/^(arn:aws[a-z-]*:s3:::[a-z0-9.-]+(?:\/[^*?]+)?)\/\*$/, '$1');
+      const wildcardFree = resource
+        .replace(/^(arn:aws[a-z-]*:s3:::[a-z0-9.-]+(?:\/[^*?]+)?)\/\*$/, '$1')
+        .replace(assumeOnly ? /^(arn:aws[a-z-]*:iam::\d{12}:role\/aspera\/[A-Za-z][A-Za-z0-9-]*)\/\*$/ : /$^/, '$1');
       if (/[*?]/.test(wildcardFree)) at(`allows on ${resource}: a wildcard outside an object prefix`);
       if (!['s3', 'iam'].includes(service)) at(`allows on ${resource}: unexpected service`);
       if (service === 's3' && /^[^/]*\*/.test(rest ?? '')) at(`allows on ${resource}: wildcard bucket name`);
@@ -101,16 +108,44 @@ function policyProblems(policy: FoundPolicy): string[] {
 /** IAM counts policy size without whitespace. */
 const minifiedLength = (text: string) => JSON.stringify(JSON.parse(text)).length;
 
+/** 2,000 grants over 100 buckets (every other one created), most with a prefix, in the path form. */
+function twoThousandGrantsConfigInput(): ConfigInput {
+  const buckets = Array.from({ length: 100 }, (_, i) => ({ name: `acme-scale-${String(i).padStart(3, '0')}`, create: i % 2 === 0 }));
+  return baseConfigInput({
+    stackName: 'scale',
+    hostPolicy: 'role-path',
+    buckets,
+    grants: Array.from({ length: 2000 }, (_, i) => ({
+      transferUser: `partner${String(i).padStart(4, '0')}`,
+      bucket: buckets[i % buckets.length].name,
+      prefix: i % 5 === 0 ? '' : `partners/partner${String(i).padStart(4, '0')}/incoming`,
+      access: i % 2 === 0 ? ('read-write' as const) : ('read-only' as const),
+    })),
+  });
+}
+
+/** Synthesized once for this file (it is the slowest synth here): the safety checks and the 2,000-grant test share it. */
+let twoThousandGrants: TerraformJson | undefined;
+const twoThousandGrantsStack = (): TerraformJson => (twoThousandGrants ??= synthConfig(twoThousandGrantsConfigInput()));
+
 const CONFIGS: Array<[string, () => unknown]> = [
   ...validFixtureNames().map((name): [string, () => unknown] => [name, () => fixtureConfigInput(name)]),
   ['100 generated grants', () => manyGrantsConfigInput(100)],
 ];
+const TWO_THOUSAND = '2,000 grants over 100 buckets, "hostPolicy": "role-path"';
 
-describe.each(CONFIGS)('policy safety: %s', (_name, input) => {
+// IAM's limits, counted without whitespace (IAM and STS quotas): all inline policies of one role
+// together, one managed policy, one trust policy; S3's limit for a bucket policy is 20 KB.
+const INLINE_PER_ROLE = 10_240;
+const MANAGED_POLICY = 6_144;
+const TRUST_POLICY = 2_048;
+const BUCKET_POLICY = 20_480;
+
+describe.each([...CONFIGS, [TWO_THOUSAND, undefined] as const])('policy safety: %s', (_name, input) => {
   let tf: TerraformJson;
   let policies: FoundPolicy[];
   beforeAll(() => {
-    tf = synthConfig(input());
+    tf = input === undefined ? twoThousandGrantsStack() : synthConfig(input());
     policies = policiesIn(tf);
   });
 
@@ -128,11 +163,27 @@ describe.each(CONFIGS)('policy safety: %s', (_name, input) => {
     expect(policies.flatMap(policyProblems)).toEqual([]);
   });
 
-  test('policies fit IAM size limits (inline policies per role 10,240; trust policy 2,048)', () => {
+  test('policies fit IAM size limits (managed policy 6,144; trust policy 2,048; bucket policy 20,480)', () => {
     for (const policy of policies) {
-      const limit = policy.where.endsWith('.assume_role_policy') ? 2048 : policy.where.startsWith('aws_s3_bucket_policy') ? 20480 : 10240;
+      const limit = policy.where.endsWith('.assume_role_policy')
+        ? TRUST_POLICY
+        : policy.where.startsWith('aws_s3_bucket_policy')
+          ? BUCKET_POLICY
+          : policy.where.startsWith('aws_iam_policy.')
+            ? MANAGED_POLICY
+            : INLINE_PER_ROLE;
       expect([policy.where, minifiedLength(policy.text) <= limit]).toEqual([policy.where, true]);
     }
+  });
+
+  test('the inline policies of each role fit IAM\'s 10,240 characters together', () => {
+    const perRole = new Map<string, number>();
+    for (const body of Object.values(tf.resource?.aws_iam_role_policy ?? {})) {
+      const role = String(resolveReference(tf, body.role));
+      perRole.set(role, (perRole.get(role) ?? 0) + minifiedLength(body.policy));
+    }
+    expect(perRole.size).toBeGreaterThan(0);
+    for (const [role, size] of perRole) expect([role, size <= INLINE_PER_ROLE]).toEqual([role, true]);
   });
 });
 
@@ -145,6 +196,21 @@ test('the 100-grant stack: 100 roles, each with its own policy, all assumable by
   const arns = grantRoles.map(([, role]) => `arn:aws:iam::111111111111:role/${role.name}`);
   expect([...host.Statement[0].Resource].sort()).toEqual(arns.sort());
   expect(new Set(arns).size).toBe(100);
+});
+
+test('2,000 grants: exact list refused with the hint to use the path; path form: 2,000 roles and one host policy of constant size', () => {
+  const exact = validateConfig({ ...twoThousandGrantsConfigInput(), hostPolicy: 'exact-roles' });
+  expect(exact.ok).toBe(false);
+  expect(exact.ok ? [] : exact.problems).toEqual([expect.stringMatching(/^hostPolicy: .*2000 grant role ARNs.*over IAM's 10240 .*set "hostPolicy": "role-path"/)]);
+
+  const tf = twoThousandGrantsStack();
+  const grantRoles = Object.values(tf.resource?.aws_iam_role ?? {}).filter((role) => role.name.startsWith('scale-partner'));
+  expect(grantRoles).toHaveLength(2000);
+  expect(new Set(grantRoles.map((role) => role.path))).toEqual(new Set(['/aspera/scale/']));
+  expect(JSON.parse(tf.resource!.aws_iam_role_policy.transfer_host.policy).Statement).toEqual([
+    { Sid: 'AssumeAsperaGrantRoles', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: ['arn:aws:iam::111111111111:role/aspera/scale/*'] },
+  ]);
+  expect(Object.keys(tf.resource?.aws_s3_bucket ?? {})).toHaveLength(50);
 });
 
 describe('the safety check itself', () => {
@@ -162,6 +228,9 @@ describe('the safety check itself', () => {
     ['any bucket', statement({ Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::*/p/*'] })],
     ['a wildcard inside the key', statement({ Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::b/*/p/*'] })],
     ['any role', statement({ Action: ['sts:AssumeRole'], Resource: ['arn:aws:iam::111111111111:role/*'] })],
+    ['every role under /aspera/', statement({ Action: ['sts:AssumeRole'], Resource: ['arn:aws:iam::111111111111:role/aspera/*'] })],
+    ['a path wildcard for another action', statement({ Action: ['iam:PassRole'], Resource: ['arn:aws:iam::111111111111:role/aspera/media/*'] })],
+    ['a wildcard inside a role path', statement({ Action: ['sts:AssumeRole'], Resource: ['arn:aws:iam::111111111111:role/aspera/*/x'] })],
     ['NotAction', statement({ NotAction: ['s3:DeleteBucket'], Resource: [object] })],
     ['NotResource', statement({ Action: ['s3:GetObject'], NotResource: [object] })],
     ['trust without External ID', statement({ Principal: { AWS: 'arn:aws:iam::222222222222:root' }, Action: ['sts:AssumeRole'] })],
@@ -174,6 +243,7 @@ describe('the safety check itself', () => {
   test('accepts the shapes the stack uses', () => {
     expect(check(statement({ Action: ['s3:GetObject'], Resource: [object, wholeBucket, 'arn:aws:s3:::b'] }))).toEqual([]);
     expect(check(statement({ Principal: { Service: 'ec2.amazonaws.com' }, Action: ['sts:AssumeRole'] }))).toEqual([]);
+    expect(check(statement({ Action: ['sts:AssumeRole'], Resource: ['arn:aws:iam::111111111111:role/aspera/media/*'] }))).toEqual([]);
     expect(
       check(statement({ Principal: { AWS: 'arn:aws:iam::222222222222:root' }, Action: ['sts:AssumeRole'], Condition: { StringEquals: { 'sts:ExternalId': 'e', 'aws:PrincipalArn': 'arn:aws:iam::222222222222:role/h' } } })),
     ).toEqual([]);

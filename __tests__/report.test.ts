@@ -11,6 +11,7 @@ import { grantRoleArn, hostRoleArn } from '../src/iam/arns';
 import { grantS3Actions } from '../src/iam/s3-access';
 import { reviewReport } from '../src/report/markdown';
 import { mermaidLabel, mermaidText, trustChainDiagram } from '../src/report/mermaid';
+import { diffAccess } from '../src/report/diff';
 import { accessModel, type AccessModel } from '../src/report/model';
 import { code } from '../src/report/text';
 import { configOf, firstGrantOnly, ONE_GRANT, SEVERAL_GRANTS, twoOrganizations } from './report-fixtures';
@@ -331,5 +332,34 @@ describe('report length (a GitHub comment holds 65,536 characters)', () => {
   test('a report that fits is not shortened', () => {
     const report = reviewReport({ config: several, source: 'a.json' });
     expect(reviewReport({ config: several, source: 'a.json' }, { maxChars: report.length })).toBe(report);
+  });
+});
+
+describe('the host policy form in the review', () => {
+  test('the exact list: the report says so and counts the listed roles', () => {
+    const report = reviewReport({ config: configOf(SEVERAL_GRANTS), source: 'aspera.config.json' });
+    const row = report.split('\n').find((line) => line.startsWith('| Transfer host role policy |'));
+    expect(row).toContain('`exact-roles`: `sts:AssumeRole` on exactly the');
+    expect(row).toContain('listed by ARN');
+  });
+
+  test('the path form: the report names the path pattern, what the host may try and what it gets, and each grant is assumable', () => {
+    const config = configOf(SEVERAL_GRANTS, (draft) => {
+      draft.hostPolicy = 'role-path';
+    });
+    const report = reviewReport({ config, source: 'aspera.config.json' });
+    const row = report.split('\n').find((line) => line.startsWith('| Transfer host role policy |'));
+    expect(row).toContain(`\`role-path\`: \`sts:AssumeRole\` on every role under \`arn:aws:iam::${config.myAccount.accountId}:role/aspera/${config.stackName}/*\``);
+    expect(row).toContain('gets only those whose trust policy names it with the External ID');
+    expect(accessModel(config).grants.every((g) => g.hostMayAssume && g.roleArn.includes(`:role/aspera/${config.stackName}/`))).toBe(true);
+  });
+
+  test('switching to the path form is a widening that says every grant role is replaced', () => {
+    const exact = accessModel(configOf(SEVERAL_GRANTS));
+    const path = accessModel(configOf(SEVERAL_GRANTS, (draft) => void (draft.hostPolicy = 'role-path')));
+    const changes = diffAccess(exact, path);
+    const formChange = changes.find((c) => c.summary.includes('policy changes to `role-path`'));
+    expect(formChange).toMatchObject({ kind: 'widened', attention: true });
+    expect(formChange?.summary).toContain('Terraform deletes and recreates each one');
   });
 });

@@ -407,3 +407,22 @@ describe('Aspera host configuration wiring', () => {
     );
   });
 });
+
+describe('a host role with a path (hostRole.path)', () => {
+  test.each([
+    [{ existingRoleName: 'aspera-node', path: '/ops/' }, 'arn:aws:iam::222222222222:role/ops/aspera-node'],
+    [{ name: 'aspera-node', path: '/ops/aspera/' }, 'arn:aws:iam::222222222222:role/ops/aspera/aspera-node'],
+  ])('%j: the grant roles trust %s, and the existing role is checked for exactly that ARN', (hostRole, arn) => {
+    const tf = synthConfig(baseConfigInput({ hostRole }));
+    const trust = JSON.parse(resourceOf(tf, 'aws_iam_role', 'grant_xfer2').assume_role_policy);
+    expect(trust.Statement[0].Condition.StringEquals['aws:PrincipalArn']).toBe(arn);
+    expect(tf.output?.transfer_host_role_arn?.value).toBe(arn);
+    if ('existingRoleName' in hostRole) {
+      const [check] = tf.data!.aws_iam_role.transfer_host.lifecycle.postcondition;
+      expect(check.condition).toBe(`\${self.arn == "${arn}"}`);
+      expect(tf.data!.aws_iam_role.transfer_host.name).toBe('aspera-node');
+    } else {
+      expect(resourceOf(tf, 'aws_iam_role', 'transfer_host')).toMatchObject({ name: 'aspera-node', path: '/ops/aspera/' });
+    }
+  });
+});

@@ -108,20 +108,31 @@ export function decideOnce(request: Request): Promise<Decision> {
 }
 
 /** The accounts and partition a request is built in (a Case, or a TableCase). */
-type RequestScope = Pick<Case, 'partition' | 'myAccount'>;
+type RequestScope = Pick<Case, 'partition' | 'myAccount' | 'grantRolePath'>;
 
-/** sts:AssumeRole on a role in My Account, with the trust policy as the resource policy. */
+/** A grant role's ARN, under the case's grant-role path unless `path` is given. */
+export const grantRoleArnOf = (c: RequestScope, role: string, path = c.grantRolePath ?? '/'): string => `arn:${c.partition}:iam::${c.myAccount}:role${path}${role}`;
+
+/** The host role's ARN, under the case's host-role path. */
+export const hostRoleArnOf = (c: Pick<Case, 'partition' | 'otherAccount' | 'hostRole' | 'hostRolePath'>): string =>
+  `arn:${c.partition}:iam::${c.otherAccount}:role${c.hostRolePath ?? '/'}${c.hostRole}`;
+
+/**
+ * sts:AssumeRole on a role in My Account, with the trust policy as the resource policy. The role
+ * is under the case's grant-role path unless `path` says otherwise.
+ */
 export function assumeRoleRequest(
   c: RequestScope,
   role: string,
   trust: PolicyDoc | undefined,
   caller: { principal: string; principalArn: string; identityPolicies: PolicyDoc[] },
   externalId?: string,
+  path?: string,
 ): Request {
   return {
     principal: caller.principal,
     action: 'sts:AssumeRole',
-    resource: `arn:${c.partition}:iam::${c.myAccount}:role/${role}`,
+    resource: grantRoleArnOf(c, role, path),
     resourceAccount: c.myAccount,
     context: { 'aws:PrincipalArn': caller.principalArn, ...(externalId === undefined ? {} : { 'sts:ExternalId': externalId }) },
     identityPolicies: caller.identityPolicies,
@@ -147,7 +158,7 @@ export function grantRoleRequest(
     action: request.action,
     resource: request.resource,
     resourceAccount: c.myAccount,
-    context: { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': `arn:${c.partition}:iam::${c.myAccount}:role/${role}`, ...request.context },
+    context: { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': grantRoleArnOf(c, role), ...request.context },
     identityPolicies: access.roles.get(`${c.myAccount}/${role}`)?.inline ?? [],
     ...(bucketPolicy === undefined ? {} : { resourcePolicy: bucketPolicy }),
   };
@@ -211,6 +222,10 @@ export interface Case {
   hostRole: string;
   createdBuckets: string[];
   grants: ExpectedGrant[];
+  /** IAM path of the grant roles ("hostPolicy": "role-path"); "/" when left out. */
+  grantRolePath?: string;
+  /** IAM path of the host role (hostRole.path); "/" when left out. */
+  hostRolePath?: string;
 }
 
 export const FIXTURE_CASES: Case[] = [
@@ -268,15 +283,15 @@ export async function decisionTable(access: SynthesizedAccess, c: TableCase): Pr
     if (table.has(key)) throw new Error(`decision table: duplicate key ${key}`);
     table.set(key, await decision);
   };
-  const roleArn = (role: string) => `arn:${c.partition}:iam::${c.myAccount}:role/${role}`;
-  const hostRoleArn = `arn:${c.partition}:iam::${c.otherAccount}:role/${c.hostRole}`;
+  const roleArn = (role: string) => grantRoleArnOf(c, role);
+  const hostRoleArn = hostRoleArnOf(c);
   const hostSession = `arn:${c.partition}:sts::${c.otherAccount}:assumed-role/${c.hostRole}/i-0123456789abcdef0`;
   const bucketArn = (bucket: string) => `arn:${c.partition}:s3:::${bucket}`;
   const under = (prefix: string, key: string) => (prefix === '' ? key : `${prefix}/${key}`);
   const hostPolicies = access.roles.get(`${c.otherAccount}/${c.hostRole}`)?.inline ?? [];
 
-  const assume = (role: string, trust: PolicyDoc | undefined, principal: string, principalArn: string, identityPolicies: PolicyDoc[], externalId?: string) =>
-    decideOnce(assumeRoleRequest(c, role, trust, { principal, principalArn, identityPolicies }, externalId));
+  const assume = (role: string, trust: PolicyDoc | undefined, principal: string, principalArn: string, identityPolicies: PolicyDoc[], externalId?: string, path?: string) =>
+    decideOnce(assumeRoleRequest(c, role, trust, { principal, principalArn, identityPolicies }, externalId, path));
 
   for (const grant of c.grants) {
     const role = access.roles.get(`${c.myAccount}/${grant.role}`);
@@ -312,7 +327,8 @@ export async function decisionTable(access: SynthesizedAccess, c: TableCase): Pr
     Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:${c.partition}:iam::${c.otherAccount}:root` }, Action: 'sts:AssumeRole' }],
   };
   for (const other of ['OrganizationAccountAccessRole', `${c.grants[0].role}-other`, 'admin']) {
-    await record(`assume ${other} (trusting Other Account) | host role | External ID`, assume(other, lenientTrust, hostSession, hostRoleArn, hostPolicies, c.externalId));
+    // At the root path, outside any grant-role path: the host policy allows none of them.
+    await record(`assume ${other} (trusting Other Account) | host role | External ID`, assume(other, lenientTrust, hostSession, hostRoleArn, hostPolicies, c.externalId, '/'));
   }
 
   for (const grant of c.grants) {

@@ -15,7 +15,8 @@ import { fakeRootId } from './unprivileged';
 export const FIXTURES = join(__dirname, '..', 'fixtures', 'aspera-conf');
 export const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
 
-const BASE: ConfigInput = {
+/** The config the host-script suites start from (testConfig), as written in a file. */
+export const BASE: ConfigInput = {
   stackName: 'aspera-cross-account',
   externalId: 'aspera-7f3c9e21',
   myAccount: { accountId: '111111111111', region: 'us-east-1', profile: 'my-account' },

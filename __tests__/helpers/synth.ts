@@ -10,6 +10,7 @@ import { App } from 'cdktf';
 import { validateConfig } from '../../src/config/load';
 import type { Config, ConfigInput } from '../../src/config/schema';
 import { AsperaCrossAccountStack } from '../../src/stack';
+import { withoutTokenStackTraces } from '../../src/synth/token-stack-traces';
 
 /** The parts of cdk.tf.json the tests read. Blocks are keyed by Terraform type, then name. */
 export interface TerraformJson {
@@ -65,13 +66,15 @@ export interface SynthOutput {
   stackDir: string;
 }
 
-/** Synthesizes the stack exactly as `cdktf synth` does, into a fresh temporary directory. */
+/** Synthesizes the stack exactly as `cdktf synth` does (main.ts), into a fresh temporary directory. */
 export function synthConfigToDir(input: unknown): SynthOutput {
   const config = validConfig(input);
   const outdir = mkdtempSync(join(tmpdir(), 'aspera-synth-'));
-  const app = new App({ outdir, stackTraces: false });
-  new AsperaCrossAccountStack(app, config.stackName, config);
-  app.synth();
+  withoutTokenStackTraces(() => {
+    const app = new App({ outdir, stackTraces: false });
+    new AsperaCrossAccountStack(app, config.stackName, config);
+    app.synth();
+  });
   const stackDir = join(outdir, 'stacks', config.stackName);
   const tf = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as TerraformJson;
   return { tf, config, outdir, stackDir };

@@ -18,6 +18,8 @@ import { IAM_QUOTAS } from '../aws/iam-quotas';
 import { defaultS3Endpoint, PARTITIONS, partitionOf, partitionOfArn, REGION_PATTERN, s3EndpointProblem } from '../aws/partitions';
 import { canonicalHost, disguisedIpv4, ipv4SpellingProblem } from '../ssh/host-address';
 import { hostKeyProblem } from '../ssh/host-key';
+import { DEFAULT_HOST_POLICY_FORM, exactHostPolicyProblem, HOST_POLICY_FORMS } from '../iam/host-policy';
+import { grantRolePathOf } from '../iam/arns';
 import { DEFAULT_MODE, MODES } from '../modes/mode';
 
 const ACCOUNT_ID = /^\d{12}$/;
@@ -39,6 +41,8 @@ const NUMERIC_DOTTED = /^[\d.]+$/;
 const IPV4 = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,30}$/;
+// IAM paths ("/" or "/a/b/"), in the role-name character set: no "*" or "?", which a policy would read as wildcards.
+const IAM_PATH = /^\/([\w+=,.@-]+\/)*$/;
 const TERRAFORM_STATE_KEY = /^[A-Za-z0-9!_.*'()\/-]{1,1024}$/;
 // A key ID (a UUID, or "mrk-" and 32 hex digits for a multi-Region key), a key ARN or an alias.
 const KMS_KEY = new RegExp(`^(arn:${ARN_PARTITION}:kms:[a-z0-9-]+:\\d{12}:(key|alias)\\/[A-Za-z0-9/_-]+|alias\\/[A-Za-z0-9/_-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`);
@@ -159,6 +163,11 @@ const roleArn = z
   .string(expected('an IAM role ARN'))
   .regex(...rule(IAM_ROLE_ARN, 'must be an IAM role ARN such as "arn:aws:iam::111111111111:role/terraform"'));
 
+const iamPath = z
+  .string(expected('an IAM path such as "/aspera/"'))
+  .max(512, 'must be at most 512 characters (IAM path limit)')
+  .regex(...rule(IAM_PATH, 'must be an IAM path: "/" or segments of letters, digits and + = , . @ _ - between slashes, e.g. "/aspera/"'));
+
 const awsProfile = z
   .string(expected('an AWS CLI profile name'))
   .regex(...rule(AWS_PROFILE, 'must be an AWS CLI profile name: 1-64 characters of letters, digits and _ . + @ -'));
@@ -200,6 +209,9 @@ const hostRole = z
     arn: roleArn
       .optional()
       .describe('Mode "bucket-owner" only: the operator\'s role by its ARN (it may have a path), e.g. "arn:aws:iam::222222222222:role/aspera/transfer-host".'),
+    path: iamPath
+      .optional()
+      .describe('With "name" or "existingRoleName": the role\'s IAM path, e.g. "/aspera/" (the ARN is then role/aspera/<name>). Default "/". An "arn" carries its path.'),
   }, expectedObject('an object { "name": "<role to create>" } or { "existingRoleName": "<role the Aspera instance already uses>" }'))
   // For editors: the "exactly one" rule below, as JSON Schema.
   .meta({ oneOf: [{ required: ['name'] }, { required: ['existingRoleName'] }, { required: ['arn'] }] })
@@ -211,10 +223,17 @@ const hostRole = z
         message: `must contain exactly one of "name" (a role to create) or "existingRoleName" (the role the Aspera instance already uses), or in mode "bucket-owner" "arn"${given === 0 ? '' : ', not several'}`,
       });
     }
+    if (role.arn !== undefined && role.path !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['path'], message: 'is not used with "arn": the ARN carries the role\'s path; remove "path"' });
+    }
   })
-  .transform((role): { name: string } | { existingRoleName: string } | { arn: string } =>
-    role.name !== undefined ? { name: role.name } : role.existingRoleName !== undefined ? { existingRoleName: role.existingRoleName } : { arn: role.arn as string },
-  )
+  .transform((role): { name: string; path?: string } | { existingRoleName: string; path?: string } | { arn: string } => {
+    // "path" only when the config gives one: a role without it keeps exactly the output it had.
+    const path = role.path === undefined || role.path === '/' ? {} : { path: role.path };
+    if (role.name !== undefined) return { name: role.name, ...path };
+    if (role.existingRoleName !== undefined) return { existingRoleName: role.existingRoleName, ...path };
+    return { arn: role.arn as string };
+  })
   .describe('The transfer host\'s IAM role in otherAccount: { "name": ... } to create one, or { "existingRoleName": ... }; in mode "bucket-owner" also { "arn": ... }.');
 
 const bucket = z
@@ -419,6 +438,14 @@ const configObject = z.strictObject({
   myAccount: awsAccount('My Account: the bucket owner. Buckets and the grant roles are created here.'),
   otherAccount: awsAccount('Other Account: owner of the Aspera transfer host. The host role and its assume-role policy live here.'),
   hostRole,
+  hostPolicy: z
+    .enum(HOST_POLICY_FORMS, expected(`one of ${HOST_POLICY_FORMS.map((f) => `"${f}"`).join(', ')}`))
+    .default(DEFAULT_HOST_POLICY_FORM)
+    .describe(
+      'How the transfer host role\'s policy names the grant roles. "exact-roles" (default): it lists every grant role ARN (about 100 to 160 grants, by role name length: ' +
+        'IAM\'s 10,240 characters of inline policy per role). "role-path": the grant roles are created under the IAM path /aspera/<stackName>/ and the ' +
+        'policy allows that path, at a constant size for any number of grants. Switching an applied stack replaces every grant role.',
+    ),
   buckets: z.array(bucket, expected('a list of buckets')).min(1, 'must declare at least one bucket').describe('Buckets in myAccount that grants may name.'),
   grants: z
     .array(grant, expected('a list of grants'))
@@ -675,6 +702,36 @@ const CROSS_FIELD_CHECKS: readonly CrossFieldCheck[] = [
   ...STATE_CHECKS,
 ];
 
+// ---- The host policy's form (src/iam/host-policy.ts) --------------------------------------------
+
+const HOST_POLICY_CHECKS: readonly CrossFieldCheck[] = [
+  {
+    // The policy's ARNs are derived from these fields, so it can only be sized once they are valid.
+    reads: [['hostPolicy'], ['stackName'], ['myAccount', 'accountId'], ['myAccount', 'region'], ['grants']],
+    check(config, report) {
+      const problem = exactHostPolicyProblem(config);
+      if (problem !== undefined) report(['hostPolicy'], problem);
+    },
+  },
+  {
+    // Mode "transfer-host" names the bucket owner's roles by ARN: in the path form the host may
+    // assume only roles under the stack's path, so a role elsewhere could never be used.
+    reads: [['hostPolicy'], ['stackName'], ['grants', '*', 'roleArn']],
+    check(config, report) {
+      if (config.hostPolicy !== 'role-path') return;
+      const path = grantRolePathOf(config);
+      config.grants.forEach((g, i) => {
+        if (g.roleArn !== undefined && !g.roleArn.includes(`:role${path}`)) {
+          report(
+            ['grants', i, 'roleArn'],
+            `must be a role under the IAM path ${path} with "hostPolicy": "role-path" (the host role may assume only roles there); the bucket owner's half creates its grant roles there when its config has the same stackName and hostPolicy`,
+          );
+        }
+      });
+    },
+  },
+];
+
 // ---- Modes: what each half needs from the other, and what belongs to the other -----------------
 
 const MODE_BOTH = '"both"';
@@ -772,7 +829,7 @@ export const configSchema = configObject
   .superRefine(
     (config, ctx) => {
       const wrong = ctx.issues.flatMap(issuePaths);
-      for (const { reads, check } of [...CROSS_FIELD_CHECKS, ...MODE_CHECKS]) {
+      for (const { reads, check } of [...CROSS_FIELD_CHECKS, ...HOST_POLICY_CHECKS, ...MODE_CHECKS]) {
         if (reads.some((pattern) => wrong.some((path) => overlaps(path, pattern)))) continue;
         check(config, (path, message) => ctx.addIssue({ code: 'custom', path: [...path], message }));
       }

@@ -14,7 +14,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { Bucket, Config, Grant } from '../config/schema';
-import { grantRoleName, hostRoleArn, normalizePrefix, partitionOfConfig } from '../iam/arns';
+import { grantRoleName, grantRolePathOf, hostRoleArn, normalizePrefix, partitionOfConfig } from '../iam/arns';
 import { renderPolicy } from '../iam/policy-document';
 import { grantPermissionsPolicy } from '../iam/s3-access';
 import { grantRoleTrustPolicy } from '../iam/trust-policy';
@@ -71,6 +71,8 @@ export class BucketOwnerAccess extends Construct {
     this.buckets = buckets;
 
     const trustPolicy = renderPolicy(grantRoleTrustPolicy(config));
+    // Only in the path form: a stack with the exact host policy keeps the roles it always had.
+    const path = config.hostPolicy === 'role-path' ? { path: grantRolePathOf(config) } : {};
     const grantRoles = new Map<string, GrantRole>();
     for (const grant of config.grants) {
       const name = grantResourceName(grant);
@@ -78,6 +80,7 @@ export class BucketOwnerAccess extends Construct {
       const role = new IamRole(this, name, {
         provider,
         name: grantRoleName(config, grant),
+        ...path,
         description: `Aspera transfer user ${grant.transferUser}: ${grant.access} on ${where}, assumed by ${hostRoleArn(config)} with the External ID`,
         assumeRolePolicy: trustPolicy,
         tags: { TransferUser: grant.transferUser },

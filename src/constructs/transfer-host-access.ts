@@ -10,7 +10,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Construct } from 'constructs';
 import type { Config } from '../config/schema';
-import { hostRoleArn, hostRoleName } from '../iam/arns';
+import { hostRoleArn, hostRoleName, hostRolePath } from '../iam/arns';
 import { hostAssumeGrantRolesPolicy } from '../iam/host-policy';
 import { renderPolicy } from '../iam/policy-document';
 import { hostRoleTrustPolicy } from '../iam/trust-policy';
@@ -46,6 +46,7 @@ export class TransferHostAccess extends Construct {
       this.role = new IamRole(this, 'role', {
         provider,
         name: roleName,
+        ...('path' in config.hostRole ? { path: config.hostRole.path } : {}),
         description: `Aspera transfer host: may assume the ${config.stackName} grant roles in account ${config.myAccount.accountId}`,
         assumeRolePolicy: renderPolicy(hostRoleTrustPolicy()),
       });
@@ -55,9 +56,9 @@ export class TransferHostAccess extends Construct {
       this.instanceProfile.overrideLogicalId(name);
       roleReference = this.role.name;
     } else {
-      // The grant roles' trust policies name the host role by its derived ARN, which assumes the
-      // role has the default path "/". Check that at plan time: a role under another path (or a
-      // typo) would otherwise be created fine and then silently denied on every AssumeRole.
+      // The grant roles' trust policies name the host role by its derived ARN, with the path the
+      // config gives (hostRole.path, "/" by default). Check that at plan time: a role under another
+      // path (or a typo) would otherwise be created fine and then silently denied on every AssumeRole.
       const existing = new DataAwsIamRole(this, 'existing_role', {
         provider,
         name: roleName,
@@ -65,7 +66,7 @@ export class TransferHostAccess extends Construct {
           postcondition: [
             {
               condition: `\${self.arn == "${hostRoleArn(config)}"}`,
-              errorMessage: `hostRole.existingRoleName: the role "${roleName}" must have the ARN ${hostRoleArn(config)} (path "/"); the grant roles trust exactly that ARN.`,
+              errorMessage: `hostRole.existingRoleName: the role "${roleName}" must have the ARN ${hostRoleArn(config)} (path "${hostRolePath(config)}"${'path' in config.hostRole ? '' : ': set hostRole.path to the role\'s path'}); the grant roles trust exactly that ARN.`,
             },
           ],
         },

@@ -16,10 +16,14 @@
  *    every ARN it needs from its own config (the docroots on the Aspera host are rendered at synth
  *    time, so they cannot wait for plan-time values); the read checks that the bucket owner built
  *    exactly that, so a mismatch fails the plan instead of installing docroots that cannot work.
+ *  - both ways: the IAM path of the grant roles ("grant_role_path"; "/" unless "hostPolicy" is
+ *    "role-path"), so that the two halves agree on the host policy's form: the operator's policy
+ *    allows either exactly the role ARNs or every role under the path, and either only works with
+ *    roles created that way.
  */
 import { createHash } from 'node:crypto';
 import type { Config, Grant } from '../config/schema';
-import { grantRoleArn, hostRoleArn, normalizePrefix } from '../iam/arns';
+import { grantRoleArn, grantRolePathOf, hostRoleArn, normalizePrefix } from '../iam/arns';
 import { hclLiteral, hclString, templateText } from './hcl';
 
 /** Outputs of the bucket-owner half (and of mode "both", which publishes the same where it applies). */
@@ -29,6 +33,7 @@ export const BUCKET_OWNER_OUTPUTS = {
   grants: 'grants',
   trustedHostRoleArn: 'trusted_host_role_arn',
   externalIdSha256: 'external_id_sha256',
+  grantRolePath: 'grant_role_path',
 } as const;
 
 /** Outputs of the transfer-host half. */
@@ -38,6 +43,7 @@ export const TRANSFER_HOST_OUTPUTS = {
   externalId: 'external_id',
   instanceProfileName: 'instance_profile_name',
   docroots: 'docroots',
+  grantRolePath: 'grant_role_path',
 } as const;
 
 /**
@@ -89,6 +95,22 @@ export interface OutputCheck {
 export const outputDefaults = (names: Record<string, string>): Record<string, null> =>
   Object.fromEntries(Object.values(names).map((name) => [name, null]));
 
+/**
+ * The check that the other half uses the same grant-role path (and so the same host-policy form).
+ * A half that publishes no path predates "hostPolicy": it used "/", the exact form's path.
+ */
+function grantRolePathCheck(config: Config, otherHalf: string, output: string): OutputCheck {
+  const published = `coalesce(self.outputs.${output}, "/")`;
+  const path = grantRolePathOf(config);
+  return {
+    condition: `\${${published} == ${hclString(path)}}`,
+    errorMessage:
+      `${otherHalf} puts the grant roles under the IAM path \${${published}}, but this config uses ${templateText(path)} ` +
+      `("hostPolicy": "${config.hostPolicy}"). Both halves must set the same "hostPolicy" (and the same stackName): the host role's policy ` +
+      'allows exactly the roles (or the path) this half expects, so roles created the other way could never be assumed.',
+  };
+}
+
 /** What the bucket-owner half checks before it uses the transfer-host half's outputs. */
 export function transferHostHalfChecks(config: Config, state: OtherHalfState): OutputCheck[] {
   const out = (name: string) => `self.outputs.${name}`;
@@ -112,6 +134,7 @@ export function transferHostHalfChecks(config: Config, state: OtherHalfState): O
         `but this config trusts ${templateText(hostRoleArn(config))} (hostRole and otherAccount.accountId). Agree with the operator on one role; ` +
         'the grant roles trust only the role this config names.',
     },
+    grantRolePathCheck(config, `The transfer-host half (${templateText(where(state))})`, TRANSFER_HOST_OUTPUTS.grantRolePath),
   ];
 }
 
@@ -151,5 +174,6 @@ export function bucketOwnerHalfChecks(config: Config, state: OtherHalfState, ext
         `${from} requires another External ID than this half presents (compared by SHA-256). ` +
         `Send the bucket owner the current one (terraform output -raw ${TRANSFER_HOST_OUTPUTS.externalId}) and have them apply again.`,
     },
+    grantRolePathCheck(config, from, BUCKET_OWNER_OUTPUTS.grantRolePath),
   ];
 }

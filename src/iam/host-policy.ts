@@ -1,17 +1,75 @@
 /**
- * What the transfer host role (Other Account) may do: assume exactly this stack's grant roles.
+ * What the transfer host role (Other Account) may do: assume this stack's grant roles. This file
+ * decides that policy, in one of two forms (config "hostPolicy"):
+ *
+ *  - "exact-roles" (the default): the policy lists every grant role ARN. The host may try exactly
+ *    these roles. It grows by one ARN per grant, and IAM allows 10,240 characters of inline policy
+ *    per role in total: 160 grants with the example config's role names, about 100 with 64-character ones.
+ *  - "role-path": the grant roles live under an IAM path that belongs to this stack,
+ *    /aspera/<stackName>/, and the policy allows sts:AssumeRole on every role under it
+ *    (arn:...:role/aspera/<stackName>/*). Its size does not depend on the number of grants.
+ *
+ * The path form widens what the host may *try*, never what it *gets*: AssumeRole across accounts
+ * needs both this policy and the role's trust policy, and every grant role trusts only the host
+ * role (aws:PrincipalArn) with the External ID (src/iam/trust-policy.ts). A role under the path
+ * that does not trust the host stays closed to it; a role outside the path is not allowed at all.
+ *
  * Without this identity policy the trust policies alone do not let the host in: cross-account
  * AssumeRole needs both sides to allow it.
  */
 import type { Config } from '../config/schema';
-import { grantRoleArn } from './arns';
+import { grantRoleArn, grantRolePathOf, iamRoleArn, partitionOfConfig } from './arns';
 import { policyDocument, type PolicyDocument } from './policy-document';
 
-export function hostAssumeGrantRolesPolicy(config: Config): PolicyDocument {
+export const HOST_POLICY_FORMS = ['exact-roles', 'role-path'] as const;
+export type HostPolicyForm = (typeof HOST_POLICY_FORMS)[number];
+export const DEFAULT_HOST_POLICY_FORM: HostPolicyForm = 'exact-roles';
+
+/** IAM: all inline policies of one role together, in characters without whitespace. */
+export const INLINE_POLICIES_PER_ROLE_LIMIT = 10_240;
+
+/** The config fields the host policy depends on. */
+type HostPolicyConfig = Pick<Config, 'hostPolicy' | 'stackName' | 'myAccount' | 'grants'>;
+
+/** The ARN pattern of every role under this stack's grant-role path: arn:aws:iam::111111111111:role/aspera/<stackName>/* */
+export const grantRolePathPattern = (config: HostPolicyConfig): string =>
+  iamRoleArn(partitionOfConfig(config), config.myAccount.accountId, '*', grantRolePathOf(config));
+
+/** The role ARNs (or, in the path form, the one ARN pattern) the host role may assume. */
+export const hostAssumableRoles = (config: HostPolicyConfig): string[] =>
+  config.hostPolicy === 'role-path' ? [grantRolePathPattern(config)] : config.grants.map((grant) => grantRoleArn(config, grant));
+
+export function hostAssumeGrantRolesPolicy(config: HostPolicyConfig): PolicyDocument {
   return policyDocument({
     Sid: 'AssumeAsperaGrantRoles',
     Effect: 'Allow',
     Action: ['sts:AssumeRole'],
-    Resource: config.grants.map((grant) => grantRoleArn(config, grant)),
+    Resource: hostAssumableRoles(config),
   });
+}
+
+/**
+ * Whether the host policy allows sts:AssumeRole on `roleArn`. IAM matches "*" in a resource ARN
+ * against any run of characters, "/" included; the path form's single "*" comes last.
+ */
+export function hostMayAssume(config: HostPolicyConfig, roleArn: string): boolean {
+  return hostAssumableRoles(config).some((allowed) => (allowed.endsWith('*') ? roleArn.startsWith(allowed.slice(0, -1)) : allowed === roleArn));
+}
+
+/** Size as IAM counts it against its limits: characters without whitespace. */
+export const policySize = (document: PolicyDocument): number => JSON.stringify(document).replace(/\s/g, '').length;
+
+/**
+ * Why the exact list cannot be used for this config (its policy alone is over IAM's limit), or
+ * undefined when it fits or the path form is chosen.
+ */
+export function exactHostPolicyProblem(config: HostPolicyConfig): string | undefined {
+  if (config.hostPolicy !== 'exact-roles') return undefined;
+  const size = policySize(hostAssumeGrantRolesPolicy(config));
+  if (size <= INLINE_POLICIES_PER_ROLE_LIMIT) return undefined;
+  return (
+    `the transfer host role's policy would list ${config.grants.length} grant role ARNs in ${size} characters, over IAM's ` +
+    `${INLINE_POLICIES_PER_ROLE_LIMIT} for all inline policies of a role; set "hostPolicy": "role-path" (grant roles under the IAM path ` +
+    `${grantRolePathOf({ ...config, hostPolicy: 'role-path' })}, a policy of constant size; on an applied stack this replaces every grant role)`
+  );
 }

@@ -20,7 +20,7 @@ import { AsperaHostConfiguration } from '../constructs/aspera-hosts';
 import { BucketOwnerAccess } from '../constructs/bucket-owner-access';
 import { BUCKET_OWNER_OUTPUTS, publishedGrants, sha256Hex, TRANSFER_HOST_OUTPUTS, transferHostHalfChecks } from '../exchange/contract';
 import { readOtherHalf } from '../exchange/remote-state';
-import { grantRoleArn, hostRoleArn } from '../iam/arns';
+import { grantRoleArn, grantRolePathOf, hostRoleArn } from '../iam/arns';
 import { awsProviderFor, MY_ACCOUNT_ALIAS } from '../providers';
 import { externalIdSource } from './half-ownership';
 
@@ -74,6 +74,10 @@ export function composeBucketOwnerHalf(stack: TerraformStack, config: Config): B
   new TerraformOutput(stack, BUCKET_OWNER_OUTPUTS.externalIdSha256, {
     description: 'SHA-256 of the External ID the grant roles require, so the operator can check theirs without it being sent back',
     value: externalIdSha256,
+  });
+  new TerraformOutput(stack, BUCKET_OWNER_OUTPUTS.grantRolePath, {
+    description: 'IAM path of the grant roles ("/" unless "hostPolicy" is "role-path"); the operator\'s half must use the same',
+    value: grantRolePathOf(config),
   });
   return { access, externalId };
 }

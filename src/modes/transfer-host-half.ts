@@ -24,7 +24,7 @@ import { TransferHostAccess } from '../constructs/transfer-host-access';
 import { BUCKET_OWNER_OUTPUTS, bucketOwnerHalfChecks, sha256Hex, TRANSFER_HOST_OUTPUTS } from '../exchange/contract';
 import { hclString } from '../exchange/hcl';
 import { readOtherHalf } from '../exchange/remote-state';
-import { hostRoleArn } from '../iam/arns';
+import { grantRolePathOf, hostRoleArn } from '../iam/arns';
 import { awsProviderFor, OTHER_ACCOUNT_ALIAS } from '../providers';
 
 /** Size of a generated External ID: 16 random bytes, 32 hex characters. */
@@ -126,6 +126,10 @@ export function composeTransferHostHalf(stack: TerraformStack, config: Config): 
     value: externalId,
     // Not an AWS secret, but it is the confused-deputy guard: keep it out of logs and plan output.
     sensitive: true,
+  });
+  new TerraformOutput(stack, TRANSFER_HOST_OUTPUTS.grantRolePath, {
+    description: 'IAM path under which this half expects the grant roles ("/" unless "hostPolicy" is "role-path"); the bucket owner\'s half must use the same',
+    value: grantRolePathOf(config),
   });
   return { access, externalId };
 }

@@ -188,6 +188,16 @@ function stackChanges(from: AccessModel, to: AccessModel): AccessChange[] {
         : { ...change('changed', [], `The transfer host role ${code(from.hostRole.name)} is no longer created by this stack: apply deletes it and its instance profile`), attention: true },
     );
   }
+  if (from.hostPolicy.form !== to.hostPolicy.form) {
+    const roles = applied.bucketOwnerHalf
+      ? `every grant role moves from the IAM path ${code(from.hostPolicy.grantRolePath)} to ${code(to.hostPolicy.grantRolePath)}: IAM cannot move a role, so Terraform deletes and recreates each one (same name, new ARN) and transfers fail until the docroots name the new ARNs`
+      : `the grant roles must be under ${code(to.hostPolicy.grantRolePath)}: the bucket owner's half must switch too`;
+    out.push(
+      to.hostPolicy.form === 'role-path'
+        ? change('widened', [], `The transfer host role's policy changes to ${code('role-path')}: it may try every role under ${code(to.hostPolicy.assumable[0])} instead of the listed grant roles; ${roles}`)
+        : { ...change('narrowed', [], `The transfer host role's policy changes to ${code('exact-roles')}: it lists each grant role instead of a path; ${roles}`), attention: true },
+    );
+  }
   const created = (m: AccessModel) => new Set(m.buckets.filter((b) => b.created).map((b) => b.name));
   const before = applied.bucketOwnerHalf ? created(from) : new Set<string>();
   const after = applied.bucketOwnerHalf ? created(to) : new Set<string>();

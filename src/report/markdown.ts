@@ -95,6 +95,20 @@ function hostRoleDescription(model: AccessModel): string {
   return `${MANAGED_BY_OTHER_PARTY} ${arn}: the operator's role, which this config trusts (the grant roles trust exactly this ARN)`;
 }
 
+/** Which host-policy form is in force, and what it lets the host role try. */
+function hostPolicyDescription(model: AccessModel): string {
+  const { form, grantRolePath, assumable } = model.hostPolicy;
+  const owner = model.ownership.transferHostHalf ? '' : `${MANAGED_BY_OTHER_PARTY} The operator's config must set the same form. `;
+  if (form === 'exact-roles') {
+    return `${owner}${code('exact-roles')}: ${code('sts:AssumeRole')} on exactly the ${assumable.length === 1 ? 'grant role' : `${assumable.length} grant roles`} below, listed by ARN (grant roles at the IAM path ${code(grantRolePath)})`;
+  }
+  return (
+    `${owner}${code('role-path')}: ${code('sts:AssumeRole')} on every role under ${code(assumable[0])}, the IAM path ${code(grantRolePath)} that this stack's grant roles live under. ` +
+    'The host may try any role there but gets only those whose trust policy names it with the External ID: the grant roles below. ' +
+    `The path is this stack's: create no other role under it.`
+  );
+}
+
 function accountsSection(model: AccessModel): string {
   const hosts = !model.ownership.transferHostHalf
     ? `${MANAGED_BY_OTHER_PARTY} The operator installs the docroots on their Aspera hosts from their own config.`
@@ -111,6 +125,7 @@ function accountsSection(model: AccessModel): string {
         ['My Account (bucket owner)', `${code(model.myAccount.accountId)} in ${code(model.myAccount.region)}`],
         ['Other Account (transfer host owner)', `${code(model.otherAccount.accountId)} in ${code(model.otherAccount.region)}`],
         ['Transfer host role', hostRoleDescription(model)],
+        ['Transfer host role policy', hostPolicyDescription(model)],
         ['External ID', externalIdDescription(model.externalId)],
         ['Aspera hosts', hosts],
         ...(model.otherHalfState === undefined

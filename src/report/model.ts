@@ -10,10 +10,10 @@
  */
 import type { Access, Config, OtherHalfStateConfig, StateConfig } from '../config/schema';
 import { docrootPermissions, grantDocroot } from '../aspera/docroot';
-import { grantRoleArn, grantRoleName, hostRoleArn, hostRoleName, normalizePrefix } from '../iam/arns';
+import { grantRoleArn, grantRoleName, grantRolePathOf, hostRoleArn, hostRoleName, normalizePrefix } from '../iam/arns';
 import { halfOwnership, type ExternalIdSource, type HalfOwnership } from '../modes/half-ownership';
 import type { Mode } from '../modes/mode';
-import { hostAssumeGrantRolesPolicy } from '../iam/host-policy';
+import { type HostPolicyForm, hostAssumableRoles, hostMayAssume } from '../iam/host-policy';
 import type { PolicyDocument, PolicyStatement, Principal } from '../iam/policy-document';
 import { grantPermissionsPolicy } from '../iam/s3-access';
 import { grantRoleTrustPolicy } from '../iam/trust-policy';
@@ -80,6 +80,11 @@ export interface AccessModel {
   readonly otherAccount: { readonly accountId: string; readonly region: string };
   /** `managed`: created by this stack, an existing role this stack adds a policy to, or the other party's. */
   readonly hostRole: { readonly name: string; readonly arn: string; readonly managed: HalfOwnership['hostRole'] };
+  /**
+   * The host policy's form ("hostPolicy"), the grant roles' IAM path, and the role ARNs (or the one
+   * ARN pattern) the host role's policy allows sts:AssumeRole on.
+   */
+  readonly hostPolicy: { readonly form: HostPolicyForm; readonly grantRolePath: string; readonly assumable: readonly string[] };
   /**
    * Where the External ID comes from; only "config" has a value. Otherwise trust.externalId and
    * the docroots hold EXTERNAL_ID_STAND_IN where the value will be.
@@ -170,11 +175,6 @@ export function accessModel(config: Config): AccessModel {
     asperaConfPath: h.asperaConfPath,
   }));
   const trust = summarizeTrust(grantRoleTrustPolicy(rendered));
-  const assumable = new Set(
-    hostAssumeGrantRolesPolicy(rendered)
-      .Statement.filter((s) => s.Effect === 'Allow' && s.Action.includes('sts:AssumeRole'))
-      .flatMap((s) => s.Resource ?? []),
-  );
   const grants = config.grants.map((grant): GrantAccess => {
     const prefix = normalizePrefix(grant.prefix);
     const permissions = summarizePermissions(grantPermissionsPolicy(rendered, grant));
@@ -191,7 +191,7 @@ export function accessModel(config: Config): AccessModel {
       actions: [...new Set(permissions.flatMap((p) => p.actions))],
       permissions,
       trust,
-      hostMayAssume: assumable.has(roleArn) || assumable.has('*'),
+      hostMayAssume: hostMayAssume(rendered, roleArn),
       docroot: grantDocroot(rendered, grant),
       confPermissions: docrootPermissions(grant),
       hosts: ownership.installsDocroots ? hosts.map((h) => h.id) : [],
@@ -204,6 +204,7 @@ export function accessModel(config: Config): AccessModel {
     myAccount: { accountId: config.myAccount.accountId, region: config.myAccount.region },
     otherAccount: { accountId: config.otherAccount.accountId, region: config.otherAccount.region },
     hostRole: { name: hostRoleName(config), arn: hostRoleArn(config), managed: ownership.hostRole },
+    hostPolicy: { form: config.hostPolicy, grantRolePath: grantRolePathOf(config), assumable: hostAssumableRoles(rendered) },
     externalId,
     buckets: config.buckets.map((b) => ({ name: b.name, created: created.get(b.name) === true })),
     hosts: ownership.installsDocroots ? hosts : [],
