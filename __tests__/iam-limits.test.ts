@@ -78,7 +78,7 @@ describe('the transfer host role\'s inline policy: 10,240 characters', () => {
   test('one character over: refused at "grants", with the count, the size and how many fit', () => {
     const input = filled(1);
     expect(problemsOf(input)).toEqual([
-      'grants: 164 grants make the transfer host role "aspera-transfer-host"\'s inline policy 10,241 characters (without whitespace); IAM allows 10,240 for all inline policies of one role together: 163 of these grants fit; use fewer grants or shorter role names ("roleName", "stackName")',
+      'grants: 164 grants make the transfer host role "aspera-transfer-host"\'s inline policy 10,241 characters (without whitespace); IAM allows 10,240 for all inline policies of one role together: 163 of these grants fit; use fewer grants or shorter role names ("roleName", "stackName"), or set "hostPolicy": "role-path" (grant roles under the IAM path /aspera/aspera-cross-account/, a host policy of constant size; on an applied stack this replaces every grant role)',
     ]);
     // The same grants in mode "both": the same host policy, the same refusal.
     expect(problemsOf(baseConfigInput({ grants: input.grants }))).toEqual(problemsOf(input));

@@ -18,7 +18,7 @@ import { IAM_QUOTAS } from '../aws/iam-quotas';
 import { defaultS3Endpoint, PARTITIONS, partitionOf, partitionOfArn, REGION_PATTERN, s3EndpointProblem } from '../aws/partitions';
 import { canonicalHost, disguisedIpv4, ipv4SpellingProblem } from '../ssh/host-address';
 import { hostKeyProblem } from '../ssh/host-key';
-import { DEFAULT_HOST_POLICY_FORM, exactHostPolicyProblem, HOST_POLICY_FORMS } from '../iam/host-policy';
+import { DEFAULT_HOST_POLICY_FORM, HOST_POLICY_FORMS } from '../iam/host-policy';
 import { grantRolePathOf } from '../iam/arns';
 import { DEFAULT_MODE, MODES } from '../modes/mode';
 
@@ -704,15 +704,9 @@ const CROSS_FIELD_CHECKS: readonly CrossFieldCheck[] = [
 
 // ---- The host policy's form (src/iam/host-policy.ts) --------------------------------------------
 
+// The exact list's size is checked with every other IAM limit, on the rendered policies
+// (src/iam/limits.ts), whose message points at "role-path".
 const HOST_POLICY_CHECKS: readonly CrossFieldCheck[] = [
-  {
-    // The policy's ARNs are derived from these fields, so it can only be sized once they are valid.
-    reads: [['hostPolicy'], ['stackName'], ['myAccount', 'accountId'], ['myAccount', 'region'], ['grants']],
-    check(config, report) {
-      const problem = exactHostPolicyProblem(config);
-      if (problem !== undefined) report(['hostPolicy'], problem);
-    },
-  },
   {
     // Mode "transfer-host" names the bucket owner's roles by ARN: in the path form the host may
     // assume only roles under the stack's path, so a role elsewhere could never be used.

@@ -25,9 +25,6 @@ export const HOST_POLICY_FORMS = ['exact-roles', 'role-path'] as const;
 export type HostPolicyForm = (typeof HOST_POLICY_FORMS)[number];
 export const DEFAULT_HOST_POLICY_FORM: HostPolicyForm = 'exact-roles';
 
-/** IAM: all inline policies of one role together, in characters without whitespace. */
-export const INLINE_POLICIES_PER_ROLE_LIMIT = 10_240;
-
 /** The config fields the host policy depends on. */
 type HostPolicyConfig = Pick<Config, 'hostPolicy' | 'stackName' | 'myAccount' | 'grants'>;
 
@@ -56,20 +53,3 @@ export function hostMayAssume(config: HostPolicyConfig, roleArn: string): boolea
   return hostAssumableRoles(config).some((allowed) => (allowed.endsWith('*') ? roleArn.startsWith(allowed.slice(0, -1)) : allowed === roleArn));
 }
 
-/** Size as IAM counts it against its limits: characters without whitespace. */
-export const policySize = (document: PolicyDocument): number => JSON.stringify(document).replace(/\s/g, '').length;
-
-/**
- * Why the exact list cannot be used for this config (its policy alone is over IAM's limit), or
- * undefined when it fits or the path form is chosen.
- */
-export function exactHostPolicyProblem(config: HostPolicyConfig): string | undefined {
-  if (config.hostPolicy !== 'exact-roles') return undefined;
-  const size = policySize(hostAssumeGrantRolesPolicy(config));
-  if (size <= INLINE_POLICIES_PER_ROLE_LIMIT) return undefined;
-  return (
-    `the transfer host role's policy would list ${config.grants.length} grant role ARNs in ${size} characters, over IAM's ` +
-    `${INLINE_POLICIES_PER_ROLE_LIMIT} for all inline policies of a role; set "hostPolicy": "role-path" (grant roles under the IAM path ` +
-    `${grantRolePathOf({ ...config, hostPolicy: 'role-path' })}, a policy of constant size; on an applied stack this replaces every grant role)`
-  );
-}

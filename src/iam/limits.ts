@@ -15,7 +15,7 @@
  */
 import { IAM_QUOTAS } from '../aws/iam-quotas';
 import type { Config } from '../config/schema';
-import { hostRoleIsCreated, hostRoleName, grantRoleName } from './arns';
+import { grantRoleName, grantRolePathOf, hostRoleIsCreated, hostRoleName } from './arns';
 import { hostAssumeGrantRolesPolicy } from './host-policy';
 import { renderPolicy, type PolicyDocument } from './policy-document';
 import { grantPermissionsPolicy } from './s3-access';
@@ -123,7 +123,10 @@ export function iamLimitProblems(config: Config): IamLimitProblem[] {
         message:
           `${n(config.grants.length)} grants make the transfer host role ${JSON.stringify(role)}'s inline policy ${n(size)} characters (without whitespace)${existing}; ` +
           `IAM allows ${n(IAM_POLICY_LIMITS.inlinePoliciesPerRole)} for all inline policies of one role together: ` +
-          `${n(grantsThatFit(config, IAM_POLICY_LIMITS.inlinePoliciesPerRole))} of these grants fit; use fewer grants or shorter role names ("roleName", "stackName")`,
+          `${n(grantsThatFit(config, IAM_POLICY_LIMITS.inlinePoliciesPerRole))} of these grants fit; use fewer grants or shorter role names ("roleName", "stackName")` +
+          (config.hostPolicy === 'exact-roles'
+            ? `, or set "hostPolicy": "role-path" (grant roles under the IAM path ${grantRolePathOf({ ...config, hostPolicy: 'role-path' })}, a host policy of constant size; on an applied stack this replaces every grant role)`
+            : ''),
       });
     } else {
       const index = config.grants.findIndex((g) => grantRoleName(config, g) === role);
