@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, TerraformStack } from 'cdktf';
@@ -15,6 +14,7 @@ import { renderHostScripts } from '../src/aspera/host-scripts';
 import type { Config } from '../src/config/schema';
 import { AsperaHostConfiguration, docrootsTriggers, hostConnection, revocationTriggers } from '../src/constructs/aspera-hosts';
 import { testConfig } from './helpers/aspera-host';
+import { writeThrowawayPrivateKey } from './helpers/unprivileged';
 
 const DEPENDS_ON = ['aws_iam_role.grant_xfer2', 'aws_iam_role_policy.transfer_host'];
 // Relative to the SSH user's home directory (where a session starts), never /tmp: see the test below.
@@ -53,7 +53,7 @@ function synth(config: Config, name: string): Synth {
 
 // A real (throwaway) private key at the configured path: its bytes must never be synthesized.
 const keyPath = join(root, 'id_ed25519');
-spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyPath]);
+writeThrowawayPrivateKey(keyPath);
 const keyBody = readFileSync(keyPath, 'utf8');
 
 const twoHosts = testConfig({

@@ -344,8 +344,22 @@ describe('what runs where', () => {
     expect(test.if).toBeUndefined();
     const commands = runs(test.steps ?? []);
     for (const command of ['npm ci', 'npx cdktf synth']) expect(commands).toContain(command);
-    // As root, as .ci/run runs on CI machines: the SSH end-to-end suite starts sshd and adds a user.
-    expect(commands).toContain('sudo env "PATH=$PATH" CHECKPOINT_DISABLE=1 npm test');
+    // npm test as the runner's own (unprivileged) user; the host suite as root, as .ci/run runs it:
+    // it starts sshd, adds users and runs Terraform, so Terraform is installed before it.
+    const steps = test.steps ?? [];
+    const at = (pred: (s: Step) => boolean) => steps.findIndex(pred);
+    const unprivileged = at((s) => s.run?.trim() === 'npm test');
+    const host = at((s) => s.run?.trim() === 'sudo env "PATH=$PATH" CHECKPOINT_DISABLE=1 npm run test:host');
+    const terraform = at((s) => s.uses?.startsWith('hashicorp/setup-terraform@') === true);
+    const packages = at((s) => /apt-get install .*openssh-server.*shellcheck.*dash.*sudo/.test(s.run ?? ''));
+    expect({ unprivileged: unprivileged >= 0, host: host >= 0, packagesFirst: packages >= 0 && packages < host, terraformFirst: terraform >= 0 && terraform < host }).toEqual({
+      unprivileged: true,
+      host: true,
+      packagesFirst: true,
+      terraformFirst: true,
+    });
+    expect(steps[terraform].with?.terraform_wrapper).toBe(false);
+    expect(commands).not.toMatch(/sudo[^\n]* npm test\b/);
   });
 
   test('every workflow turns off the cdktf/Terraform version check', () => {

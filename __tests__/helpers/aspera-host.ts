@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { docrootPaths, realmUsers } from './aspera-conf-oracle';
 import type { Config, ConfigInput } from '../../src/config/schema';
 import { validateConfig } from '../../src/config/load';
+import { fakeRootId } from './unprivileged';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures', 'aspera-conf');
 export const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
@@ -68,7 +69,10 @@ export function fakeTool(bin: string, name: string, log: string, exitCode = 0, s
   chmodSync(file, 0o755);
 }
 
-/** A directory holding aspera.conf (from `content`) and a bin/ with a logging fake systemctl. */
+/**
+ * A directory holding aspera.conf (from `content`) and a bin/ with a logging fake systemctl and an
+ * `id` that says root (./unprivileged.ts): the scripts run as the test user, on its own files.
+ */
 export function workdir(root: string, name: string, content: string | Buffer): Workdir {
   const dir = join(root, name);
   const bin = join(dir, 'bin');
@@ -78,6 +82,7 @@ export function workdir(root: string, name: string, content: string | Buffer): W
   const log = join(dir, 'calls.log');
   writeFileSync(log, '');
   fakeTool(bin, 'systemctl', log);
+  fakeRootId(bin);
   const conf = join(etc, 'aspera.conf');
   writeFileSync(conf, content);
   return {

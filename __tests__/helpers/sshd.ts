@@ -2,6 +2,7 @@
  * A throwaway OpenSSH server for end-to-end tests: Debian's /usr/sbin/sshd on 127.0.0.1 with its
  * own port, host key, authorized_keys and config in a temp directory. Needs root (as on CI).
  * The client pins the server's host key (StrictHostKeyChecking=yes with a known_hosts of one line).
+ * sshd logs to a file in that directory, one line per accepted login: connections are counted there.
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,12 @@ import { runAsync, type RunResult } from './aspera-host';
 export interface Sshd {
   readonly port: number;
   readonly dir: string;
+  /** The client's private key (authorized for every user that `authorize` names). */
+  readonly clientKey: string;
+  /** The server's public host key, "ssh-ed25519 AAAA..." (no comment), as a config's hostKey. */
+  readonly hostKey: string;
+  /** How many logins sshd has accepted so far (one per SSH connection that authenticated), of `user` if given. */
+  connections(user?: string): number;
   /** Lets `user` log in with the client key. */
   authorize(user: string): void;
   /**
@@ -28,6 +35,9 @@ export interface Sshd {
   upload(user: string, path: string, content: string): Promise<RunResult>;
   /** Closes the connection kept open for `user` (before the user is deleted, say). */
   disconnect(user: string): Promise<void>;
+  /** Stops the daemon and keeps its directory (keys and log): the host is down, its keys remain. */
+  kill(): Promise<void>;
+  /** Stops the daemon and removes its directory. */
   stop(): Promise<void>;
 }
 
@@ -93,18 +103,22 @@ export async function startSshd(sessionPath: string): Promise<Sshd> {
       // Lets a test hand a session an environment variable (ASPERA_CONF) without changing the
       // command Terraform would run.
       'AcceptEnv ASPERA_CONF',
-      'LogLevel ERROR',
+      // INFO: one "Accepted publickey for <user>" line per login, which connections() counts.
+      'LogLevel INFO',
       '',
     ].join('\n'),
   );
   // Debian's sshd refuses to start without its privilege separation directory.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const child: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr?.on('data', (d) => (log += String(d)));
+  // -E: the daemon and every connection's process append to one file, unbuffered, so a count read
+  // after a client has finished includes its login.
+  const logFile = join(dir, 'sshd.log');
+  writeFileSync(logFile, '');
+  const log = () => readFileSync(logFile, 'utf8');
+  const child: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-E', logFile, '-f', config], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   for (let i = 0; !(await accepting(port)); i++) {
-    if (i > 100 || child.exitCode !== null) throw new Error(`sshd did not start: ${log}`);
+    if (i > 100 || child.exitCode !== null) throw new Error(`sshd did not start: ${log()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 
@@ -124,9 +138,22 @@ export async function startSshd(sessionPath: string): Promise<Sshd> {
   ];
   const connected = new Set<string>();
   const env = { PATH: '/usr/bin:/bin' };
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
   const server: Sshd = {
     port,
     dir,
+    clientKey: join(dir, 'client_ed25519'),
+    hostKey: hostPub,
+    connections: (user?: string) =>
+      log()
+        .split('\n')
+        .map((line) => /\bAccepted publickey for (\S+) from 127\.0\.0\.1 port \d+\b/.exec(line)?.[1])
+        .filter((who) => who !== undefined && (user === undefined || who === user)).length,
     authorize(user) {
       writeFileSync(join(keys, user), clientPub, { mode: 0o644 });
     },
@@ -167,12 +194,10 @@ export async function startSshd(sessionPath: string): Promise<Sshd> {
     async disconnect(user) {
       if (connected.delete(user)) await runAsync('/usr/bin/ssh', [...clientOptions, '-p', String(port), '-O', 'exit', `${user}@127.0.0.1`], env);
     },
+    kill,
     async stop() {
       for (const user of [...connected]) await server.disconnect(user);
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };

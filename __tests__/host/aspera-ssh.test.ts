@@ -5,25 +5,26 @@
  * string on a terminal, then blanked (Terraform uploads an empty file over the script after a
  * success). Once as root, once as an unprivileged user that must go through `sudo -n`.
  */
-import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { renderHostScripts, SCRIPT_PATH } from '../src/aspera/host-scripts';
-import { docrootOf, fixture, tempRoot, testConfig, workdir, XFER2_DOCROOT, XFER3_DOCROOT, type RunResult, type Workdir } from './helpers/aspera-host';
-import { startSshd, type Sshd } from './helpers/sshd';
+import { renderHostScripts, SCRIPT_PATH } from '../../src/aspera/host-scripts';
+import { docrootOf, fixture, tempRoot, testConfig, workdir, XFER2_DOCROOT, XFER3_DOCROOT, type RunResult } from '../helpers/aspera-host';
+import { createTestUser, requireHostTools, restartStub, type RestartStub, type TestUser } from '../helpers/host-suite';
+import { startSshd, type Sshd } from '../helpers/sshd';
 
 const RESTART = 'systemctl restart asperanoded';
 const STATE = 'aspera.conf.aspera-cross-account.state';
 
 let root: string;
 let sshd: Sshd;
-let fakes: Workdir;
+let fakes: RestartStub;
 
 beforeAll(async () => {
+  requireHostTools();
   root = tempRoot('ssh');
-  // A workdir only for its bin/ with the logging fake systemctl, first on every session's PATH.
-  fakes = workdir(root, 'fakes', '');
+  // The logging fake systemctl, first on every session's PATH (and nothing else: the real `id`).
+  fakes = restartStub(join(root, 'fakes'));
   sshd = await startSshd(`${fakes.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`);
 });
 afterAll(async () => {
@@ -97,36 +98,17 @@ describe('as root', () => {
 });
 
 describe('as an unprivileged user', () => {
-  const user = `aspt${randomInt(1e6)}`;
-  const sudoers = `/etc/sudoers.d/aspera-test-${user}`;
+  let testUser: TestUser | undefined;
+  let user = '';
   let home = '';
-  let created = false;
+  let sudo = false;
 
   beforeAll(() => {
-    // Its home directory under the test's own: searchable on the way, private at the end (0700,
-    // as on Amazon Linux; useradd here would make it 0755).
-    const homes = join(root, 'homes');
-    mkdirSync(homes);
-    chmodSync(root, 0o711);
-    chmodSync(homes, 0o711);
-    home = join(homes, user);
-    // "*" as the password: no password login, but not a locked account (sshd refuses those).
-    const r = spawnSync('useradd', ['-m', '-d', home, '-s', '/bin/sh', '-p', '*', user], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`useradd failed: ${r.stderr}`);
-    created = true;
-    chmodSync(home, 0o700);
-    sshd.authorize(user);
+    testUser = createTestUser(root, sshd);
+    ({ name: user, home } = testUser);
   });
-  afterAll(async () => {
-    rmSync(sudoers, { force: true });
-    // userdel refuses while the user still has a session open.
-    await sshd.disconnect(user);
-    if (created) {
-      // The home directory goes with the test's directory.
-      const r = spawnSync('userdel', [user], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`userdel ${user} failed: ${r.stderr}`);
-    }
-  });
+  // The home directory goes with the test's directory.
+  afterAll(async () => testUser?.remove());
 
   test('without passwordless sudo: refuses with a clear message and changes nothing', async () => {
     const original = fixture('no-aaa.conf');
@@ -140,16 +122,9 @@ describe('as an unprivileged user', () => {
   });
 
   test('with NOPASSWD sudo: re-executes its file in the home directory with sudo -n, as root, passing ASPERA_CONF on', async () => {
-    const staged = join(root, 'sudoers-staged');
-    // sudo's secure_path replaces PATH: put the fake systemctl first there too.
-    writeFileSync(
-      staged,
-      `Defaults:${user} secure_path="${fakes.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"\n${user} ALL=(root) NOPASSWD: ALL\n`,
-      { mode: 0o440 },
-    );
-    const check = spawnSync('visudo', ['-c', '-f', staged], { encoding: 'utf8' });
-    expect(check.status).toBe(0);
-    renameSync(staged, sudoers);
+    // sudo's secure_path replaces PATH: the fake systemctl goes first there too.
+    testUser!.allowSudo(fakes.bin);
+    sudo = true;
 
     const original = fixture('hsts-realm.conf');
     const w = workdir(root, 'with-sudo', original);
@@ -178,7 +153,7 @@ describe('as an unprivileged user', () => {
   });
 
   test('a home directory others may enter: refuses before sudo (they could have rewritten the 0777 file) and says how to fix it', async () => {
-    expect(existsSync(sudoers)).toBe(true);
+    expect(sudo).toBe(true);
     const original = fixture('no-aaa.conf');
     const w = workdir(root, 'open-home', original);
     const config = testConfig();
