@@ -38,35 +38,18 @@ import { App, type ITerraformDependable, Manifest, TerraformOutput, TerraformSta
 import { Construct } from 'constructs';
 import { EXTERNAL_ID_MARKER, renderHostScripts, renderHostScriptsWithExternalIdMarker, sha256Hex } from '../aspera/host-scripts';
 import { renderSsmDocument, ssmShellDocument } from '../aspera/ssm-document';
+import { fleetAction, fleetTargets } from '../aspera/fleets';
 import type { AsperaFleet, Config } from '../config/schema';
 import { hclString } from '../exchange/hcl';
 import { commandOutputPolicy, ssmCorePolicyArn } from '../iam/fleet-policy';
 import { renderPolicy } from '../iam/policy-document';
 import { externalIdPrecondition, type PlanTimeExternalId, SCRIPTS_DIR } from './aspera-hosts';
 
-/** The tag Auto Scaling puts on every instance it launches, naming its group. */
-export const AUTO_SCALING_GROUP_TAG = 'aws:autoscaling:groupName';
-
 /** Terraform output: per fleet, its association, document and what the document does. */
 export const FLEETS_OUTPUT = 'aspera_fleets';
 
 /** Construct id of the fleets (also their directory under aspera-host-scripts/). */
 export const FLEETS_CONSTRUCT_ID = 'aspera_fleets';
-
-export type FleetAction = 'install' | 'uninstall';
-export const fleetAction = (fleet: AsperaFleet): FleetAction => (fleet.docroots === 'installed' ? 'install' : 'uninstall');
-
-/** The association's targets as CreateAssociation takes them: the Auto Scaling group first, then the tags in config order. */
-export function fleetTargets(fleet: AsperaFleet): { key: string; values: string[] }[] {
-  const targets: { key: string; values: string[] }[] = [];
-  if (fleet.targets.autoScalingGroupName !== undefined) targets.push({ key: `tag:${AUTO_SCALING_GROUP_TAG}`, values: [fleet.targets.autoScalingGroupName] });
-  for (const tag of fleet.targets.tags ?? []) targets.push({ key: `tag:${tag.key}`, values: [...tag.values] });
-  for (const t of targets) {
-    // Defence in depth (the schema allows none of these): the values are written into Terraform JSON as they are.
-    if ([t.key, ...t.values].some((v) => /[$%]\{/.test(v))) throw new Error(`asperaFleets: target ${JSON.stringify(t)} contains Terraform template syntax`);
-  }
-  return targets;
-}
 
 /** The document name: stack, fleet, action and the document's hash, so a new script is a new document. */
 export const fleetDocumentName = (config: Config, fleet: AsperaFleet, documentText: string): string =>
