@@ -71,7 +71,7 @@ describe('a fleet with docroots installed (mode "both", created host role)', () 
       ],
       compliance_severity: 'CRITICAL',
       wait_for_success_timeout_seconds: 600,
-      output_location: { s3_bucket_name: 'ops-ssm-output', s3_key_prefix: 'aspera/', s3_region: 'us-east-1' },
+      output_location: { s3_bucket_name: 'ops-ssm-output', s3_key_prefix: 'aspera', s3_region: 'us-east-1' },
     });
     // Runs at creation, not only on a schedule; any document change makes a new association (a new run, waited for).
     expect(association().apply_only_at_cron_interval).toBeUndefined();

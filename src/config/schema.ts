@@ -341,6 +341,10 @@ const fleetOutputS3 = z
     keyPrefix: z
       .string(expected('an S3 key prefix such as "ssm/aspera"'))
       .regex(...rule(S3_KEY_PREFIX, 'must be an S3 key prefix of 1-500 safe characters (letters, digits, ! _ . * \' ( ) / -)'))
+      .regex(...rule(/^(?!\/)/, 'must not start with "/"'))
+      .regex(...rule(/^(?!.*\/\/)/, 'must not contain an empty segment "//"'))
+      // One spelling: "ssm/aspera/" is stored as "ssm/aspera" (the agent adds its own "/").
+      .transform((p) => p.replace(/\/+$/, ''))
       .optional()
       .describe('Key prefix for the output objects.'),
     region: region.optional().describe('Region of that bucket. Default: otherAccount.region.'),

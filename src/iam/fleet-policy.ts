@@ -22,7 +22,7 @@ export function commandOutputPolicy(config: Config): PolicyDocument | undefined 
   const partition = partitionOf(config.otherAccount.region);
   const locations = config.asperaFleets.flatMap((f) => (f.outputS3 === undefined ? [] : [f.outputS3]));
   if (locations.length === 0) return undefined;
-  const objects = [...new Set(locations.map((o) => `arn:${partition}:s3:::${o.bucket}/${o.keyPrefix === undefined ? '' : `${o.keyPrefix.replace(/\/+$/, '')}/`}*`))];
+  const objects = [...new Set(locations.map((o) => `arn:${partition}:s3:::${o.bucket}/${o.keyPrefix === undefined ? '' : `${o.keyPrefix}/`}*`))];
   const buckets = [...new Set(locations.map((o) => `arn:${partition}:s3:::${o.bucket}`))];
   return policyDocument(
     { Sid: 'WriteSsmCommandOutput', Effect: 'Allow', Action: ['s3:PutObject'], Resource: objects },

@@ -204,7 +204,7 @@ export function accessModel(config: Config): AccessModel {
         runs: fleetAction(f),
         complianceSeverity: f.complianceSeverity,
         waitForSuccessSeconds: f.waitForSuccessSeconds,
-        ...(f.outputS3 === undefined ? {} : { outputLocation: `s3://${f.outputS3.bucket}/${f.outputS3.keyPrefix === undefined ? '' : `${f.outputS3.keyPrefix.replace(/\/+$/, '')}/`}` }),
+        ...(f.outputS3 === undefined ? {} : { outputLocation: `s3://${f.outputS3.bucket}/${f.outputS3.keyPrefix === undefined ? '' : `${f.outputS3.keyPrefix}/`}` }),
       }))
     : [];
   const trust = summarizeTrust(grantRoleTrustPolicy(rendered));
