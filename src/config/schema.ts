@@ -333,7 +333,7 @@ const fleetTargets = z
       .optional()
       .describe('Instances carrying every one of these tags, each with one of its values, e.g. [{ "key": "Role", "values": ["aspera"] }].'),
   }, expectedObject('an object { "autoScalingGroupName": ... } and/or { "tags": { ... } }'))
-  .describe('Which managed instances in otherAccount the association applies to; an instance must match every target given (State Manager ANDs target keys).');
+  .describe('Which managed instances in otherAccount the association applies to; an instance must match every target given (see the README on several targets).');
 
 const fleetOutputS3 = z
   .strictObject({
