@@ -218,12 +218,17 @@ describe('valid configs', () => {
       hostPolicy: 'exact-roles',
       grants: [{ ...minimal.grants[0], prefix: '' }],
       asperaHosts: [],
+      asperaFleets: [],
       s3Endpoint: 's3.amazonaws.com',
       state: { backend: 'local' },
     });
     const withHost = validateConfig({ ...minimal, asperaHosts: [{ host: 'aspera.example.com', user: 'ec2-user' }] });
     expect(withHost.ok && withHost.config.asperaHosts).toEqual([
-      { host: 'aspera.example.com', user: 'ec2-user', port: 22, asperaConfPath: '/opt/aspera/etc/aspera.conf', connectionTimeout: '1m' },
+      { host: 'aspera.example.com', user: 'ec2-user', port: 22, asperaConfPath: '/opt/aspera/etc/aspera.conf', connectionTimeout: '1m', retired: false },
+    ]);
+    const withFleet = validateConfig({ ...minimal, asperaFleets: [{ name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' } }] });
+    expect(withFleet.ok && withFleet.config.asperaFleets).toEqual([
+      { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, asperaConfPath: '/opt/aspera/etc/aspera.conf', docroots: 'installed', complianceSeverity: 'HIGH', waitForSuccessSeconds: 900 },
     ]);
   });
 

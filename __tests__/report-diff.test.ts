@@ -137,7 +137,36 @@ describe('diffAccess', () => {
     expect(kinds(added)).toEqual(['widened xfer2']);
     expect(added[0].summary).toContain('`aspera2.example.com:22`');
     const removed = changes(SEVERAL_GRANTS, (d) => void d.asperaHosts?.splice(1, 1));
-    expect(kinds(removed)).toEqual(['narrowed xfer1', 'narrowed xfer2', 'narrowed xfer3']);
+    expect(kinds(removed)).toEqual(['narrowed xfer1', 'narrowed xfer2', 'narrowed xfer3', 'changed']);
+    // Removed without being retired: nothing runs there, and the review says so.
+    expect(removed[3].attention).toBe(true);
+    expect(removed[3].summary).toMatch(/leaves the config without being retired: Terraform runs no uninstall there .* retire it first/);
+  });
+
+  test('retiring a host narrows every grant there and says the uninstall runs; removing the retired entry then is no change', () => {
+    const retire = (d: ConfigInput) => void (d.asperaHosts![1] = { ...d.asperaHosts![1], retired: true });
+    const retired = changes(SEVERAL_GRANTS, retire);
+    expect(kinds(retired)).toEqual(['narrowed xfer1', 'narrowed xfer2', 'narrowed xfer3', 'changed']);
+    expect(retired[3].attention).toBeFalsy();
+    expect(retired[3].summary).toMatch(/is retired: this apply runs the uninstall there over SSH/);
+    const after = configOf(SEVERAL_GRANTS, retire);
+    const gone = diffAccess(accessModel(after), accessModel(configOf(SEVERAL_GRANTS, (d) => void d.asperaHosts?.splice(1, 1))));
+    expect(gone).toEqual([]);
+  });
+
+  test('fleets: a new one widens, a switch to "removed" narrows and says the uninstall runs, a fleet removed while installed needs attention', () => {
+    const fleet = { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' } };
+    const added = changes(ONE_GRANT, (d) => void ((d as Record<string, unknown>).asperaFleets = [fleet]));
+    expect(kinds(added)).toEqual(['widened xfer2']);
+    expect(added[0].summary).toContain('fleet `transfer-asg` (SSM)');
+    const installed = (d: ConfigInput) => void ((d as Record<string, unknown>).asperaFleets = [fleet]);
+    const removedDocroots = diffAccess(accessModel(configOf(ONE_GRANT, installed)), accessModel(configOf(ONE_GRANT, (d) => void ((d as Record<string, unknown>).asperaFleets = [{ ...fleet, docroots: 'removed' }]))));
+    expect(kinds(removedDocroots)).toEqual(['narrowed xfer2', 'changed']);
+    expect(removedDocroots[1].summary).toContain('now runs the uninstall on every matching instance');
+    const dropped = diffAccess(accessModel(configOf(ONE_GRANT, installed)), accessModel(configOf(ONE_GRANT)));
+    expect(kinds(dropped)).toEqual(['narrowed xfer2', 'changed']);
+    expect(dropped[1].attention).toBe(true);
+    expect(dropped[1].summary).toContain('deleting its association runs nothing on the instances');
   });
 
   test('a bucket the stack stops creating is called out: apply would delete it', () => {

@@ -10,10 +10,11 @@ import { type ITerraformDependable, TerraformOutput, TerraformStack } from 'cdkt
 import type { Construct } from 'constructs';
 import { grantDocroot } from './aspera/docroot';
 import type { Config } from './config/schema';
+import { AsperaFleetConfiguration, FLEETS_CONSTRUCT_ID } from './constructs/aspera-fleets';
 import { AsperaHostConfiguration } from './constructs/aspera-hosts';
 import { BucketOwnerAccess } from './constructs/bucket-owner-access';
 import { TransferHostAccess } from './constructs/transfer-host-access';
-import { grantRoleArn, hostRoleArn } from './iam/arns';
+import { grantRoleArn, hostRoleArn, hostRoleName } from './iam/arns';
 import { composeBucketOwnerHalf } from './modes/bucket-owner-half';
 import { composeTransferHostHalf } from './modes/transfer-host-half';
 import { awsProviderFor, MY_ACCOUNT_ALIAS, OTHER_ACCOUNT_ALIAS } from './providers';
@@ -47,6 +48,13 @@ export class AsperaCrossAccountStack extends TerraformStack {
     // may assume it; installing it earlier would hand the transfer users a failing docroot.
     this.asperaHostDependencies = [...bucketOwner.dependables, transferHost.assumeGrantRolesPolicy];
     new AsperaHostConfiguration(this, 'aspera_hosts', { config, dependsOn: this.asperaHostDependencies });
+    new AsperaFleetConfiguration(this, FLEETS_CONSTRUCT_ID, {
+      config,
+      provider: otherAccount,
+      ...(transferHost.role !== undefined ? { createdHostRoleName: transferHost.role.name } : {}),
+      hostRoleName: hostRoleName(config),
+      dependsOn: this.asperaHostDependencies,
+    });
 
     const byTransferUser = (value: (grant: Config['grants'][number]) => string): Record<string, string> =>
       Object.fromEntries(config.grants.map((grant) => [grant.transferUser, value(grant)]));

@@ -111,6 +111,44 @@ export function hostResourcesAsTerraformData(tf: TerraformJson, eventsLog: strin
   };
 }
 
+/** A retired host's configuration: its one retirement resource, and the roles' stand-in. */
+export interface RetiredHostTerraform {
+  readonly json: { resource: { terraform_data: Record<string, Record<string, unknown>> } };
+  /** Address of the resource whose creation runs the uninstall. */
+  readonly retirement: string;
+}
+
+/**
+ * Converts a synthesized stack whose one Aspera host is retired: its single null_resource, named
+ * <host>_retirement, becomes a terraform_data with the same provisioner (see above). The roles'
+ * stand-in stays, so that it is not destroyed between the steps of a test.
+ */
+export function retiredHostAsTerraformData(tf: TerraformJson, eventsLog: string): RetiredHostTerraform {
+  const nulls = tf.resource?.null_resource ?? {};
+  const names = Object.keys(nulls);
+  if (names.length !== 1 || !/_retirement_[0-9A-F]{8}$/.test(names[0])) throw new Error(`expected the one retirement null_resource of a retired host, found ${names.join(', ') || 'none'}`);
+  const body = nulls[names[0]];
+  const unknown = Object.keys(body).filter((k) => !HOST_KEYS.has(k) || k === 'depends_on');
+  if (unknown.length > 0) throw new Error(`null_resource.${names[0]}: no conversion for ${unknown.join(', ')}`);
+  const foreign = expressions(body).filter((e) => !SELF_TRIGGERS.test(e));
+  if (foreign.length > 0) throw new Error(`null_resource.${names[0]} refers to ${foreign.join(', ')}`);
+  const provisioner = rename(body.provisioner as Provisioner[], 'self.triggers.', 'self.triggers_replace.');
+  const log = (what: string, when?: 'destroy') => ({
+    'local-exec': { ...(when ? { when } : {}), command: `printf '%s\\n' '${what}' >> "$EVENTS"`, environment: { EVENTS: '${self.input}' } },
+  });
+  return {
+    json: {
+      resource: {
+        terraform_data: {
+          [names[0]]: { triggers_replace: body.triggers, provisioner },
+          roles: { input: eventsLog, provisioner: [log(ROLES_CREATED), log(ROLES_DESTROYED, 'destroy')] },
+        },
+      },
+    },
+    retirement: `terraform_data.${names[0]}`,
+  };
+}
+
 /** A Terraform duration ("2m", "30s", "1h5m") in milliseconds. */
 export function durationMs(duration: string): number {
   const parts = [...duration.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
@@ -134,6 +172,8 @@ export interface TerraformDir {
    * replacing any from an earlier step) and returns the conversion.
    */
   write(synth: SynthOutput): HostTerraform;
+  /** write() for a stack whose one host is retired. */
+  writeRetired(synth: SynthOutput): RetiredHostTerraform;
   /** Runs terraform with `args` in the directory; never rejects on a non-zero exit. */
   run(args: string[], timeoutMs?: number): Promise<TerraformRun>;
   /** Like run, but throws with Terraform's output on failure. */
@@ -173,17 +213,18 @@ export function terraformDir(dir: string, eventsLog: string): TerraformDir {
     if (r.status !== 0) throw new Error(`terraform ${args.join(' ')} failed (${r.status}):\n${r.output}`);
     return r.output;
   };
+  const writeConverted = <T extends { json: unknown }>(synth: SynthOutput, converted: T): T => {
+    const scripts = join(dir, SCRIPTS_DIR);
+    rmSync(scripts, { recursive: true, force: true });
+    if (!existsSync(join(synth.stackDir, SCRIPTS_DIR))) throw new Error(`no ${SCRIPTS_DIR} in ${synth.stackDir}`);
+    cpSync(join(synth.stackDir, SCRIPTS_DIR), scripts, { recursive: true });
+    writeFileSync(join(dir, 'main.tf.json'), `${JSON.stringify(converted.json, null, 2)}\n`);
+    return converted;
+  };
   return {
     dir,
-    write(synth) {
-      const converted = hostResourcesAsTerraformData(synth.tf, eventsLog);
-      const scripts = join(dir, SCRIPTS_DIR);
-      rmSync(scripts, { recursive: true, force: true });
-      if (!existsSync(join(synth.stackDir, SCRIPTS_DIR))) throw new Error(`no ${SCRIPTS_DIR} in ${synth.stackDir}`);
-      cpSync(join(synth.stackDir, SCRIPTS_DIR), scripts, { recursive: true });
-      writeFileSync(join(dir, 'main.tf.json'), `${JSON.stringify(converted.json, null, 2)}\n`);
-      return converted;
-    },
+    write: (synth) => writeConverted(synth, hostResourcesAsTerraformData(synth.tf, eventsLog)),
+    writeRetired: (synth) => writeConverted(synth, retiredHostAsTerraformData(synth.tf, eventsLog)),
     run,
     ok,
     async plan() {

@@ -113,7 +113,10 @@ export function renderScript(action: ScriptAction, stackName: string, asperaConf
   ].join('\n');
 }
 
-export function renderHostScripts(config: Config, host: AsperaHost): HostScripts {
+/** Only where aspera.conf is matters to a script: an SSH host and a fleet of instances both have that. */
+export type ScriptTarget = Pick<AsperaHost, 'asperaConfPath'> & { readonly [field: string]: unknown };
+
+export function renderHostScripts(config: Config, host: ScriptTarget): HostScripts {
   return {
     install: renderScript('install', config.stackName, host.asperaConfPath, scriptGrants(config)),
     // The uninstall carries no grants: it undoes what the host's state file says this stack did,
@@ -154,7 +157,7 @@ export const sampleHexExternalId = (hexDigits: number): string => '0123456789abc
  * equivalence is checked here with a sample value, and a config that contains the marker itself
  * (in a prefix, say) is refused: every marker in the result stands for the External ID.
  */
-export function renderHostScriptsWithExternalIdMarker(config: Config, host: AsperaHost, hexDigits: number): HostScripts {
+export function renderHostScriptsWithExternalIdMarker(config: Config, host: ScriptTarget, hexDigits: number): HostScripts {
   check(Number.isInteger(hexDigits) && hexDigits >= 2, `a plan-time External ID of ${hexDigits} hex digits`);
   const marked = renderHostScripts({ ...config, externalId: EXTERNAL_ID_MARKER }, host);
   const sample = sampleHexExternalId(hexDigits);

@@ -338,8 +338,107 @@ const asperaHost = z
         `How long Terraform tries to reach the host over SSH before it gives up, on install and on uninstall: a duration from ${CONNECTION_TIMEOUT_BOUNDS.min} to ${CONNECTION_TIMEOUT_BOUNDS.max} ` +
           `such as "90s" or "2m30s". Default "${DEFAULT_CONNECTION_TIMEOUT}". A down host or a host key that does not match fails the apply after this long; a destroy goes on without the host.`,
       ),
+    retired: z
+      .boolean(expected('true (uninstall on the next apply, then stop managing the host) or false'))
+      .default(false)
+      .describe(
+        'true: the next apply runs the uninstall on this host (the plan shows it as the host\'s "retirement" resource) and stops installing there; ' +
+          'remove the entry once that apply has succeeded. Removing an entry that is not retired runs nothing on the host. Default false.',
+      ),
   }, expectedObject('an object { "host": ..., "user": ..., "port": ..., "privateKeyPath": ..., "asperaConfPath": ... }'))
   .describe('An Aspera server whose aspera.conf receives the grants\' docroots.');
+
+// ---- Fleets: Aspera instances configured by AWS Systems Manager State Manager instead of SSH ----
+
+/** SSM association compliance severities (CreateAssociation, ComplianceSeverity). */
+export const COMPLIANCE_SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNSPECIFIED'] as const;
+export const DEFAULT_COMPLIANCE_SEVERITY = 'HIGH';
+/** How long apply waits for the first run of an association to succeed on every matched instance. */
+export const WAIT_FOR_SUCCESS_BOUNDS = { min: 60, max: 3600, default: 900 } as const;
+/** CreateAssociation takes at most 5 targets. */
+export const MAX_ASSOCIATION_TARGETS = 5;
+export const FLEET_NAME = /^[a-z][a-z0-9-]{0,29}[a-z0-9]$/;
+// EC2 tag keys and values are wider than this (any Unicode letter, spaces, + - = . _ : / @); these
+// reach Terraform strings and the review report, so "$", "%", quotes and braces are kept out.
+const TAG_KEY = /^(?!aws:)[A-Za-z0-9 +=._:\/@-]{1,128}$/;
+const TAG_VALUE = /^[A-Za-z0-9 +=._:\/@-]{0,256}$/;
+// Auto Scaling group names may hold more; these are the characters a name in Terraform may hold safely.
+const ASG_NAME = /^[A-Za-z0-9._:\/@+=-]{1,255}$/;
+const S3_KEY_PREFIX = /^[A-Za-z0-9!_.*'()\/-]{1,500}$/;
+
+const fleetTargets = z
+  .strictObject({
+    autoScalingGroupName: z
+      .string(expected('the name of an Auto Scaling group in otherAccount'))
+      .regex(...rule(ASG_NAME, 'must be an Auto Scaling group name of 1-255 letters, digits and . _ : / @ + = -'))
+      .optional()
+      .describe('Every instance of this Auto Scaling group (the tag aws:autoscaling:groupName, which Auto Scaling puts on its instances), those launched later included.'),
+    tags: z
+      .array(
+        z.strictObject({
+          key: z.string(expected('an EC2 tag key')).regex(...rule(TAG_KEY, 'must be an EC2 tag key of 1-128 letters, digits, spaces and + = . _ : / @ -, not starting with "aws:"')).describe('Tag key, e.g. "Role".'),
+          values: z
+            .array(z.string(expected('a tag value')).regex(...rule(TAG_VALUE, 'must be an EC2 tag value of 0-256 letters, digits, spaces and + = . _ : / @ -')), expected('a list of tag values'))
+            .min(1, 'must list at least one value')
+            .max(50, 'must list at most 50 values (SSM target values)')
+            .describe('The instance\'s tag must have one of these values.'),
+        }, expectedObject('an object { "key": "Role", "values": ["aspera"] }')),
+        expected('a list of tags such as [{ "key": "Role", "values": ["aspera"] }]'),
+      )
+      .optional()
+      .describe('Instances carrying every one of these tags, each with one of its values, e.g. [{ "key": "Role", "values": ["aspera"] }].'),
+  }, expectedObject('an object { "autoScalingGroupName": ... } and/or { "tags": { ... } }'))
+  .describe('Which managed instances in otherAccount the association applies to; an instance must match every target given (see the README on several targets).');
+
+const fleetOutputS3 = z
+  .strictObject({
+    bucket: bucketName('the name of an S3 bucket in otherAccount for the command output').describe('S3 bucket (in otherAccount) for the full command output.'),
+    keyPrefix: z
+      .string(expected('an S3 key prefix such as "ssm/aspera"'))
+      .regex(...rule(S3_KEY_PREFIX, 'must be an S3 key prefix of 1-500 safe characters (letters, digits, ! _ . * \' ( ) / -)'))
+      .regex(...rule(/^(?!\/)/, 'must not start with "/"'))
+      .regex(...rule(/^(?!.*\/\/)/, 'must not contain an empty segment "//"'))
+      // One spelling: "ssm/aspera/" is stored as "ssm/aspera" (the agent adds its own "/").
+      .transform((p) => p.replace(/\/+$/, ''))
+      .optional()
+      .describe('Key prefix for the output objects.'),
+    region: region.optional().describe('Region of that bucket. Default: otherAccount.region.'),
+  }, expectedObject('an object { "bucket": ..., "keyPrefix": ... }'))
+  .describe('Where SSM Agent uploads the full output of each run (the console keeps only the first 2,500 characters).');
+
+const asperaFleet = z
+  .strictObject({
+    name: z
+      .string(expected('a fleet name'))
+      .regex(...rule(FLEET_NAME, 'must be 2-31 characters of lowercase letters, digits and "-", starting with a letter and not ending with "-"'))
+      .describe('Names this group in resource names, the SSM document and the review report, e.g. "transfer-asg".'),
+    targets: fleetTargets,
+    asperaConfPath: safePath('an absolute path to aspera.conf on the instances')
+      .regex(...rule(/^\//, 'must be an absolute path (starting with "/"), e.g. "/opt/aspera/etc/aspera.conf"'))
+      .regex(...rule(/^(?!(.*\/)?\.\.(\/|$))/, 'must not contain ".." segments'))
+      .default(DEFAULT_ASPERA_CONF_PATH)
+      .describe(`Absolute path of aspera.conf on the instances. Default "${DEFAULT_ASPERA_CONF_PATH}".`),
+    docroots: z
+      .enum(['installed', 'removed'], expected('"installed" or "removed"'))
+      .default('installed')
+      .describe(
+        '"installed" (default): the association runs the install script on every matching instance. "removed": it runs the uninstall script instead; ' +
+          'apply that before removing the fleet (removing an association runs nothing on the instances).',
+      ),
+    complianceSeverity: z
+      .enum(COMPLIANCE_SEVERITIES, expected(COMPLIANCE_SEVERITIES.map((s) => `"${s}"`).join(', ')))
+      .default(DEFAULT_COMPLIANCE_SEVERITY)
+      .describe(`Severity State Manager reports for an instance where the script failed. Default "${DEFAULT_COMPLIANCE_SEVERITY}".`),
+    waitForSuccessSeconds: z
+      .number(expected('a number of seconds'))
+      .int('must be a whole number of seconds')
+      .min(WAIT_FOR_SUCCESS_BOUNDS.min, `must be from ${WAIT_FOR_SUCCESS_BOUNDS.min} to ${WAIT_FOR_SUCCESS_BOUNDS.max} seconds`)
+      .max(WAIT_FOR_SUCCESS_BOUNDS.max, `must be from ${WAIT_FOR_SUCCESS_BOUNDS.min} to ${WAIT_FOR_SUCCESS_BOUNDS.max} seconds`)
+      .default(WAIT_FOR_SUCCESS_BOUNDS.default)
+      .describe(`How long apply waits for the association's first run to succeed; a failure or no success by then fails the apply. Default ${WAIT_FOR_SUCCESS_BOUNDS.default}.`),
+    outputS3: fleetOutputS3.optional(),
+  }, expectedObject('an object { "name": ..., "targets": { ... } }'))
+  .describe('A group of Aspera instances in otherAccount configured by AWS Systems Manager State Manager (no SSH): the same install script the SSH hosts receive.');
 
 const localState = z.strictObject({
   backend: z.literal('local'),
@@ -456,6 +555,10 @@ const configObject = z.strictObject({
     .array(asperaHost, expected('a list of Aspera hosts'))
     .default([])
     .describe('Aspera servers to configure over SSH. Default []: roles and policies only, no host is touched.'),
+  asperaFleets: z
+    .array(asperaFleet, expected('a list of Aspera fleets'))
+    .default([])
+    .describe('Groups of Aspera instances to configure through AWS Systems Manager State Manager, by tag or Auto Scaling group. Default [].'),
   s3Endpoint: z
     .string(expected('an S3 endpoint host name'))
     .regex(...rule(HOSTNAME, 'must be an S3 endpoint host name such as "s3.amazonaws.com" or "s3.eu-west-1.amazonaws.com"'))
@@ -724,6 +827,54 @@ const HOST_POLICY_CHECKS: readonly CrossFieldCheck[] = [
       });
     },
   },
+  {
+    reads: [['asperaFleets', '*', 'name']],
+    check(config, report) {
+      const first = new Map<string, number>();
+      config.asperaFleets.forEach((f, i) => {
+        const seen = first.get(f.name);
+        if (seen !== undefined) report(['asperaFleets', i, 'name'], `duplicate fleet ${quote(f.name)} (also asperaFleets[${seen}])`);
+        else first.set(f.name, i);
+      });
+    },
+  },
+  {
+    reads: [['asperaFleets', '*', 'targets']],
+    check(config, report) {
+      config.asperaFleets.forEach((f, i) => {
+        const tags = f.targets.tags ?? [];
+        tags.forEach((t, j) => {
+          const k = tags.findIndex((u) => u.key === t.key);
+          if (k !== j) report(['asperaFleets', i, 'targets', 'tags', j, 'key'], `duplicate tag key ${quote(t.key)} (also tags[${k}]): list its values together`);
+        });
+        const keys = (f.targets.autoScalingGroupName === undefined ? 0 : 1) + tags.length;
+        if (keys === 0) {
+          report(['asperaFleets', i, 'targets'], 'must name "autoScalingGroupName" or at least one tag: without a target the association would match no instance');
+        } else if (keys > MAX_ASSOCIATION_TARGETS) {
+          report(['asperaFleets', i, 'targets'], `has ${keys} targets (the Auto Scaling group counts as one tag); an SSM association takes at most ${MAX_ASSOCIATION_TARGETS}`);
+        }
+      });
+    },
+  },
+  {
+    reads: [['stackName'], ['asperaFleets']],
+    check(config, report) {
+      if (config.asperaFleets.length > 0 && /^(aws|amazon|amzn)/i.test(config.stackName)) {
+        report(['stackName'], 'must not start with "aws", "amazon" or "amzn" when "asperaFleets" is used: it begins the SSM document names, and AWS reserves those prefixes');
+      }
+    },
+  },
+  {
+    reads: [['buckets', '*', 'name'], ['asperaFleets', '*', 'outputS3', 'bucket']],
+    check(config, report) {
+      const declared = new Set(config.buckets.map((b) => b.name));
+      config.asperaFleets.forEach((f, i) => {
+        if (f.outputS3 !== undefined && declared.has(f.outputS3.bucket)) {
+          report(['asperaFleets', i, 'outputS3', 'bucket'], `names ${quote(f.outputS3.bucket)}, a bucket of myAccount declared in "buckets": the command output goes to a bucket of otherAccount, where the instances write it with their own role`);
+        }
+      });
+    },
+  },
 ];
 
 // ---- Modes: what each half needs from the other, and what belongs to the other -----------------
@@ -756,6 +907,14 @@ const MODE_CHECKS: readonly CrossFieldCheck[] = [
     check(config, report) {
       if (config.mode === 'bucket-owner' && config.asperaHosts.length > 0) {
         report(['asperaHosts'], 'must be empty in mode "bucket-owner": the Aspera hosts belong to the transfer-host half, which the operator applies');
+      }
+    },
+  },
+  {
+    reads: [['mode'], ['asperaFleets']],
+    check(config, report) {
+      if (config.mode === 'bucket-owner' && config.asperaFleets.length > 0) {
+        report(['asperaFleets'], 'must be empty in mode "bucket-owner": the Aspera instances belong to the transfer-host half, which the operator applies');
       }
     },
   },
@@ -846,6 +1005,7 @@ export type AwsAccount = Config['myAccount'];
 export type Grant = Config['grants'][number];
 export type Bucket = Config['buckets'][number];
 export type AsperaHost = Config['asperaHosts'][number];
+export type AsperaFleet = Config['asperaFleets'][number];
 export type HostRoleConfig = Config['hostRole'];
 export type OtherHalfStateConfig = NonNullable<Config['otherHalfState']>;
 export type StateConfig = Config['state'];

@@ -17,6 +17,12 @@
  *    from the config: removing a host, or changing its address or port (which name its
  *    resources), runs no uninstall there.
  *
+ * A host with "retired": true has neither: one null_resource <host>_retirement whose create-time
+ * remote-exec runs the uninstall script (on_failure "fail"), and nothing on destroy. Retiring a
+ * host is one apply whose plan shows the two resources destroyed (running nothing: their blocks
+ * are gone) and the retirement created (running the uninstall); the entry can then be removed,
+ * which destroys the retirement and runs nothing.
+ *
  * Order: the revocation depends on the grant roles and policies (so on destroy it runs before
  * they go), and the install depends on the revocation and on those same resources (so it runs
  * after everything it needs exists, and on destroy is removed first, which runs nothing).
@@ -228,6 +234,15 @@ export function revocationProvisioner(host: AsperaHost, uninstallScriptPath: str
   };
 }
 
+/**
+ * The retirement of a host: a create-time remote-exec that runs the uninstall script. Unlike the
+ * revocation it fails the apply when the host cannot be reached or the uninstall fails: the
+ * operator asked for this host to be cleaned now, and the plan said it would be.
+ */
+export function retirementProvisioner(host: AsperaHost, uninstallScriptPath: string): RemoteExecBlock {
+  return { 'remote-exec': { on_failure: 'fail', script: uninstallScriptPath, connection: hostConnection(host) } };
+}
+
 /** A construct id per host that stays put when hosts are reordered in the config. */
 export function hostIds(hosts: readonly AsperaHost[]): string[] {
   const used = new Set<string>();
@@ -248,8 +263,10 @@ export interface HostResources {
 }
 
 export class AsperaHostConfiguration extends Construct {
-  /** Per configured host, in config order. */
+  /** Per configured host that is not retired, in config order. */
   readonly hosts: HostResources[] = [];
+  /** Per retired host: the resource whose creation runs the uninstall there. */
+  readonly retirements: NullResource[] = [];
 
   constructor(scope: Construct, id: string, props: AsperaHostConfigurationProps) {
     super(scope, id);
@@ -276,8 +293,18 @@ export class AsperaHostConfiguration extends Construct {
         writeFileSync(join(stackDir, relative), scripts[name], { mode: 0o755 });
         return relative;
       };
-      const install = write('install');
       const uninstall = write('uninstall');
+      if (host.retired) {
+        // A retired host: its install and revocation resources leave the config (destroying them
+        // runs nothing, their blocks being gone), and this resource runs the uninstall once, when
+        // it is created. The plan shows it being created. It runs nothing on destroy: removing the
+        // entry afterwards forgets the host.
+        const retirement = new NullResource(this, `${ids[i]}_retirement`, { triggers: revocationTriggers(host, scripts.uninstall) });
+        retirement.addOverride('provisioner', [retirementProvisioner(host, uninstall)]);
+        this.retirements.push(retirement);
+        return;
+      }
+      const install = write('install');
 
       const revocation = new NullResource(this, `${ids[i]}_revocation`, {
         triggers: revocationTriggers(host, scripts.uninstall),

@@ -19,12 +19,13 @@ import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { type TerraformStack, TerraformOutput } from 'cdktf';
 import { grantDocroot } from '../aspera/docroot';
 import type { Config } from '../config/schema';
+import { AsperaFleetConfiguration, FLEETS_CONSTRUCT_ID } from '../constructs/aspera-fleets';
 import { AsperaHostConfiguration } from '../constructs/aspera-hosts';
 import { TransferHostAccess } from '../constructs/transfer-host-access';
 import { BUCKET_OWNER_OUTPUTS, bucketOwnerHalfChecks, sha256Hex, TRANSFER_HOST_OUTPUTS } from '../exchange/contract';
 import { hclString } from '../exchange/hcl';
 import { readOtherHalf } from '../exchange/remote-state';
-import { grantRolePathOf, hostRoleArn } from '../iam/arns';
+import { grantRolePathOf, hostRoleArn, hostRoleName } from '../iam/arns';
 import { awsProviderFor, OTHER_ACCOUNT_ALIAS } from '../providers';
 
 /** Size of a generated External ID: 16 random bytes, 32 hex characters. */
@@ -91,10 +92,19 @@ export function composeTransferHostHalf(stack: TerraformStack, config: Config): 
   // work from the moment the bucket owner has applied its half. (Constructed without hosts too,
   // as in mode "both": it removes scripts an earlier synth left in the stack directory.) A
   // generated External ID reaches the hosts' docroots as a plan-time value.
+  const planTimeExternalId = generatesExternalId(config) ? { planTimeExternalId: { reference: `random_id.${GENERATED_EXTERNAL_ID_ID}.hex`, hexDigits: 2 * GENERATED_EXTERNAL_ID_BYTES } } : {};
   new AsperaHostConfiguration(stack, 'aspera_hosts', {
     config: resolved,
     dependsOn: [access.assumeGrantRolesPolicy],
-    ...(generatesExternalId(config) ? { planTimeExternalId: { reference: `random_id.${GENERATED_EXTERNAL_ID_ID}.hex`, hexDigits: 2 * GENERATED_EXTERNAL_ID_BYTES } } : {}),
+    ...planTimeExternalId,
+  });
+  new AsperaFleetConfiguration(stack, FLEETS_CONSTRUCT_ID, {
+    config: resolved,
+    provider: otherAccount,
+    ...(access.role !== undefined ? { createdHostRoleName: access.role.name } : {}),
+    hostRoleName: hostRoleName(config),
+    dependsOn: [access.assumeGrantRolesPolicy],
+    ...planTimeExternalId,
   });
 
   new TerraformOutput(stack, TRANSFER_HOST_OUTPUTS.hostRoleArn, {

@@ -161,6 +161,10 @@ function grantChanges(fromModel: AccessModel, toModel: AccessModel, from: GrantA
     const goneHosts = minus(from.hosts, to.hosts);
     if (newHosts.length > 0) out.push(change('widened', [u], `${user(u)}: the docroot is also installed on ${list(newHosts.map(code))}`));
     if (goneHosts.length > 0) out.push(change('narrowed', [u], `${user(u)}: the docroot is removed from ${list(goneHosts.map(code))}`));
+    const newFleets = minus(to.fleets, from.fleets);
+    const goneFleets = minus(from.fleets, to.fleets);
+    if (newFleets.length > 0) out.push(change('widened', [u], `${user(u)}: the docroot is also installed on the instances of fleet ${list(newFleets.map(code))} (SSM)`));
+    if (goneFleets.length > 0) out.push(change('narrowed', [u], `${user(u)}: the docroot is no longer installed by fleet ${list(goneFleets.map(code))} (SSM)`));
 
     if (!from.hostMayAssume && to.hostMayAssume) out.push(change('widened', [u], `${user(u)}: the transfer host role may now assume ${code(to.roleArn)}`));
     if (from.hostMayAssume && !to.hostMayAssume) out.push(change('narrowed', [u], `${user(u)}: the transfer host role may no longer assume ${code(to.roleArn)}`));
@@ -225,6 +229,41 @@ function stackChanges(from: AccessModel, to: AccessModel): AccessChange[] {
     });
   }
   const baseHosts = new Map(from.hosts.map((h) => [h.id, h]));
+  if (applied.transferHostHalf) {
+    const kept = new Set(to.hosts.map((h) => h.id));
+    for (const host of from.hosts) {
+      if (!kept.has(host.id) && !host.retired) {
+        out.push({
+          ...change('changed', [], `Host ${code(host.id)} leaves the config without being retired: Terraform runs no uninstall there and its docroots stay; retire it first ("retired": true, apply)`),
+          attention: true,
+        });
+      }
+    }
+    for (const host of to.hosts) {
+      if (host.retired && baseHosts.get(host.id)?.retired !== true) {
+        out.push(change('changed', [], `Host ${code(host.id)} is retired: this apply runs the uninstall there over SSH, and nothing is installed on it any more`));
+      }
+    }
+    const baseFleets = new Map(from.fleets.map((f) => [f.name, f]));
+    for (const fleet of to.fleets) {
+      const old = baseFleets.get(fleet.name);
+      if (fleet.runs === 'uninstall' && old?.runs !== 'uninstall') {
+        out.push(change('changed', [], `Fleet ${code(fleet.name)}: its association now runs the uninstall on every matching instance (docroots "removed")`));
+      }
+      if (old !== undefined && JSON.stringify(old.targets) !== JSON.stringify(fleet.targets)) {
+        out.push({ ...change('changed', [], `Fleet ${code(fleet.name)}: its targets change to ${list(fleet.targets.map(code))}: instances that no longer match keep their docroots`), attention: true });
+      }
+    }
+    const keptFleets = new Set(to.fleets.map((f) => f.name));
+    for (const fleet of from.fleets) {
+      if (!keptFleets.has(fleet.name) && fleet.runs === 'install') {
+        out.push({
+          ...change('changed', [], `Fleet ${code(fleet.name)} leaves the config while installed: deleting its association runs nothing on the instances and their docroots stay; set its "docroots" to "removed" and apply first`),
+          attention: true,
+        });
+      }
+    }
+  }
   for (const host of to.hosts) {
     const old = baseHosts.get(host.id);
     if (old === undefined) continue;

@@ -109,12 +109,37 @@ function hostPolicyDescription(model: AccessModel): string {
   );
 }
 
+/** The fleets (SSM State Manager) and what their instance role needs, for the accounts table. */
+function fleetRows(model: AccessModel): [string, string][] {
+  if (model.fleets.length === 0) return [];
+  const fleets = model.fleets
+    .map((f) => {
+      const output = f.outputLocation === undefined ? 'output in SSM only (first 2,500 characters)' : `full output in ${code(f.outputLocation)}`;
+      const runs = f.runs === 'install' ? 'installs the docroots' : 'runs the uninstall (docroots "removed")';
+      return `${code(f.name)} through AWS Systems Manager State Manager (no SSH): every managed instance with ${f.targets.map(code).join(' and ')}, those launched later included; ${runs}; ${code(f.asperaConfPath)}; compliance severity ${code(f.complianceSeverity)}; apply waits up to ${f.waitForSuccessSeconds} s for success; ${output}`;
+    })
+    .join('<br>');
+  const policy = model.ssmCorePolicy;
+  const ssm =
+    policy === undefined
+      ? ''
+      : policy.attachedByThisStack
+        ? `${code(policy.arn)} attached to the host role by this stack (SSM Agent needs it: it may read this account's SSM documents and parameters and report status)`
+        : `the existing role ${code(model.hostRole.arn)} must have ${code(policy.arn)} (or equivalent) attached: this stack does not attach policies to a role it does not create, and without it SSM Agent never receives the association`;
+  return [
+    ['Aspera fleets', fleets],
+    ['SSM permissions of the instance role', ssm],
+  ];
+}
+
 function accountsSection(model: AccessModel): string {
   const hosts = !model.ownership.transferHostHalf
     ? `${MANAGED_BY_OTHER_PARTY} The operator installs the docroots on their Aspera hosts from their own config.`
     : model.hosts.length === 0
       ? 'none configured: no docroot is installed by this stack'
-      : model.hosts.map((h) => `${code(h.id)} as ${code(h.user)}, ${code(h.asperaConfPath)}`).join('<br>');
+      : model.hosts
+          .map((h) => `${code(h.id)} as ${code(h.user)}, ${code(h.asperaConfPath)}, over SSH${h.retired ? ': retired, the next apply runs the uninstall there and installs nothing' : ''}`)
+          .join('<br>');
   return [
     '## Accounts and principals',
     '',
@@ -128,6 +153,7 @@ function accountsSection(model: AccessModel): string {
         ['Transfer host role policy', hostPolicyDescription(model)],
         ['External ID', externalIdDescription(model.externalId)],
         ['Aspera hosts', hosts],
+        ...fleetRows(model),
         ...(model.otherHalfState === undefined
           ? []
           : ([['Other half\'s state (read at plan time, never written)', code(`s3://${model.otherHalfState.bucket}/${model.otherHalfState.key}`)]] as [string, string][])),
@@ -173,6 +199,7 @@ function grantSection(model: AccessModel, grant: GrantAccess): string {
       ['Docroot (goes into aspera.conf)', codeWithExternalId(grant.docroot, model.externalId)],
       ['aspera.conf permissions', `read_allowed=${flags.readAllowed}, write_allowed=${flags.writeAllowed}, dir_allowed=${flags.dirAllowed}`],
       ['Installed on', grant.hosts.length === 0 ? 'no host configured' : list(grant.hosts.map(code))],
+      ...(model.fleets.length === 0 ? [] : ([['Installed on fleets (SSM)', grant.fleets.length === 0 ? 'none' : list(grant.fleets.map(code))]] as [string, string][])),
     );
   } else {
     rows.push(['Docroot', `${MANAGED_BY_OTHER_PARTY} The operator installs it on their Aspera hosts; it must name this role ARN and the External ID.`]);
@@ -207,9 +234,14 @@ function transferHostRemovals(model: AccessModel): string[] {
     model.hostRole.managed === 'created'
       ? `- In Other Account ${code(model.otherAccount.accountId)}: the transfer host role ${code(model.hostRole.arn)}, its instance profile and its assume-role policy.`
       : `- In Other Account ${code(model.otherAccount.accountId)}: the assume-role policy this stack put on the existing role ${code(model.hostRole.arn)} (the role itself stays).`,
-    model.hosts.length === 0
+    model.hosts.filter((h) => !h.retired).length === 0
       ? '- On the Aspera hosts: nothing (no host is configured).'
-      : `- On each Aspera host (${list(model.hosts.map((h) => code(h.id)))}): the docroots this stack installed, for ${list(model.grants.map((g) => code(g.transferUser)))}, removed from aspera.conf over SSH${before}. If a host cannot be reached, destroy gives up on it after a connection timeout and ${model.mode === 'both' ? 'still removes the roles' : 'still removes the host policy'}; the stale docroot stays in that host's aspera.conf but no longer works (${model.mode === 'both' ? 'its role is gone' : 'the host role may no longer assume its role'}).`,
+      : `- On each Aspera host (${list(model.hosts.filter((h) => !h.retired).map((h) => code(h.id)))}): the docroots this stack installed, for ${list(model.grants.map((g) => code(g.transferUser)))}, removed from aspera.conf over SSH${before}. If a host cannot be reached, destroy gives up on it after a connection timeout and ${model.mode === 'both' ? 'still removes the roles' : 'still removes the host policy'}; the stale docroot stays in that host's aspera.conf but no longer works (${model.mode === 'both' ? 'its role is gone' : 'the host role may no longer assume its role'}).`,
+    ...model.fleets.map((f) =>
+      f.runs === 'install'
+        ? `- Fleet ${code(f.name)}: its SSM association and document. Deleting an association runs nothing on the instances: the docroots stay in their aspera.conf (they stop working once the grant roles are gone). To remove them, set the fleet's "docroots" to "removed" and apply before destroying.`
+        : `- Fleet ${code(f.name)}: its SSM association and the uninstall document it ran; the instances' aspera.conf keeps what that uninstall restored.`,
+    ),
     ...(model.externalId.kind === 'generated'
       ? [
           `- The generated External ID (output ${code(model.externalId.output)}). A later apply generates a new one, which the bucket owner must then require (with "otherHalfState" they pick it up at their next apply).`,

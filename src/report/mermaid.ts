@@ -1,6 +1,6 @@
 /**
  * The trust chain as a Mermaid flowchart, which GitHub renders in pull request comments:
- * Aspera host(s) -> transfer host role (Other Account) -> grant roles (My Account, External ID)
+ * Aspera host(s) (over SSH) and fleet(s) (SSM State Manager, by their targets) -> transfer host role (Other Account) -> grant roles (My Account, External ID)
  * -> buckets and prefixes. Pure: access model in, Mermaid source out. In modes "bucket-owner" and
  * "transfer-host" the other party's nodes stay in the chain, dashed and labelled as theirs.
  *
@@ -57,7 +57,12 @@ export function trustChainDiagram(model: AccessModel): string {
   lines.push(`  subgraph otheraccount[${mermaidLabel(`Other Account ${model.otherAccount.accountId} (transfer host owner${half(transferHostHalf)})`)}]`);
   lines.push('    direction TB');
   model.hosts.forEach((host, i) => {
-    lines.push(`    ${mermaidId('host', i, host.id)}[${mermaidLabel(`Aspera host ${host.id}`, host.asperaConfPath)}]`);
+    const retired = host.retired ? ['retired: uninstall at next apply'] : [];
+    lines.push(`    ${mermaidId('host', i, host.id)}[${mermaidLabel(`Aspera host ${host.id}`, host.asperaConfPath, 'over SSH', ...retired)}]`);
+  });
+  model.fleets.forEach((fleet, i) => {
+    const runs = fleet.runs === 'install' ? 'installs the docroots' : 'runs the uninstall';
+    lines.push(`    ${mermaidId('fleet', i, fleet.name)}[${mermaidLabel(`Aspera fleet ${fleet.name}`, 'via SSM State Manager (no SSH)', ...fleet.targets, fleet.asperaConfPath, runs)}]`);
   });
   const hostRoleNote = { created: '(created by this stack)', existing: '(existing role)', 'other-party': OTHER_PARTY }[model.hostRole.managed];
   lines.push(`    ${hostRoleId}[${mermaidLabel(`Transfer host role ${model.hostRole.name}`, hostRoleNote, model.hostRole.arn)}]`);
@@ -83,7 +88,10 @@ export function trustChainDiagram(model: AccessModel): string {
   lines.push('  end');
 
   model.hosts.forEach((host, i) => {
-    lines.push(`  ${mermaidId('host', i, host.id)} -->|${mermaidLabel('runs as')}| ${hostRoleId}`);
+    if (!host.retired) lines.push(`  ${mermaidId('host', i, host.id)} -->|${mermaidLabel('runs as')}| ${hostRoleId}`);
+  });
+  model.fleets.forEach((fleet, i) => {
+    if (fleet.runs === 'install') lines.push(`  ${mermaidId('fleet', i, fleet.name)} -->|${mermaidLabel('runs as')}| ${hostRoleId}`);
   });
   model.grants.forEach((grant, i) => {
     const grantId = mermaidId('grant', i, grant.transferUser);

@@ -13,6 +13,8 @@ import { docrootPermissions, grantDocroot } from '../aspera/docroot';
 import { grantRoleArn, grantRoleName, grantRolePathOf, hostRoleArn, hostRoleName, normalizePrefix } from '../iam/arns';
 import { halfOwnership, type ExternalIdSource, type HalfOwnership } from '../modes/half-ownership';
 import type { Mode } from '../modes/mode';
+import { fleetAction, fleetTargets } from '../aspera/fleets';
+import { ssmCorePolicyArn } from '../iam/fleet-policy';
 import { type HostPolicyForm, hostAssumableRoles, hostMayAssume } from '../iam/host-policy';
 import type { PolicyDocument, PolicyStatement, Principal } from '../iam/policy-document';
 import { grantPermissionsPolicy } from '../iam/s3-access';
@@ -44,6 +46,22 @@ export interface AsperaHostTarget {
   readonly port: number;
   readonly user: string;
   readonly asperaConfPath: string;
+  /** "retired": true: the next apply runs the uninstall there; no docroot is installed on it. */
+  readonly retired: boolean;
+}
+
+/** A group of instances configured through SSM State Manager (src/constructs/aspera-fleets.ts). */
+export interface AsperaFleetTarget {
+  readonly name: string;
+  /** Each association target as a reviewer reads it, e.g. 'tag "aws:autoscaling:groupName" = "aspera-asg"'. */
+  readonly targets: readonly string[];
+  readonly asperaConfPath: string;
+  /** What the association runs on every matching instance, those launched later included. */
+  readonly runs: 'install' | 'uninstall';
+  readonly complianceSeverity: string;
+  readonly waitForSuccessSeconds: number;
+  /** "s3://bucket/prefix/" when the full command output goes to S3. */
+  readonly outputLocation?: string;
 }
 
 export interface GrantAccess {
@@ -69,6 +87,8 @@ export interface GrantAccess {
   readonly confPermissions: { readonly readAllowed: boolean; readonly writeAllowed: boolean; readonly dirAllowed: boolean };
   /** Hosts ("host:port") whose aspera.conf gets this grant's docroot. */
   readonly hosts: readonly string[];
+  /** Fleets whose instances get this grant's docroot. */
+  readonly fleets: readonly string[];
 }
 
 export interface AccessModel {
@@ -92,6 +112,12 @@ export interface AccessModel {
   readonly externalId: ExternalIdSource;
   readonly buckets: readonly { readonly name: string; readonly created: boolean }[];
   readonly hosts: readonly AsperaHostTarget[];
+  readonly fleets: readonly AsperaFleetTarget[];
+  /**
+   * What the instance role needs for the fleets: AmazonSSMManagedInstanceCore attached by this
+   * stack (a created role), or required of an existing role; undefined without fleets.
+   */
+  readonly ssmCorePolicy?: { readonly arn: string; readonly attachedByThisStack: boolean };
   readonly grants: readonly GrantAccess[];
   readonly state: StateConfig;
   /** The other half's state this half reads at plan time (modes "bucket-owner" and "transfer-host"). */
@@ -173,7 +199,19 @@ export function accessModel(config: Config): AccessModel {
     port: h.port,
     user: h.user,
     asperaConfPath: h.asperaConfPath,
+    retired: h.retired,
   }));
+  const fleets: AsperaFleetTarget[] = ownership.installsDocroots
+    ? config.asperaFleets.map((f) => ({
+        name: f.name,
+        targets: fleetTargets(f).map((t) => `tag ${JSON.stringify(t.key.replace(/^tag:/, ''))} = ${t.values.map((v) => JSON.stringify(v)).join(' or ')}`),
+        asperaConfPath: f.asperaConfPath,
+        runs: fleetAction(f),
+        complianceSeverity: f.complianceSeverity,
+        waitForSuccessSeconds: f.waitForSuccessSeconds,
+        ...(f.outputS3 === undefined ? {} : { outputLocation: `s3://${f.outputS3.bucket}/${f.outputS3.keyPrefix === undefined ? '' : `${f.outputS3.keyPrefix}/`}` }),
+      }))
+    : [];
   const trust = summarizeTrust(grantRoleTrustPolicy(rendered));
   const grants = config.grants.map((grant): GrantAccess => {
     const prefix = normalizePrefix(grant.prefix);
@@ -194,7 +232,8 @@ export function accessModel(config: Config): AccessModel {
       hostMayAssume: hostMayAssume(rendered, roleArn),
       docroot: grantDocroot(rendered, grant),
       confPermissions: docrootPermissions(grant),
-      hosts: ownership.installsDocroots ? hosts.map((h) => h.id) : [],
+      hosts: ownership.installsDocroots ? hosts.filter((h) => !h.retired).map((h) => h.id) : [],
+      fleets: fleets.filter((f) => f.runs === 'install').map((f) => f.name),
     };
   });
   return {
@@ -208,6 +247,8 @@ export function accessModel(config: Config): AccessModel {
     externalId,
     buckets: config.buckets.map((b) => ({ name: b.name, created: created.get(b.name) === true })),
     hosts: ownership.installsDocroots ? hosts : [],
+    fleets,
+    ...(fleets.length === 0 ? {} : { ssmCorePolicy: { arn: ssmCorePolicyArn(config), attachedByThisStack: ownership.hostRole === 'created' } }),
     grants,
     state: config.state,
     ...(config.otherHalfState === undefined ? {} : { otherHalfState: config.otherHalfState }),
