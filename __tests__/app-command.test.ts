@@ -53,7 +53,7 @@ test('a synth writes the golden output, an edit in src/ takes effect on the next
   expect(first).toEqual({ code: 0, stderr: '' });
   expect(stackFile('out-first').split(project).join(REPO_ROOT_MARKER)).toBe(readGolden('aspera.config').get('cdk.tf.json'));
 
-  edit('src/stack.ts', "description: 'S3 docroot per Aspera transfer user, as installed in aspera.conf'", "description: 'edited between two synths'");
+  edit('src/modes/compose.ts', "description: 'S3 docroot per Aspera transfer user, as installed in aspera.conf'", "description: 'edited between two synths'");
   const edited = await synth('out-edited');
   expect(edited).toEqual({ code: 0, stderr: '' });
   expect(stackFile('out-edited')).toContain('"description": "edited between two synths"');

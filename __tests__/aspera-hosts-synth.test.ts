@@ -44,7 +44,11 @@ function synth(config: Config, name: string): Synth {
   const app = new App({ outdir });
   const stack = new TerraformStack(app, config.stackName);
   // Stand in for the grant roles and policies the real stack passes as dependsOn.
-  new AsperaHostConfiguration(stack, 'aspera_hosts', { config, dependsOn: DEPENDS_ON.map((fqn) => ({ fqn })) });
+  new AsperaHostConfiguration(stack, 'aspera_hosts', {
+    hosts: config.asperaHosts,
+    scriptsFor: (host) => renderHostScripts(config, host),
+    dependsOn: DEPENDS_ON.map((fqn) => ({ fqn })),
+  });
   app.synth();
   const stackDir = join(outdir, 'stacks', config.stackName);
   const text = readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8');

@@ -4,8 +4,7 @@
  * "hostPolicy" fail the plan instead of leaving roles the host can never assume. Expected values
  * are written by hand from the README (path /aspera/<stackName>/; "/" for the exact list).
  */
-import { BUCKET_OWNER_HALF_ID } from '../src/modes/transfer-host-half';
-import { TRANSFER_HOST_HALF_ID } from '../src/modes/bucket-owner-half';
+import { BUCKET_OWNER_HALF_ID, TRANSFER_HOST_HALF_ID } from '../src/modes/compose';
 import { baseConfigInput, halvesOf, synthConfig, type TerraformJson } from './helpers/synth';
 
 const checksOf = (tf: TerraformJson, id: string): Array<{ condition: string; error_message: string }> =>

@@ -43,7 +43,8 @@ import type { AsperaFleet, Config } from '../config/schema';
 import { hclString } from '../exchange/hcl';
 import { commandOutputPolicy, ssmCorePolicyArn } from '../iam/fleet-policy';
 import { renderPolicy } from '../iam/policy-document';
-import { externalIdPrecondition, type PlanTimeExternalId, SCRIPTS_DIR } from './aspera-hosts';
+import type { PlanTimeExternalId } from '../modes/external-id';
+import { externalIdPrecondition, SCRIPTS_DIR } from './aspera-hosts';
 
 /** Terraform output: per fleet, its association, document and what the document does. */
 export const FLEETS_OUTPUT = 'aspera_fleets';

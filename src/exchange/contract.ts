@@ -26,7 +26,10 @@ import type { Config, Grant } from '../config/schema';
 import { grantRoleArn, grantRolePathOf, hostRoleArn, normalizePrefix } from '../iam/arns';
 import { hclLiteral, hclString, templateText } from './hcl';
 
-/** Outputs of the bucket-owner half (and of mode "both", which publishes the same where it applies). */
+/**
+ * Outputs of the bucket-owner half. Mode "both" publishes only grant_role_arns of these: the others
+ * are read by the operator's stack alone, and mode "both" has none (src/modes/compose.ts).
+ */
 export const BUCKET_OWNER_OUTPUTS = {
   accountId: 'bucket_owner_account_id',
   grantRoleArns: 'grant_role_arns',
@@ -36,7 +39,11 @@ export const BUCKET_OWNER_OUTPUTS = {
   grantRolePath: 'grant_role_path',
 } as const;
 
-/** Outputs of the transfer-host half. */
+/**
+ * Outputs of the transfer-host half. Mode "both" publishes the host role's ARN, the instance
+ * profile, the docroots and the External ID, not the account ID and grant-role path that only the
+ * bucket owner's stack reads (src/modes/compose.ts).
+ */
 export const TRANSFER_HOST_OUTPUTS = {
   accountId: 'transfer_host_account_id',
   hostRoleArn: 'transfer_host_role_arn',

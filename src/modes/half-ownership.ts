@@ -1,33 +1,16 @@
 /**
  * What the stack of one config creates (and so what its `cdktf destroy` removes), by mode, and
- * where its External ID comes from. Pure: config in, facts out, no cdktf.
+ * where its External ID comes from (src/modes/external-id.ts). Pure: config in, facts out, no cdktf.
  *
- * The review report (src/report/) states these facts; the modes compose exactly these parts
- * (src/stack.ts, bucket-owner-half.ts, transfer-host-half.ts), and
+ * The review report (src/report/) states these facts; the stack composes exactly these parts
+ * (src/modes/compose.ts, with these flags), and
  * __tests__/report-modes.test.ts checks the two agree against synthesized stacks.
  */
-import type { Config, OtherHalfStateConfig } from '../config/schema';
-import { TRANSFER_HOST_OUTPUTS } from '../exchange/contract';
+import type { Config } from '../config/schema';
+import { type ExternalIdSource, externalIdSource } from './external-id';
 import { appliesBucketOwnerHalf, appliesTransferHostHalf, type Mode } from './mode';
 
-/** Where the External ID the grant roles require and the docroots carry comes from. */
-export type ExternalIdSource =
-  /** "externalId" in the config: known at synth time. */
-  | { readonly kind: 'config'; readonly value: string }
-  /** Mode "bucket-owner" with "otherHalfState": the transfer-host half's published output, read at plan time. */
-  | { readonly kind: 'other-half-state'; readonly state: OtherHalfStateConfig; readonly output: string }
-  /** Mode "transfer-host" without "externalId": generated at the first apply, kept in this half's state, published as `output`. */
-  | { readonly kind: 'generated'; readonly output: string };
-
-export function externalIdSource(config: Config): ExternalIdSource {
-  // The schema leaves externalId "" exactly when the config omits it, which it allows only in
-  // these two cases (src/config/schema.ts, MODE_CHECKS).
-  if (config.mode === 'bucket-owner' && config.otherHalfState !== undefined) {
-    return { kind: 'other-half-state', state: config.otherHalfState, output: TRANSFER_HOST_OUTPUTS.externalId };
-  }
-  if (config.mode === 'transfer-host' && config.externalId === '') return { kind: 'generated', output: TRANSFER_HOST_OUTPUTS.externalId };
-  return { kind: 'config', value: config.externalId };
-}
+export type { ExternalIdSource } from './external-id';
 
 /** The parts of the setup one stack creates. A part a stack does not create is the other party's. */
 export interface HalfOwnership {

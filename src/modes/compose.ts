@@ -1,0 +1,196 @@
+/**
+ * What each mode creates: one body, the two halves as flags on it (src/modes/mode.ts), as
+ * terraform-aws-modules do with `count = var.create && ...`. Mode "both" is exactly the union of
+ * the two halves; construct ids are the same whichever halves apply, so no Terraform address
+ * depends on the mode.
+ *
+ *  bucket owner's half (appliesBucketOwnerHalf: modes "both" and "bucket-owner"), in My Account:
+ *    - the aws.my_account provider
+ *    - bucket_owner (src/constructs/bucket-owner-access.ts): the buckets marked "create", hardened,
+ *      and one grant role with its inline S3 policy per grant
+ *    - in mode "bucket-owner" with "otherHalfState": data.terraform_remote_state.transfer_host_half,
+ *      the operator's External ID read at plan time (src/modes/external-id.ts) and checked
+ *      (src/exchange/contract.ts, transferHostHalfChecks)
+ *  transfer host's half (appliesTransferHostHalf: modes "both" and "transfer-host"), in Other Account:
+ *    - the aws.other_account provider
+ *    - transfer_host (src/constructs/transfer-host-access.ts): the host role and its instance
+ *      profile (or an existing role), and its policy that may assume the grant roles
+ *    - in mode "transfer-host" without "externalId": random_id.external_id, the generated External ID
+ *    - in mode "transfer-host" with "otherHalfState": data.terraform_remote_state.bucket_owner_half,
+ *      the bucket owner's outputs checked against this config (bucketOwnerHalfChecks)
+ *  the host configuration, wired once by src/stack.ts: the SSH hosts (aspera_hosts) and, with the
+ *    transfer host's half, the SSM fleets (aspera_fleets), waiting for every resource of the halves
+ *    this stack applies
+ *  outputs (publishOutputs below): every output of the halves this stack applies, except those that
+ *    only the other half's stack reads (EXCHANGE): mode "both" has no other half to read them.
+ */
+import { Id as RandomId } from '@cdktf/provider-random/lib/id';
+import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { type ITerraformDependable, type TerraformStack, TerraformOutput } from 'cdktf';
+import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import type { Config } from '../config/schema';
+import { BucketOwnerAccess } from '../constructs/bucket-owner-access';
+import { TransferHostAccess } from '../constructs/transfer-host-access';
+import { BUCKET_OWNER_OUTPUTS, bucketOwnerHalfChecks, publishedGrants, TRANSFER_HOST_OUTPUTS, transferHostHalfChecks } from '../exchange/contract';
+import { readOtherHalf } from '../exchange/remote-state';
+import { grantRoleArn, grantRolePathOf, hostRoleArn } from '../iam/arns';
+import { awsProviderFor, MY_ACCOUNT_ALIAS, OTHER_ACCOUNT_ALIAS } from '../providers';
+import { ExternalId, GENERATED_EXTERNAL_ID_BYTES, GENERATED_EXTERNAL_ID_ID, TRANSFER_HOST_HALF_ID } from './external-id';
+import { appliesBucketOwnerHalf, appliesTransferHostHalf } from './mode';
+
+export { GENERATED_EXTERNAL_ID_BYTES, GENERATED_EXTERNAL_ID_ID, TRANSFER_HOST_HALF_ID } from './external-id';
+
+/** Construct id of the bucket owner's state as the operator reads it: data.terraform_remote_state.bucket_owner_half. */
+export const BUCKET_OWNER_HALF_ID = 'bucket_owner_half';
+
+/** The halves one stack applies, as composed. */
+export interface Halves {
+  readonly externalId: ExternalId;
+  readonly bucketOwner?: { readonly provider: AwsProvider; readonly access: BucketOwnerAccess };
+  readonly transferHost?: { readonly provider: AwsProvider; readonly access: TransferHostAccess };
+  /** What a docroot needs before it is installed: the bucket owner's resources here, and the host's policy. */
+  readonly docrootsWaitFor: ITerraformDependable[];
+}
+
+export function composeHalves(stack: TerraformStack, config: Config): Halves {
+  const bucketOwnerHalf = appliesBucketOwnerHalf(config.mode);
+  const transferHostHalf = appliesTransferHostHalf(config.mode);
+  const myAccount = bucketOwnerHalf ? awsProviderFor(stack, MY_ACCOUNT_ALIAS, config.myAccount, config.stackName) : undefined;
+  const otherAccount = transferHostHalf ? awsProviderFor(stack, OTHER_ACCOUNT_ALIAS, config.otherAccount, config.stackName) : undefined;
+
+  const externalId = ExternalId.of(config);
+  const source = externalId.source;
+  if (source.kind === 'other-half-state') {
+    // The postcondition checks the value is an STS External ID (so it cannot break the policy JSON
+    // it is interpolated into) before any role is planned.
+    readOtherHalf(stack, TRANSFER_HOST_HALF_ID, { state: source.state, outputs: TRANSFER_HOST_OUTPUTS, checks: transferHostHalfChecks(config, source.state) });
+  }
+  if (source.kind === 'generated') {
+    new RandomProvider(stack, 'random');
+    // No keepers: the value never changes on its own. Rotate with `terraform apply
+    // -replace=random_id.external_id` in the synthesized stack, then send the new value over.
+    // (The construct id differs from the Terraform name: the output "external_id" has that id.)
+    const generated = new RandomId(stack, 'generated_external_id', { byteLength: GENERATED_EXTERNAL_ID_BYTES });
+    generated.overrideLogicalId(GENERATED_EXTERNAL_ID_ID);
+  }
+  const policyConfig = externalId.inPolicy(config);
+
+  const bucketOwner = myAccount && { provider: myAccount, access: new BucketOwnerAccess(stack, 'bucket_owner', { config: policyConfig, provider: myAccount }) };
+  const transferHost = otherAccount && { provider: otherAccount, access: new TransferHostAccess(stack, 'transfer_host', { config: policyConfig, provider: otherAccount }) };
+
+  if (transferHost !== undefined && bucketOwner === undefined && config.otherHalfState !== undefined) {
+    readOtherHalf(stack, BUCKET_OWNER_HALF_ID, {
+      state: config.otherHalfState,
+      outputs: BUCKET_OWNER_OUTPUTS,
+      checks: bucketOwnerHalfChecks(config, config.otherHalfState, externalId.sha256Expression),
+    });
+  }
+
+  // A docroot only works once its bucket is hardened, its role and policy exist and the host may
+  // assume it. In mode "transfer-host" the bucket owner's resources are in another state: the
+  // docroots work from the moment the bucket owner has applied its half.
+  const docrootsWaitFor = [...(bucketOwner?.access.dependables ?? []), ...(transferHost !== undefined ? [transferHost.access.assumeGrantRolesPolicy] : [])];
+  return { externalId, ...(bucketOwner && { bucketOwner }), ...(transferHost && { transferHost }), docrootsWaitFor };
+}
+
+/** One Terraform output of a half. */
+interface HalfOutput {
+  readonly name: string;
+  readonly description: string;
+  /** The description when the other half is another party's (the output is then sent to them). */
+  readonly descriptionForOtherParty?: string;
+  readonly value: unknown;
+  readonly sensitive?: true;
+  /** Only the other half's stack reads it (src/exchange/contract.ts): not published in mode "both". */
+  readonly exchange?: true;
+}
+
+/** The outputs of the bucket owner's half. */
+function bucketOwnerOutputs(config: Config, externalId: ExternalId): HalfOutput[] {
+  return [
+    {
+      name: BUCKET_OWNER_OUTPUTS.grantRoleArns,
+      description: 'Role in My Account per Aspera transfer user (the role its docroot assumes)',
+      value: Object.fromEntries(config.grants.map((grant) => [grant.transferUser, grantRoleArn(config, grant)])),
+    },
+    {
+      name: BUCKET_OWNER_OUTPUTS.grants,
+      description: 'Per Aspera transfer user: role ARN, bucket, prefix and access, as the transfer host needs them for its docroots',
+      value: publishedGrants(config),
+      exchange: true,
+    },
+    {
+      name: BUCKET_OWNER_OUTPUTS.trustedHostRoleArn,
+      description: 'The only role in Other Account that may assume the grant roles (with the External ID)',
+      value: hostRoleArn(config),
+      exchange: true,
+    },
+    { name: BUCKET_OWNER_OUTPUTS.accountId, description: 'My Account: the bucket owner', value: config.myAccount.accountId, exchange: true },
+    {
+      name: BUCKET_OWNER_OUTPUTS.externalIdSha256,
+      description: 'SHA-256 of the External ID the grant roles require, so the operator can check theirs without it being sent back',
+      value: externalId.sha256InTerraform,
+      exchange: true,
+    },
+    {
+      name: BUCKET_OWNER_OUTPUTS.grantRolePath,
+      description: 'IAM path of the grant roles ("/" unless "hostPolicy" is "role-path"); the operator\'s half must use the same',
+      value: grantRolePathOf(config),
+      exchange: true,
+    },
+  ];
+}
+
+/** The outputs of the transfer host's half. */
+function transferHostOutputs(config: Config, externalId: ExternalId, access: TransferHostAccess): HalfOutput[] {
+  return [
+    {
+      name: TRANSFER_HOST_OUTPUTS.hostRoleArn,
+      description: 'Role in Other Account that the Aspera instance runs with and that may assume the grant roles',
+      descriptionForOtherParty: 'Role in Other Account that the Aspera instance runs with; the bucket owner trusts it (send it to them)',
+      value: hostRoleArn(config),
+    },
+    { name: TRANSFER_HOST_OUTPUTS.accountId, description: 'Other Account: the transfer host owner', value: config.otherAccount.accountId, exchange: true },
+    ...(access.instanceProfile !== undefined
+      ? [{ name: TRANSFER_HOST_OUTPUTS.instanceProfileName, description: 'Instance profile to attach to the Aspera EC2 instance in Other Account', value: access.instanceProfile.name }]
+      : []),
+    {
+      name: TRANSFER_HOST_OUTPUTS.docroots,
+      description: 'S3 docroot per Aspera transfer user, as installed in aspera.conf',
+      value: Object.fromEntries(config.grants.map((grant) => [grant.transferUser, externalId.docroot(config, grant)])),
+      // The default docroot carries the External ID, so it is as sensitive as external_id.
+      sensitive: true,
+    },
+    {
+      name: TRANSFER_HOST_OUTPUTS.externalId,
+      description: 'External ID the transfer host presents when it assumes a grant role',
+      descriptionForOtherParty: 'External ID the transfer host presents when it assumes a grant role (send it to the bucket owner)',
+      value: externalId.inTerraform,
+      // Not an AWS secret, but it is the confused-deputy guard: keep it out of logs and plan output.
+      sensitive: true,
+    },
+    {
+      name: TRANSFER_HOST_OUTPUTS.grantRolePath,
+      description: 'IAM path under which this half expects the grant roles ("/" unless "hostPolicy" is "role-path"); the bucket owner\'s half must use the same',
+      value: grantRolePathOf(config),
+      exchange: true,
+    },
+  ];
+}
+
+/** Publishes the outputs of the halves this stack applies (see the header). */
+export function publishOutputs(stack: TerraformStack, config: Config, halves: Halves): void {
+  const both = halves.bucketOwner !== undefined && halves.transferHost !== undefined;
+  const outputs = [
+    ...(halves.bucketOwner !== undefined ? bucketOwnerOutputs(config, halves.externalId) : []),
+    ...(halves.transferHost !== undefined ? transferHostOutputs(config, halves.externalId, halves.transferHost.access) : []),
+  ];
+  for (const output of outputs) {
+    if (both && output.exchange) continue;
+    new TerraformOutput(stack, output.name, {
+      description: both ? output.description : (output.descriptionForOtherParty ?? output.description),
+      value: output.value,
+      ...(output.sensitive ? { sensitive: true } : {}),
+    });
+  }
+}
