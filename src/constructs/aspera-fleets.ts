@@ -36,13 +36,12 @@ import { SsmAssociation } from '@cdktf/provider-aws/lib/ssm-association';
 import { SsmDocument } from '@cdktf/provider-aws/lib/ssm-document';
 import { App, type ITerraformDependable, Manifest, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { EXTERNAL_ID_MARKER, renderHostScripts, renderHostScriptsWithExternalIdMarker, sha256Hex } from '../aspera/host-scripts';
+import { EXTERNAL_ID_MARKER, type HostScripts, sha256Hex } from '../aspera/host-scripts';
 import { renderSsmDocument, ssmShellDocument } from '../aspera/ssm-document';
 import { fleetAction, fleetTargets } from '../aspera/fleets';
-import type { AsperaFleet, Config } from '../config/schema';
+import type { AsperaFleet } from '../config/schema';
 import { hclString } from '../exchange/hcl';
-import { commandOutputPolicy, ssmCorePolicyArn } from '../iam/fleet-policy';
-import { renderPolicy } from '../iam/policy-document';
+import { type PolicyDocument, renderPolicy } from '../iam/policy-document';
 import type { PlanTimeExternalId } from '../modes/external-id';
 import { externalIdPrecondition, SCRIPTS_DIR } from './aspera-hosts';
 
@@ -53,20 +52,29 @@ export const FLEETS_OUTPUT = 'aspera_fleets';
 export const FLEETS_CONSTRUCT_ID = 'aspera_fleets';
 
 /** The document name: stack, fleet, action and the document's hash, so a new script is a new document. */
-export const fleetDocumentName = (config: Config, fleet: AsperaFleet, documentText: string): string =>
-  `${config.stackName}-${fleet.name}-${fleetAction(fleet)}-${sha256Hex(documentText).slice(0, 8)}`;
+export const fleetDocumentName = (stackName: string, fleet: AsperaFleet, documentText: string): string =>
+  `${stackName}-${fleet.name}-${fleetAction(fleet)}-${sha256Hex(documentText).slice(0, 8)}`;
 
-/** The rendered document of a fleet (with EXTERNAL_ID_MARKER in place of a plan-time External ID). */
-export function fleetDocumentText(config: Config, fleet: AsperaFleet, planTimeExternalId?: PlanTimeExternalId): string {
-  const scripts =
-    planTimeExternalId === undefined ? renderHostScripts(config, fleet) : renderHostScriptsWithExternalIdMarker(config, fleet, planTimeExternalId.hexDigits);
+/** The rendered document of a fleet, around its host script (with EXTERNAL_ID_MARKER in place of a plan-time External ID). */
+export function fleetDocumentText(stackName: string, fleet: AsperaFleet, scripts: HostScripts): string {
   const action = fleetAction(fleet);
   const what = action === 'install' ? 'installs the S3 docroots of' : 'removes the S3 docroots of';
-  return renderSsmDocument(ssmShellDocument(scripts[action], action, `aspera-cross-account: ${what} stack ${config.stackName} in aspera.conf (fleet ${fleet.name})`));
+  return renderSsmDocument(ssmShellDocument(scripts[action], action, `aspera-cross-account: ${what} stack ${stackName} in aspera.conf (fleet ${fleet.name})`));
 }
 
 export interface AsperaFleetConfigurationProps {
-  readonly config: Config;
+  /** Names the documents and associations (config.stackName). */
+  readonly stackName: string;
+  /** config.asperaFleets. */
+  readonly fleets: readonly AsperaFleet[];
+  /** Other Account's region: where an S3 output bucket is unless the fleet names another. */
+  readonly region: string;
+  /** The host scripts of a fleet, as written at synth time (see AsperaHostConfigurationProps.scriptsFor). */
+  readonly scriptsFor: (fleet: AsperaFleet) => HostScripts;
+  /** ARN of AmazonSSMManagedInstanceCore in Other Account's partition (src/iam/fleet-policy.ts). */
+  readonly ssmCorePolicyArn: string;
+  /** The instance role's policy for the fleets' S3 output locations, if any fleet has one (src/iam/fleet-policy.ts). */
+  readonly commandOutputPolicy?: PolicyDocument;
   /** The aws.other_account provider. */
   readonly provider: AwsProvider;
   /** The host role's name when this stack creates it (the SSM policy is attached to it), else undefined. */
@@ -91,24 +99,24 @@ export class AsperaFleetConfiguration extends Construct {
 
   constructor(scope: Construct, id: string, props: AsperaFleetConfigurationProps) {
     super(scope, id);
-    const { config, provider, planTimeExternalId } = props;
+    const { stackName, fleets, provider, planTimeExternalId } = props;
     const stack = TerraformStack.of(this);
     const stackDir = join(App.of(this).outdir, Manifest.stacksFolder, stack.node.id);
     const ownDir = posix.join(SCRIPTS_DIR, this.node.id);
     rmSync(join(stackDir, ownDir), { recursive: true, force: true });
-    if (config.asperaFleets.length === 0) return;
+    if (fleets.length === 0) return;
 
     const instanceRoleReady: ITerraformDependable[] = [];
     if (props.createdHostRoleName !== undefined) {
-      this.ssmCoreAttachment = new IamRolePolicyAttachment(this, 'ssm_core', { provider, role: props.createdHostRoleName, policyArn: ssmCorePolicyArn(config) });
+      this.ssmCoreAttachment = new IamRolePolicyAttachment(this, 'ssm_core', { provider, role: props.createdHostRoleName, policyArn: props.ssmCorePolicyArn });
       this.ssmCoreAttachment.overrideLogicalId('transfer_host_ssm_core');
       instanceRoleReady.push(this.ssmCoreAttachment);
     }
-    const outputPolicy = commandOutputPolicy(config);
+    const outputPolicy = props.commandOutputPolicy;
     if (outputPolicy !== undefined) {
       this.commandOutputPolicy = new IamRolePolicy(this, 'command_output', {
         provider,
-        name: `${config.stackName}-ssm-command-output`,
+        name: `${stackName}-ssm-command-output`,
         // The created role by reference (so it exists first), else the existing role by name.
         role: props.createdHostRoleName ?? props.hostRoleName,
         policy: renderPolicy(outputPolicy),
@@ -118,9 +126,9 @@ export class AsperaFleetConfiguration extends Construct {
     }
 
     const summary: Record<string, Record<string, string>> = {};
-    for (const fleet of config.asperaFleets) {
+    for (const fleet of fleets) {
       const action = fleetAction(fleet);
-      const text = fleetDocumentText(config, fleet, planTimeExternalId);
+      const text = fleetDocumentText(stackName, fleet, props.scriptsFor(fleet));
       mkdirSync(join(stackDir, ownDir, fleet.name), { recursive: true });
       const relative = posix.join(ownDir, fleet.name, `${action}.ssm-document.json`);
       writeFileSync(join(stackDir, relative), text, { mode: 0o644 });
@@ -135,7 +143,7 @@ export class AsperaFleetConfiguration extends Construct {
       const generatedId = planTimeExternalId !== undefined && action === 'install';
       const document = new SsmDocument(this, `${fleet.name}_document`, {
         provider,
-        name: fleetDocumentName(config, fleet, text),
+        name: fleetDocumentName(stackName, fleet, text),
         documentType: 'Command',
         documentFormat: 'JSON',
         targetType: '/AWS::EC2::Instance',
@@ -150,7 +158,7 @@ export class AsperaFleetConfiguration extends Construct {
       const association = new SsmAssociation(this, `${fleet.name}_association`, {
         provider,
         name: document.name,
-        associationName: `${config.stackName}-${fleet.name}`,
+        associationName: `${stackName}-${fleet.name}`,
         targets: fleetTargets(fleet),
         complianceSeverity: fleet.complianceSeverity,
         waitForSuccessTimeoutSeconds: fleet.waitForSuccessSeconds,
@@ -160,7 +168,7 @@ export class AsperaFleetConfiguration extends Construct {
               outputLocation: {
                 s3BucketName: fleet.outputS3.bucket,
                 ...(fleet.outputS3.keyPrefix === undefined ? {} : { s3KeyPrefix: fleet.outputS3.keyPrefix }),
-                s3Region: fleet.outputS3.region ?? config.otherAccount.region,
+                s3Region: fleet.outputS3.region ?? props.region,
               },
             }),
         dependsOn: [...props.dependsOn, ...instanceRoleReady],

@@ -63,9 +63,23 @@ export interface PlanTimeExternalId {
 /** Stands for a plan-time External ID while a docroot output is rendered; letters and digits, so encoding keeps it. */
 const DOCROOT_MARKER = 'EXTERNALIDPLACEHOLDER0';
 
+/**
+ * Stands for an External ID that is not known at synth time in what the review report renders
+ * with the stack's own policy and docroot functions, so that everything around it is rendered as
+ * the stack renders it. "~" occurs in no config value the schema accepts, and percent-encoding
+ * leaves it as it is: every occurrence in a rendered value is this stand-in, which the report then
+ * shows as reportPhrase, never as a value.
+ */
+export const EXTERNAL_ID_STAND_IN = '~external-id~';
+
 export class ExternalId {
   static of(config: Config): ExternalId {
     return new ExternalId(externalIdSource(config));
+  }
+
+  /** The External ID of a source already decided (e.g. the one an access model records). */
+  static from(source: ExternalIdSource): ExternalId {
+    return new ExternalId(source);
   }
 
   private constructor(readonly source: ExternalIdSource) {}
@@ -142,14 +156,26 @@ export class ExternalId {
   }
 
   /**
-   * The config the review report's renderers see: its own External ID, or `standIn` (which the
-   * report then shows as where the value comes from, never as a value).
+   * The config the review report's renderers see: its own External ID, or EXTERNAL_ID_STAND_IN
+   * where a plan-time value will be.
    */
-  inReport(config: Config, standIn: string): Config {
+  inReport(config: Config): Config {
     if (this.known) return config;
-    if (config.grants.some((g) => grantDocroot({ ...config, externalId: '' }, g).includes(standIn))) {
-      throw new Error(`a docroot of this config contains ${standIn}, which the review uses for the External ID`);
+    if (config.grants.some((g) => grantDocroot({ ...config, externalId: '' }, g).includes(EXTERNAL_ID_STAND_IN))) {
+      throw new Error(`a docroot of this config contains ${EXTERNAL_ID_STAND_IN}, which the review uses for the External ID`);
     }
-    return { ...config, externalId: standIn };
+    return { ...config, externalId: EXTERNAL_ID_STAND_IN };
+  }
+
+  /** In the report, where the value would be: the value itself, or a short phrase for where it comes from. */
+  get reportPhrase(): string {
+    switch (this.source.kind) {
+      case 'config':
+        return this.source.value;
+      case 'other-half-state':
+        return "the External ID read from the operator's state at plan time";
+      case 'generated':
+        return 'the External ID generated at first apply';
+    }
   }
 }

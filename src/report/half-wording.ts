@@ -3,9 +3,10 @@
  * to the other party, and an External ID that is not known at synth time. Pure; the facts come
  * from the access model (src/modes/half-ownership.ts through model.ts).
  */
+import { EXTERNAL_ID_STAND_IN, ExternalId } from '../modes/external-id';
 import type { ExternalIdSource } from '../modes/half-ownership';
 import type { Mode } from '../modes/mode';
-import { EXTERNAL_ID_STAND_IN, type AccessModel } from './model';
+import type { AccessModel } from './model';
 import { code } from './text';
 
 /** Marks a part this config's stack does not create. */
@@ -23,9 +24,8 @@ const stateUrl = (state: { bucket: string; key: string }): string => `s3://${sta
 
 /** A short noun phrase for an External ID that is not in the config, to stand where its value would. */
 export function externalIdStandInText(source: ExternalIdSource): string {
-  if (source.kind === 'other-half-state') return "the External ID read from the operator's state at plan time";
-  if (source.kind === 'generated') return 'the External ID generated at first apply';
-  return code(source.value);
+  const externalId = ExternalId.from(source);
+  return externalId.known ? code(externalId.reportPhrase) : externalId.reportPhrase;
 }
 
 /** The External ID for the accounts table: the value, or where it comes from and when it is known. */

@@ -11,6 +11,7 @@
 import type { Access, Config, OtherHalfStateConfig, StateConfig } from '../config/schema';
 import { docrootPermissions, grantDocroot } from '../aspera/docroot';
 import { grantRoleArn, grantRoleName, grantRolePathOf, hostRoleArn, hostRoleName, normalizePrefix } from '../iam/arns';
+import { ExternalId } from '../modes/external-id';
 import { halfOwnership, type ExternalIdSource, type HalfOwnership } from '../modes/half-ownership';
 import type { Mode } from '../modes/mode';
 import { fleetAction, fleetTargets } from '../aspera/fleets';
@@ -176,22 +177,13 @@ export const hostTargetId = (host: { host: string; port: number }): string =>
   // IPv6 addresses get brackets so the port stays readable.
   host.host.includes(':') ? `[${host.host}]:${host.port}` : `${host.host}:${host.port}`;
 
-/**
- * Stands for an External ID that is not known at synth time (read from the other half's state at
- * plan time, or generated at the first apply), so that the stack's own policy and docroot
- * functions render everything around it. "~" occurs in no config value the schema accepts, and
- * percent-encoding leaves it as it is: every occurrence in a rendered value is this stand-in.
- */
-export const EXTERNAL_ID_STAND_IN = '~external-id~';
+export { EXTERNAL_ID_STAND_IN } from '../modes/external-id';
 
 export function accessModel(config: Config): AccessModel {
   const ownership = halfOwnership(config);
   const externalId = ownership.externalId;
   // The config the policy and docroot functions see: its own External ID, or the stand-in.
-  const rendered: Config = externalId.kind === 'config' ? config : { ...config, externalId: EXTERNAL_ID_STAND_IN };
-  if (externalId.kind !== 'config' && config.grants.some((g) => grantDocroot({ ...config, externalId: '' }, g).includes(EXTERNAL_ID_STAND_IN))) {
-    throw new Error(`a docroot of this config contains ${EXTERNAL_ID_STAND_IN}, which the review uses for the External ID`);
-  }
+  const rendered = ExternalId.from(externalId).inReport(config);
   const created = new Map(config.buckets.map((b) => [b.name, ownership.createdBuckets.includes(b.name)]));
   const hosts: AsperaHostTarget[] = config.asperaHosts.map((h) => ({
     id: hostTargetId(h),
