@@ -136,6 +136,14 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
     }
   });
 
+  test('mode "both" publishes every output of the halves but those only the other half\'s stack reads', () => {
+    // Read by the other half alone (src/exchange/contract.ts): account IDs, the trusted role, the
+    // published grants, the External ID's hash and the grant-role path.
+    const exchangeOnly = ['bucket_owner_account_id', 'external_id_sha256', 'grant_role_path', 'grants', 'transfer_host_account_id', 'trusted_host_role_arn'];
+    const ofHalves = [...new Set([...Object.keys(bucketOwner.output ?? {}), ...Object.keys(transferHost.output ?? {})])];
+    expect(Object.keys(both.output ?? {}).sort()).toEqual(ofHalves.filter((name) => !exchangeOnly.includes(name)).sort());
+  });
+
   test('each half publishes what the other needs, under the contract names', () => {
     expect(Object.keys(bucketOwner.output ?? {}).sort()).toEqual([
       'bucket_owner_account_id',

@@ -7,9 +7,9 @@
  *  - "transfer-host": Other Account's half only (host role, its assume-role policy, the Aspera
  *    host configuration).
  *
- * The two halves of one logical config together create exactly what mode "both" creates; each
- * configures only its own account's AWS provider and publishes what the other needs as outputs
- * (src/exchange/contract.ts).
+ * The two halves of one logical config together create exactly what mode "both" creates: one body
+ * composes every mode with these flags (src/modes/compose.ts). Each half configures only its own
+ * account's AWS provider and publishes what the other needs as outputs (src/exchange/contract.ts).
  */
 export const MODES = ['both', 'bucket-owner', 'transfer-host'] as const;
 export type Mode = (typeof MODES)[number];
