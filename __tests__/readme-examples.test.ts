@@ -1,13 +1,14 @@
 /**
- * The README's `json` blocks can be copied: each is valid JSON, or object members to paste inside
+ * The `json` blocks of README.md and docs/*.md can be copied: each is valid JSON, or object members to paste inside
  * the config's top-level { } (no comments, no "..."). JSON has no comments, and the loader refuses
  * a config that has them, so an example with "//" would be refused as soon as it is pasted.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './helpers/invalid-configs';
 
-const README = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+const DOCUMENTS = ['README.md', ...readdirSync(join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const read = (file: string): string => readFileSync(join(REPO_ROOT, file), 'utf8');
 
 /** [line number, block text] of every fenced block tagged `json`, indentation removed. */
 function jsonBlocks(markdown: string): [number, string][] {
@@ -28,12 +29,15 @@ const parses = (text: string): boolean => {
   }
 };
 
-test('the README has json examples (so the check below checks something)', () => {
-  expect(jsonBlocks(README).length).toBeGreaterThanOrEqual(5);
+test('the documents have json examples (so the check below checks something)', () => {
+  expect(DOCUMENTS).toEqual(expect.arrayContaining(['README.md', 'docs/configuration.md', 'docs/two-organizations.md']));
+  expect(DOCUMENTS.flatMap((file) => jsonBlocks(read(file))).length).toBeGreaterThanOrEqual(5);
   expect(jsonBlocks('```json\n{"a": 1} // no\n```\n')).toEqual([[1, '{"a": 1} // no\n']]);
 });
 
-test.each(jsonBlocks(README))('the json block at README.md line %i is JSON, or members of an object', (_, text) => {
+const BLOCKS: [string, number, string][] = DOCUMENTS.flatMap((file) => jsonBlocks(read(file)).map(([line, text]): [string, number, string] => [file, line, text]));
+
+test.each(BLOCKS)('the json block at %s line %i is JSON, or members of an object', (_, __, text) => {
   const members = text.trim().replace(/,$/, '');
   expect(parses(text) || parses(`{${members}}`)).toBe(true);
 });
