@@ -3,7 +3,7 @@
  * engine (@cloud-copilot/iam-simulate) over the synthesized policies: the host role may try every
  * role under the stack's path, but gets only the grant roles, and only with the External ID.
  *
- * Role ARNs and paths below are written by hand from the README (grant roles under
+ * Role ARNs and paths below are written by hand from docs/what-the-stack-creates.md (grant roles under
  * /aspera/<stackName>/, the host role under hostRole.path), not computed by the code under test.
  */
 import {

@@ -2,7 +2,7 @@
  * Who can do what, decided by an independent IAM engine (@cloud-copilot/iam-simulate) over the
  * policies read back out of the synthesized cdk.tf.json, i.e. exactly what Terraform applies.
  *
- * The expectations below are written from the README by hand (account IDs, role names, action
+ * The expectations below are written from docs/what-the-stack-creates.md by hand (account IDs, role names, action
  * lists), not computed by the code under test, so widening any policy (an extra action, a broader
  * resource, a dropped condition) turns a test red.
  */

@@ -1,5 +1,5 @@
 /**
- * Docroot rendering: the README's default form, the endpoint option, the template override, the
+ * Docroot rendering: the default form in docs/aspera-hosts.md, the endpoint option, the template override, the
  * URL encoding of each variable part, XML escaping, and the permission flags per access level.
  * Expected strings are written out by hand; a WHATWG URL parser checks they decode back.
  */

@@ -79,7 +79,7 @@ function scriptTerraformUploads(s: SynthOutput, id: string, hex: string): string
 const installFile = (s: SynthOutput, id: string): string => readFileSync(join(s.stackDir, 'aspera-host-scripts', 'aspera_hosts', HOSTS.find((h) => h.id === id)!.dir, 'install.sh'), 'utf8');
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-// Written by hand from the README's docroot form (role ARN URL-encoded, prefix without its "/").
+// Written by hand from the docroot form in docs/aspera-hosts.md (role ARN URL-encoded, prefix without its "/").
 const arn = (role: string) => `arn%3Aaws%3Aiam%3A%3A444444444444%3Arole%2F${role}`;
 const docroots = (hex: string): Record<string, string> => ({
   xfer2: `s3://${arn('acme-exchange-xfer2')}@s3.amazonaws.com/acme-aspera-inbox;iam-role.external-id=${hex}`,

@@ -3,7 +3,7 @@
  * synthesized stack contains, that it touches only its own account, that together the halves are
  * exactly mode "both", and what crosses between them (outputs, remote state, checks).
  *
- * Each config is synthesized once. Expected names and values are written out from the README;
+ * Each config is synthesized once. Expected names and values are written out from docs/two-organizations.md;
  * where a value is compared with another synthesized stack, that is the claim under test (the
  * halves equal mode "both"), not a copy of the output.
  */
@@ -296,7 +296,7 @@ describe('the transfer-host half generates the External ID when its config has n
   });
 });
 
-describe('the README walkthrough through a shared state bucket: bucket-owner-remote-state.json and transfer-host-generated-external-id.json', () => {
+describe('the docs/two-organizations.md walkthrough through a shared state bucket: bucket-owner-remote-state.json and transfer-host-generated-external-id.json', () => {
   const bucketOwnerInput = twoOrganizationsConfigInput('bucket-owner-remote-state.json');
   const transferHostInput = twoOrganizationsConfigInput('transfer-host-generated-external-id.json');
   let bucketOwner: TerraformJson;

@@ -2,7 +2,7 @@
  * Two organizations and the host policy's form: both halves publish the grant-role path their
  * config uses and check the other half's, so a bucket owner and an operator that disagree on
  * "hostPolicy" fail the plan instead of leaving roles the host can never assume. Expected values
- * are written by hand from the README (path /aspera/<stackName>/; "/" for the exact list).
+ * are written by hand from docs/what-the-stack-creates.md (path /aspera/<stackName>/; "/" for the exact list).
  */
 import { BUCKET_OWNER_HALF_ID, TRANSFER_HOST_HALF_ID } from '../src/modes/compose';
 import { baseConfigInput, halvesOf, synthConfig, type TerraformJson } from './helpers/synth';

@@ -1,7 +1,7 @@
 /**
  * The synthesized stack, resource by resource: what lands in which account, how the buckets are
  * hardened, what each role trusts, what the outputs say, and where Terraform keeps state.
- * Each config is synthesized once; expected values are written out from the README by hand.
+ * Each config is synthesized once; expected values are written out from docs/what-the-stack-creates.md by hand.
  */
 import { DataAwsIamRole } from '@cdktf/provider-aws/lib/data-aws-iam-role';
 import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';

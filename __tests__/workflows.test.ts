@@ -289,20 +289,20 @@ describe('what runs where', () => {
       'both with MY_ACCOUNT_ROLE_ARN only',
       configOf(SEVERAL_GRANTS),
       { MY_ACCOUNT_ROLE_ARN: 'arn:aws:iam::333333333333:role/plan', OTHER_ACCOUNT_ROLE_ARN: '' },
-      'mode both: set OTHER_ACCOUNT_ROLE_ARN (an OIDC role in Other Account 444444444444) (README: CI and OIDC roles).',
+      'mode both: set OTHER_ACCOUNT_ROLE_ARN (an OIDC role in Other Account 444444444444) (docs/review-and-ci.md: OIDC roles).',
     ],
     [
       'bucket-owner with OTHER_ACCOUNT_ROLE_ARN only',
       BUCKET_OWNER,
       { MY_ACCOUNT_ROLE_ARN: '', OTHER_ACCOUNT_ROLE_ARN: 'arn:aws:iam::222222222222:role/plan' },
-      'mode bucket-owner: set MY_ACCOUNT_ROLE_ARN (an OIDC role in My Account 111111111111); OTHER_ACCOUNT_ROLE_ARN is not used (README: CI and OIDC roles).',
+      'mode bucket-owner: set MY_ACCOUNT_ROLE_ARN (an OIDC role in My Account 111111111111); OTHER_ACCOUNT_ROLE_ARN is not used (docs/review-and-ci.md: OIDC roles).',
     ],
     ['bucket-owner with MY_ACCOUNT_ROLE_ARN only', BUCKET_OWNER, { MY_ACCOUNT_ROLE_ARN: 'arn:aws:iam::111111111111:role/plan', OTHER_ACCOUNT_ROLE_ARN: '' }, undefined],
     [
       'transfer-host with no variable',
       TRANSFER_HOST,
       { MY_ACCOUNT_ROLE_ARN: '', OTHER_ACCOUNT_ROLE_ARN: '' },
-      'mode transfer-host: set OTHER_ACCOUNT_ROLE_ARN (an OIDC role in Other Account 222222222222); MY_ACCOUNT_ROLE_ARN is not used (README: CI and OIDC roles).',
+      'mode transfer-host: set OTHER_ACCOUNT_ROLE_ARN (an OIDC role in Other Account 222222222222); MY_ACCOUNT_ROLE_ARN is not used (docs/review-and-ci.md: OIDC roles).',
     ],
     ['transfer-host with OTHER_ACCOUNT_ROLE_ARN only', TRANSFER_HOST, { MY_ACCOUNT_ROLE_ARN: '', OTHER_ACCOUNT_ROLE_ARN: 'arn:aws:iam::222222222222:role/plan' }, undefined],
   ])('mode %s', (_title, config, vars, notice) => {

@@ -9,7 +9,7 @@
  * sessions' PATH (and on sudo's secure_path) logs each restart.
  *
  * Per step, counted from sshd's log (accepted logins) and the stand-in's log (restarts): what the
- * README promises a config change costs on a host.
+ * docs/aspera-hosts.md promises a config change costs on a host.
  */
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -7,7 +7,7 @@
  *     restart) and aspera.conf is byte for byte what it was before the first apply;
  *  3. apply again: nothing planned, no connection;
  *  4. remove the entry: the retirement goes, and nothing runs on the host.
- * And, for contrast, what the README warns about: removing an entry that was not retired runs no
+ * And, for contrast, what docs/aspera-hosts.md warns about: removing an entry that was not retired runs no
  * uninstall (the docroot stays).
  */
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -127,7 +127,7 @@ describe('a retired host', () => {
   });
 });
 
-test('for contrast: removing an entry that was not retired runs no uninstall, and the docroot stays (the README says to retire first)', async () => {
+test('for contrast: removing an entry that was not retired runs no uninstall, and the docroot stays (docs/aspera-hosts.md says to retire first)', async () => {
   const conf = join(root, 'etc', 'removed.conf');
   writeFileSync(conf, ORIGINAL);
   const tf = terraformDir(join(root, 'tf-remove'), stub.log);

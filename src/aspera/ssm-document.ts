@@ -13,7 +13,7 @@
  *
  * The document has no parameters: nothing an ssm:DescribeDocument caller sees (name, description,
  * parameters) carries a docroot or the External ID. The script itself is the document's content,
- * which ssm:GetDocument returns; see the README for who can read it.
+ * which ssm:GetDocument returns; see docs/aspera-fleets.md, "What a reader of SSM can see", for who can read it.
  */
 
 export interface SsmShellDocument {

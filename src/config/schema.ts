@@ -388,7 +388,7 @@ const fleetTargets = z
       .optional()
       .describe('Instances carrying every one of these tags, each with one of its values, e.g. [{ "key": "Role", "values": ["aspera"] }].'),
   }, expectedObject('an object { "autoScalingGroupName": ... } and/or { "tags": { ... } }'))
-  .describe('Which managed instances in otherAccount the association applies to; an instance must match every target given (see the README on several targets).');
+  .describe('Which managed instances in otherAccount the association applies to; an instance must match every target given (see docs/limitations.md on several targets).');
 
 const fleetOutputS3 = z
   .strictObject({
