@@ -1,7 +1,7 @@
 /** Configs and helpers for the review report tests (not a test file: jest only runs *.test.ts). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateConfig } from '../src/config/load';
+import { validateConfig } from '../src/config-file';
 import type { Config, ConfigInput } from '../src/config/schema';
 
 /** The shape of the committed example: one grant on a whole created bucket, one host. */

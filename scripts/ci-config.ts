@@ -20,7 +20,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import type { Config } from '../src/config/schema';
-import { configPathFromEnv, loadConfigFile } from '../src/config/load';
+import { configPathFromEnv, loadConfigFile } from '../src/config-file';
 import { partitionOf } from '../src/iam/arns';
 import { halfOwnership } from '../src/modes/half-ownership';
 import { appliesBucketOwnerHalf, appliesTransferHostHalf } from '../src/modes/mode';
