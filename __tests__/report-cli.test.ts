@@ -10,7 +10,7 @@ import { validateConfig } from '../src/config-file';
 import type { ConfigInput } from '../src/config/schema';
 import { REPORT_MARKER } from '../src/report/markdown';
 import { runReview } from '../scripts/review';
-import { ONE_GRANT } from './report-fixtures';
+import { ONE_GRANT } from './helpers/report-fixtures';
 
 const ROOT = join(__dirname, '..');
 

@@ -18,7 +18,7 @@ import {
   workflowCommand,
 } from '../scripts/workflow-answers';
 import type { Config } from '../src/config/schema';
-import { configOf, ONE_GRANT, SEVERAL_GRANTS, twoOrganizations } from './report-fixtures';
+import { configOf, ONE_GRANT, SEVERAL_GRANTS, twoOrganizations } from './helpers/report-fixtures';
 
 const roles = (my: string, other: string): RoleArns => ({ MY_ACCOUNT_ROLE_ARN: my, OTHER_ACCOUNT_ROLE_ARN: other });
 const NONE = roles('', '');

@@ -16,7 +16,7 @@ import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { ciAwsSettings, githubOutputLines, planGate, planGateOutputLines, roleArnsFromEnv, type RoleArns } from '../scripts/workflow-answers';
 import type { Config } from '../src/config/schema';
-import { configOf, SEVERAL_GRANTS, twoOrganizations } from './report-fixtures';
+import { configOf, SEVERAL_GRANTS, twoOrganizations } from './helpers/report-fixtures';
 
 const ROOT = join(__dirname, '..');
 const WORKFLOWS = join(ROOT, '.github', 'workflows');
