@@ -572,7 +572,7 @@ export const configObject = z.strictObject({
   s3Endpoint: z
     .string(expected('an S3 endpoint host name'))
     .regex(...rule(HOSTNAME, 'must be an S3 endpoint host name such as "s3.amazonaws.com" or "s3.eu-west-1.amazonaws.com"'))
-    // Defaulted after validation from myAccount.region (see the end of this file).
+    // Defaulted after validation from myAccount.region (src/config/schema.ts).
     .optional()
     .describe(
       `S3 endpoint host in the docroots, in the partition of myAccount.region. Default "${DEFAULT_S3_ENDPOINT}" in the aws partition, "s3.<region>.<partition's DNS suffix>" elsewhere (e.g. "s3.cn-north-1.amazonaws.com.cn").`,
@@ -587,7 +587,7 @@ export const configObject = z.strictObject({
   otherHalfState: otherHalfState.optional(),
   state,
 })
-  // For editors: "externalId" is required unless the mode is one of the halves (see MODE_CHECKS).
+  // For editors: "externalId" is required unless the mode is one of the halves (see MODE_CHECKS in modes.ts).
   .meta({
     if: { properties: { mode: { enum: MODES.filter((m) => m !== 'both') } }, required: ['mode'] },
     else: { required: ['externalId'] },
