@@ -7,7 +7,7 @@
  * output directory. cdktf and the stack are loaded only after validation: refusing a config then
  * takes a fraction of a second instead of the time it takes to load the providers.
  */
-import { configPathFromEnv, loadConfigFile } from './src/config/load';
+import { configPathFromEnv, loadConfigFile } from './src/config-file';
 
 function main(): number {
   const configPath = configPathFromEnv();

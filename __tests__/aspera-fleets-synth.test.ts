@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { validateConfig } from '../src/config/load';
+import { validateConfig } from '../src/config-file';
 import type { ConfigInput } from '../src/config/schema';
 import { hostIds, SCRIPTS_DIR } from '../src/constructs/aspera-hosts';
 import { baseConfigInput, synthConfigToDir, type SynthOutput } from './helpers/synth';

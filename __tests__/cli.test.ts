@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../src/config/load';
+import { parseConfig } from '../src/config-file';
 import { EXAMPLE_CONFIG_PATH, invalidFixtureText, REPO_ROOT } from './helpers/invalid-configs';
 
 interface Run {

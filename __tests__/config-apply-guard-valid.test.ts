@@ -5,7 +5,7 @@
  * ssh-keygen are in the host suite, __tests__/host/host-keys-ssh-keygen.test.ts.)
  */
 import { MAX_NESTING, tooDeepOffset } from '../src/config/input-limits';
-import { validateConfig } from '../src/config/load';
+import { validateConfig } from '../src/config-file';
 import { baseConfigInput, synthConfig } from './helpers/synth';
 
 const problemsOf = (input: unknown): string[] => {

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { parseConfig } from '../src/config/load';
+import { parseConfig } from '../src/config-file';
 import { editorSchemaText, EDITOR_SCHEMA_PATH } from '../scripts/generate-schema';
 import { APPLY_GUARD_ONLY_THE_CLI_CATCHES } from './helpers/apply-guard-fixtures';
 import { EXAMPLE_CONFIG_PATH, invalidFixtureNames, invalidFixtureText, REPO_ROOT } from './helpers/invalid-configs';

@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { configPathFromEnv, DEFAULT_CONFIG_PATH, duplicateKeyPaths, jsonPath, loadConfigFile, parseConfig, validateConfig } from '../src/config/load';
+import { configPathFromEnv, DEFAULT_CONFIG_PATH, duplicateKeyPaths, jsonPath, loadConfigFile, parseConfig, validateConfig } from '../src/config-file';
 import { bucketNameProblems, type ConfigInput, CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_IN_BOUNDS } from '../src/config/schema';
 import { APPLY_GUARD_EXPECTED } from './helpers/apply-guard-fixtures';
 import { EXAMPLE_CONFIG_PATH, invalidFixtureNames, invalidFixtureText } from './helpers/invalid-configs';

@@ -4,7 +4,7 @@
  * that are not whitespace, as IAM counts them); the documents the check renders are exactly the
  * stack's; and the state-bucket refusals cannot be slipped past by spelling.
  */
-import { validateConfig } from '../src/config/load';
+import { validateConfig } from '../src/config-file';
 import type { ConfigInput } from '../src/config/schema';
 import { renderedIamPolicies } from '../src/iam/limits';
 import { reviewReport } from '../src/report/markdown';

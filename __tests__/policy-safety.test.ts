@@ -5,7 +5,7 @@
  * a generated 100-grant config, and 2,000 grants over 100 buckets with "hostPolicy": "role-path",
  * which must still fit IAM's size limits.
  */
-import { validateConfig } from '../src/config/load';
+import { validateConfig } from '../src/config-file';
 import type { ConfigInput } from '../src/config/schema';
 import { baseConfigInput, fixtureConfigInput, manyGrantsConfigInput, resolveReference, synthConfig, validFixtureNames, type TerraformJson } from './helpers/synth';
 

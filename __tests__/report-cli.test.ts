@@ -6,11 +6,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateConfig } from '../src/config/load';
+import { validateConfig } from '../src/config-file';
 import type { ConfigInput } from '../src/config/schema';
 import { REPORT_MARKER } from '../src/report/markdown';
 import { runReview } from '../scripts/review';
-import { ONE_GRANT } from './report-fixtures';
+import { ONE_GRANT } from './helpers/report-fixtures';
 
 const ROOT = join(__dirname, '..');
 

@@ -7,7 +7,7 @@ import { ASPERA_S3_ACTIONS } from '../src/iam/s3-access';
 import { diffAccess, prefixRelation, type AccessChange } from '../src/report/diff';
 import { NO_ACCESS_CHANGES, reviewReport } from '../src/report/markdown';
 import { accessModel } from '../src/report/model';
-import { configOf, ONE_GRANT, SEVERAL_GRANTS } from './report-fixtures';
+import { configOf, ONE_GRANT, SEVERAL_GRANTS } from './helpers/report-fixtures';
 
 type Draft = ConfigInput & { grants: NonNullable<ConfigInput['grants']> };
 const grant = (draft: ConfigInput, user: string) => {

@@ -10,7 +10,7 @@ import { reviewReport } from '../src/report/markdown';
 import { trustChainDiagram } from '../src/report/mermaid';
 import { accessModel } from '../src/report/model';
 import { code } from '../src/report/text';
-import { configOf, destroySectionOf, grantSectionOf, ONE_GRANT, rowOf } from './report-fixtures';
+import { configOf, destroySectionOf, grantSectionOf, ONE_GRANT, rowOf } from './helpers/report-fixtures';
 
 const FLEET = { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg', tags: [{ key: 'Role', values: ['aspera'] }] }, outputS3: { bucket: 'ops-ssm-output', keyPrefix: 'aspera' } };
 const withFleet = (edit: (d: ConfigInput) => void = () => undefined) =>

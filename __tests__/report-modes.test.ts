@@ -19,7 +19,7 @@ import { NO_ACCESS_CHANGES, reviewReport } from '../src/report/markdown';
 import { accessModel, EXTERNAL_ID_STAND_IN } from '../src/report/model';
 import { code } from '../src/report/text';
 import { halvesOf, HALF_STATES, synthConfig, type TerraformJson } from './helpers/synth';
-import { configOf, destroySectionOf, firstGrantOnly, grantSectionOf, ONE_GRANT, rowOf, SEVERAL_GRANTS, twoOrganizations } from './report-fixtures';
+import { configOf, destroySectionOf, firstGrantOnly, grantSectionOf, ONE_GRANT, rowOf, SEVERAL_GRANTS, twoOrganizations } from './helpers/report-fixtures';
 
 const MANAGED = '*Managed by the other party.*';
 

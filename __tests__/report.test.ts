@@ -14,7 +14,7 @@ import { mermaidLabel, mermaidText, trustChainDiagram } from '../src/report/merm
 import { diffAccess } from '../src/report/diff';
 import { accessModel, type AccessModel } from '../src/report/model';
 import { code } from '../src/report/text';
-import { configOf, firstGrantOnly, ONE_GRANT, SEVERAL_GRANTS, twoOrganizations } from './report-fixtures';
+import { configOf, firstGrantOnly, ONE_GRANT, SEVERAL_GRANTS, twoOrganizations } from './helpers/report-fixtures';
 
 interface ParsedDiagram {
   ok: boolean;

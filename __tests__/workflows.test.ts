@@ -5,8 +5,8 @@
  * installed wherever cdktf talks to it, no GitHub expression inlined into a shell script, and the
  * access review posted from a diff against the base branch. Per mode (both, bucket-owner,
  * transfer-host), the plan gate, its notice and the AWS profiles action are run (their shell
- * scripts under bash, their few expressions evaluated here) with scripts/ci-config.ts's answers,
- * whose own rules are in ci-config.test.ts.
+ * scripts under bash, their few expressions evaluated here) with scripts/workflow-answers.ts's answers,
+ * whose own rules are in workflow-answers.test.ts.
  */
 import { validateAction, validateWorkflow } from '@action-validator/core';
 import { spawnSync } from 'node:child_process';
@@ -14,9 +14,9 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { ciAwsSettings, githubOutputLines, planGate, planGateOutputLines, roleArnsFromEnv, type RoleArns } from '../scripts/ci-config';
+import { ciAwsSettings, githubOutputLines, planGate, planGateOutputLines, roleArnsFromEnv, type RoleArns } from '../scripts/workflow-answers';
 import type { Config } from '../src/config/schema';
-import { configOf, SEVERAL_GRANTS, twoOrganizations } from './report-fixtures';
+import { configOf, SEVERAL_GRANTS, twoOrganizations } from './helpers/report-fixtures';
 
 const ROOT = join(__dirname, '..');
 const WORKFLOWS = join(ROOT, '.github', 'workflows');
@@ -272,12 +272,12 @@ describe('what runs where', () => {
     const fromFork = "(github.event_name == 'pull_request' && github.event.pull_request.head.repo.full_name != github.repository)";
     expect(ci.jobs.plan.if).toBe(`needs.test.outputs.plan == 'true' && ${notFromFork}`);
     expect(ci.jobs['plan-skipped'].if).toBe(`needs.test.outputs.plan != 'true' || ${fromFork}`);
-    // Which variables a run needs depends on the config's mode: only scripts/ci-config.ts knows.
+    // Which variables a run needs depends on the config's mode: only scripts/workflow-answers.ts knows.
     for (const { file, id, job } of allJobs) expect([file, id, job.if ?? '']).not.toEqual([file, id, expect.stringMatching(/ROLE_ARN/)]);
 
     const test = ci.jobs.test;
     const gate = (test.steps ?? []).find((s) => s.id === 'plan-gate');
-    expect(gate?.run).toBe('node --import tsx scripts/ci-config.ts plan-gate >> "$GITHUB_OUTPUT"');
+    expect(gate?.run).toBe('node --import tsx scripts/workflow-answers.ts plan-gate >> "$GITHUB_OUTPUT"');
     expect(test.outputs).toEqual({ plan: '${{ steps.plan-gate.outputs.plan }}', 'plan-skipped-why': '${{ steps.plan-gate.outputs.why }}' });
   });
 
@@ -405,7 +405,7 @@ describe('the AWS profiles action, per mode', () => {
 
   /**
    * The action as the runner would run it for `config` with these role inputs: the config step's
-   * outputs from scripts/ci-config.ts (given the env the step passes it), each OIDC step when its
+   * outputs from scripts/workflow-answers.ts (given the env the step passes it), each OIDC step when its
    * condition holds (recording what it would assume, answering with fake credentials), and the
    * last step's script under bash in a scratch HOME.
    */
@@ -440,7 +440,7 @@ describe('the AWS profiles action, per mode', () => {
   const sections = (ini: string) => [...ini.matchAll(/^\[([^\]]+)\]$/gm)].map((m) => m[1]);
 
   test('reads the config (with the role inputs) before asking AWS for anything', () => {
-    expect(steps[0].run).toBe('node --import tsx scripts/ci-config.ts aws "$PURPOSE" >> "$GITHUB_OUTPUT"');
+    expect(steps[0].run).toBe('node --import tsx scripts/workflow-answers.ts aws "$PURPOSE" >> "$GITHUB_OUTPUT"');
     expect(steps[0].env).toEqual({
       PURPOSE: '${{ inputs.purpose }}',
       MY_ACCOUNT_ROLE_ARN: '${{ inputs.my-account-role-arn }}',
@@ -503,7 +503,7 @@ describe('the AWS profiles action, per mode', () => {
 });
 
 describe('the SSH key step of apply and destroy', () => {
-  // ci-config.ts's answer per mode is in ci-config.test.ts; here a stand-in `node` gives it, so
+  // workflow-answers.ts's answer per mode is in workflow-answers.test.ts; here a stand-in `node` gives it, so
   // the test runs only the shell logic, in milliseconds.
   const bin = scratchDir();
   writeFileSync(

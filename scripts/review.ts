@@ -11,7 +11,7 @@ import { existsSync, statSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '../src/config/schema';
-import { configPathFromEnv, loadConfigFile, parseConfig, type ConfigResult } from '../src/config/load';
+import { configPathFromEnv, loadConfigFile, parseConfig, type ConfigResult } from '../src/config-file';
 import { reviewReport, type ReviewBase } from '../src/report/markdown';
 
 export const USAGE = `Usage: npm run --silent review [-- --base <file or git ref>] [--max-chars <n>]

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docrootPaths, realmUsers } from './aspera-conf-oracle';
 import type { Config, ConfigInput } from '../../src/config/schema';
-import { validateConfig } from '../../src/config/load';
+import { validateConfig } from '../../src/config-file';
 import { fakeRootId } from './unprivileged';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures', 'aspera-conf');

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdktf';
-import { validateConfig } from '../../src/config/load';
+import { validateConfig } from '../../src/config-file';
 import type { Config, ConfigInput } from '../../src/config/schema';
 import { AsperaCrossAccountStack } from '../../src/stack';
 import { withoutTokenStackTraces } from '../../src/synth/token-stack-traces';

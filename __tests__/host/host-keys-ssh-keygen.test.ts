@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateConfig } from '../../src/config/load';
+import { validateConfig } from '../../src/config-file';
 import { baseConfigInput } from '../helpers/synth';
 
 const problemsOf = (input: unknown): string[] => {

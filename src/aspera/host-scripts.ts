@@ -7,7 +7,6 @@
  * XML-escaped; the logic hands them to awk through its environment, so no value is ever parsed as
  * shell, awk or XML markup.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AsperaHost, Config } from '../config/schema';
@@ -125,7 +124,7 @@ export function renderHostScripts(config: Config, host: ScriptTarget): HostScrip
   };
 }
 
-export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+export { sha256Hex } from '../sha256';
 
 // ---- An External ID known only at plan time ---------------------------------------------------
 //

@@ -75,7 +75,7 @@ import { App, type ITerraformDependable, Manifest, TerraformStack } from 'cdktf'
 import { Construct } from 'constructs';
 import { EXTERNAL_ID_MARKER, type HostScripts, SCRIPT_PATH, sha256Hex } from '../aspera/host-scripts';
 import { type AsperaHost, CONNECTION_TIMEOUT } from '../config/schema';
-import { hclString } from '../exchange/hcl';
+import { hclString, refuseTemplateSyntax } from '../exchange/hcl';
 import type { PlanTimeExternalId } from '../modes/external-id';
 
 export type { PlanTimeExternalId } from '../modes/external-id';
@@ -135,12 +135,10 @@ function connectionTriggers(host: AsperaHost): Record<string, string> {
   };
 }
 
-function refuseTemplateSyntax(triggers: Record<string, string>): Record<string, string> {
-  for (const [key, value] of Object.entries(triggers)) {
-    // The schema forbids "$" and "%" in these fields; a value that still carried Terraform
-    // template syntax would be evaluated, so refuse it outright.
-    if (/[$%]\{/.test(value)) throw new Error(`asperaHosts: ${key} ${JSON.stringify(value)} contains Terraform template syntax`);
-  }
+function refuseTemplateSyntaxIn(triggers: Record<string, string>): Record<string, string> {
+  // The schema forbids "$" and "%" in these fields; a value that still carried Terraform
+  // template syntax would be evaluated, so refuse it outright.
+  for (const [key, value] of Object.entries(triggers)) refuseTemplateSyntax(value, `asperaHosts: ${key}`);
   return triggers;
 }
 
@@ -149,7 +147,7 @@ function refuseTemplateSyntax(triggers: Record<string, string>): Record<string, 
  * the aspera.conf path, the grants and the External ID), so that any change re-installs.
  */
 export function docrootsTriggers(host: AsperaHost, installScript: string): Record<string, string> {
-  return refuseTemplateSyntax({ ...connectionTriggers(host), install_script_sha256: sha256Hex(installScript) });
+  return refuseTemplateSyntaxIn({ ...connectionTriggers(host), install_script_sha256: sha256Hex(installScript) });
 }
 
 /**
@@ -157,7 +155,7 @@ export function docrootsTriggers(host: AsperaHost, installScript: string): Recor
  * and no External ID reach the uninstall script, so a grant change leaves this resource alone.
  */
 export function revocationTriggers(host: AsperaHost, uninstallScript: string): Record<string, string> {
-  return refuseTemplateSyntax({ ...connectionTriggers(host), aspera_conf_path: host.asperaConfPath, uninstall_script_sha256: sha256Hex(uninstallScript) });
+  return refuseTemplateSyntaxIn({ ...connectionTriggers(host), aspera_conf_path: host.asperaConfPath, uninstall_script_sha256: sha256Hex(uninstallScript) });
 }
 
 /**

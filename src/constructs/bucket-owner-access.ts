@@ -19,6 +19,7 @@ import { renderPolicy } from '../iam/policy-document';
 import { grantPermissionsPolicy } from '../iam/s3-access';
 import { grantRoleTrustPolicy } from '../iam/trust-policy';
 import { tlsOnlyBucketPolicy } from '../s3/bucket-policy';
+import { s3Uri } from '../aws/arns';
 
 /** Name of the inline S3 policy on every grant role (inline policy names are per role). */
 export const GRANT_POLICY_NAME = 'aspera-s3-access';
@@ -76,7 +77,7 @@ export class BucketOwnerAccess extends Construct {
     const grantRoles = new Map<string, GrantRole>();
     for (const grant of config.grants) {
       const name = grantResourceName(grant);
-      const where = `s3://${grant.bucket}/${normalizePrefix(grant.prefix)}`;
+      const where = s3Uri(grant.bucket, normalizePrefix(grant.prefix));
       const role = new IamRole(this, name, {
         provider,
         name: grantRoleName(config, grant),

@@ -21,10 +21,10 @@
  *    allows either exactly the role ARNs or every role under the path, and either only works with
  *    roles created that way.
  */
-import { createHash } from 'node:crypto';
 import type { Config, Grant } from '../config/schema';
 import { grantRoleArn, grantRolePathOf, hostRoleArn, normalizePrefix } from '../iam/arns';
 import { hclLiteral, hclString, templateText } from './hcl';
+import { s3Uri } from '../aws/arns';
 
 /**
  * Outputs of the bucket-owner half. Mode "both" publishes only grant_role_arns of these: the others
@@ -75,7 +75,7 @@ export function publishedGrants(config: Config): Record<string, PublishedGrant> 
   );
 }
 
-export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+export { sha256Hex } from '../sha256';
 
 /** Where the other half's state lives, as a config names it. */
 export interface OtherHalfState {
@@ -85,7 +85,7 @@ export interface OtherHalfState {
   readonly profile?: string;
 }
 
-const where = (state: OtherHalfState): string => `s3://${state.bucket}/${state.key}`;
+const where = (state: OtherHalfState): string => s3Uri(state.bucket, state.key);
 
 /** A check on the other half's outputs, as a postcondition of the terraform_remote_state data source. */
 export interface OutputCheck {

@@ -7,13 +7,14 @@
 
 const TEMPLATE_SYNTAX = /[$%]\{/;
 
-function refuseTemplateSyntax(value: string, where: string): string {
-  if (TEMPLATE_SYNTAX.test(value)) throw new Error(`${where}: ${JSON.stringify(value)} contains Terraform template syntax ("\${" or "%{")`);
+/** `value` unchanged, or an error that starts with `where` ("hclString:") when it holds "${" or "%{". */
+export function refuseTemplateSyntax(value: string, where: string): string {
+  if (TEMPLATE_SYNTAX.test(value)) throw new Error(`${where} ${JSON.stringify(value)} contains Terraform template syntax ("\${" or "%{")`);
   return value;
 }
 
 /** A string literal for a Terraform expression: "..." with JSON escapes, which HCL reads the same way. */
-export const hclString = (value: string): string => JSON.stringify(refuseTemplateSyntax(value, 'hclString'));
+export const hclString = (value: string): string => JSON.stringify(refuseTemplateSyntax(value, 'hclString:'));
 
 /** A literal for a Terraform expression: strings, and objects of them (keys quoted, as HCL allows). */
 export function hclLiteral(value: string | { readonly [key: string]: unknown }): string {
@@ -28,4 +29,4 @@ export function hclLiteral(value: string | { readonly [key: string]: unknown }):
 }
 
 /** A config value as plain text inside a Terraform template (an error_message). */
-export const templateText = (value: string): string => refuseTemplateSyntax(value, 'templateText');
+export const templateText = (value: string): string => refuseTemplateSyntax(value, 'templateText:');

@@ -21,9 +21,8 @@ import type { Config } from '../config/schema';
 import { grantRoleArn, grantRolePathOf, iamRoleArn, partitionOfConfig } from './arns';
 import { policyDocument, type PolicyDocument } from './policy-document';
 
-export const HOST_POLICY_FORMS = ['exact-roles', 'role-path'] as const;
-export type HostPolicyForm = (typeof HOST_POLICY_FORMS)[number];
-export const DEFAULT_HOST_POLICY_FORM: HostPolicyForm = 'exact-roles';
+// The forms are config vocabulary (src/config/fields.ts); re-exported for the policy's readers.
+export { DEFAULT_HOST_POLICY_FORM, HOST_POLICY_FORMS, type HostPolicyForm } from '../config/schema';
 
 /** The config fields the host policy depends on. */
 type HostPolicyConfig = Pick<Config, 'hostPolicy' | 'stackName' | 'myAccount' | 'grants'>;

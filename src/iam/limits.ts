@@ -1,6 +1,6 @@
 /**
  * Whether IAM will accept the policies this stack renders. This file decides that, before any
- * construct exists: the config loader (src/config/load.ts) calls it once the schema has passed,
+ * construct exists: the config loader (src/config-file.ts) calls it once the schema has passed,
  * so a config that synthesizes never has a policy IAM refuses halfway through `cdktf apply`.
  *
  * The documents are rendered by the same builders the constructs call (trust-policy.ts,

@@ -11,10 +11,9 @@
  * composes every mode with these flags (src/modes/compose.ts). Each half configures only its own
  * account's AWS provider and publishes what the other needs as outputs (src/exchange/contract.ts).
  */
-export const MODES = ['both', 'bucket-owner', 'transfer-host'] as const;
-export type Mode = (typeof MODES)[number];
-
-export const DEFAULT_MODE: Mode = 'both';
+// The mode names are config vocabulary (src/config/fields.ts); re-exported for the halves.
+import type { Mode } from '../config/schema';
+export { DEFAULT_MODE, type Mode, MODES } from '../config/schema';
 
 /** Whether a stack in `mode` creates My Account's resources (and configures its provider). */
 export const appliesBucketOwnerHalf = (mode: Mode): boolean => mode !== 'transfer-host';

@@ -10,6 +10,7 @@ import type { ExternalIdSource } from '../modes/half-ownership';
 import { externalIdStandInText } from './half-wording';
 import type { AccessModel, GrantAccess, TrustSummary } from './model';
 import { code, list } from './text';
+import { s3Uri } from '../aws/arns';
 
 export type ChangeKind =
   /** A transfer user who had no grant gets one. */
@@ -323,7 +324,7 @@ function modeChanges(from: AccessModel, to: AccessModel): AccessChange[] {
 /** "`x` in the config", "read from the operator's state `s3://...` at plan time", "generated at first apply". */
 function externalIdOrigin(source: ExternalIdSource): string {
   if (source.kind === 'config') return `${code(source.value)} (in the config)`;
-  if (source.kind === 'other-half-state') return `${externalIdStandInText(source)} (${code(`s3://${source.state.bucket}/${source.state.key}`)})`;
+  if (source.kind === 'other-half-state') return `${externalIdStandInText(source)} (${code(s3Uri(source.state.bucket, source.state.key))})`;
   return externalIdStandInText(source);
 }
 

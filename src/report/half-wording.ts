@@ -8,6 +8,7 @@ import type { ExternalIdSource } from '../modes/half-ownership';
 import type { Mode } from '../modes/mode';
 import type { AccessModel } from './model';
 import { code } from './text';
+import { s3Uri } from '../aws/arns';
 
 /** Marks a part this config's stack does not create. */
 export const MANAGED_BY_OTHER_PARTY = '*Managed by the other party.*';
@@ -20,7 +21,7 @@ export const HALF_OF_MODE: Record<Mode, string> = {
 };
 
 /** Where the state of the other half is, as the config names it. */
-const stateUrl = (state: { bucket: string; key: string }): string => `s3://${state.bucket}/${state.key}`;
+const stateUrl = (state: { bucket: string; key: string }): string => s3Uri(state.bucket, state.key);
 
 /** A short noun phrase for an External ID that is not in the config, to stand where its value would. */
 export function externalIdStandInText(source: ExternalIdSource): string {

@@ -12,6 +12,7 @@ import { trustChainDiagram } from './mermaid';
 import { accessModel, type AccessModel, type GrantAccess } from './model';
 import { codeWithExternalId, externalIdDescription, HALF_OF_MODE, MANAGED_BY_OTHER_PARTY, modeParagraph } from './half-wording';
 import { cell, code, list, table } from './text';
+import { s3Uri } from '../aws/arns';
 
 /** First line of every report, so a bot (or a person) can find the comment it maintains. */
 export const REPORT_MARKER = '<!-- aspera-access-review -->';
@@ -156,7 +157,7 @@ function accountsSection(model: AccessModel): string {
         ...fleetRows(model),
         ...(model.otherHalfState === undefined
           ? []
-          : ([['Other half\'s state (read at plan time, never written)', code(`s3://${model.otherHalfState.bucket}/${model.otherHalfState.key}`)]] as [string, string][])),
+          : ([['Other half\'s state (read at plan time, never written)', code(s3Uri(model.otherHalfState.bucket, model.otherHalfState.key))]] as [string, string][])),
       ],
     ),
   ].join('\n');
@@ -209,7 +210,7 @@ function grantSection(model: AccessModel, grant: GrantAccess): string {
 
 function stateDescription(model: AccessModel): string {
   const state = model.state;
-  if (state.backend === 's3') return `the Terraform state in ${code(`s3://${state.bucket}/${state.key}`)} (the state bucket is not managed by this stack)`;
+  if (state.backend === 's3') return `the Terraform state in ${code(s3Uri(state.bucket, state.key))} (the state bucket is not managed by this stack)`;
   return `the local Terraform state file ${code(state.path ?? `terraform.${model.stackName}.tfstate`)} (keep it: destroy needs it)`;
 }
 

@@ -20,6 +20,7 @@ import { type HostPolicyForm, hostAssumableRoles, hostMayAssume } from '../iam/h
 import type { PolicyDocument, PolicyStatement, Principal } from '../iam/policy-document';
 import { grantPermissionsPolicy } from '../iam/s3-access';
 import { grantRoleTrustPolicy } from '../iam/trust-policy';
+import { s3Uri } from '../aws/arns';
 
 /** One Allow statement of a grant role's S3 policy: these actions on this resource, under this condition. */
 export interface S3Permission {
@@ -201,7 +202,7 @@ export function accessModel(config: Config): AccessModel {
         runs: fleetAction(f),
         complianceSeverity: f.complianceSeverity,
         waitForSuccessSeconds: f.waitForSuccessSeconds,
-        ...(f.outputS3 === undefined ? {} : { outputLocation: `s3://${f.outputS3.bucket}/${f.outputS3.keyPrefix === undefined ? '' : `${f.outputS3.keyPrefix}/`}` }),
+        ...(f.outputS3 === undefined ? {} : { outputLocation: s3Uri(f.outputS3.bucket, f.outputS3.keyPrefix === undefined ? '' : `${f.outputS3.keyPrefix}/`) }),
       }))
     : [];
   const trust = summarizeTrust(grantRoleTrustPolicy(rendered));
@@ -215,7 +216,7 @@ export function accessModel(config: Config): AccessModel {
       bucketCreated: created.get(grant.bucket) === true,
       prefix,
       access: grant.access,
-      location: `s3://${grant.bucket}/${prefix === '' ? '' : `${prefix}/`}`,
+      location: s3Uri(grant.bucket, prefix === '' ? '' : `${prefix}/`),
       roleName: grantRoleName(rendered, grant),
       roleArn,
       actions: [...new Set(permissions.flatMap((p) => p.actions))],

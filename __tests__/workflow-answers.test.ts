@@ -1,5 +1,5 @@
 /**
- * scripts/ci-config.ts: what CI needs per mode. A half needs its own account's OIDC role variable
+ * scripts/workflow-answers.ts: what CI needs per mode. A half needs its own account's OIDC role variable
  * and profile only; the other half's state is read with that same profile; every mismatch is one
  * line that says what to set. (The workflows that use these outputs: workflows.test.ts.)
  */
@@ -16,9 +16,9 @@ import {
   type RoleArns,
   sshKeyPaths,
   workflowCommand,
-} from '../scripts/ci-config';
+} from '../scripts/workflow-answers';
 import type { Config } from '../src/config/schema';
-import { configOf, ONE_GRANT, SEVERAL_GRANTS, twoOrganizations } from './report-fixtures';
+import { configOf, ONE_GRANT, SEVERAL_GRANTS, twoOrganizations } from './helpers/report-fixtures';
 
 const roles = (my: string, other: string): RoleArns => ({ MY_ACCOUNT_ROLE_ARN: my, OTHER_ACCOUNT_ROLE_ARN: other });
 const NONE = roles('', '');

@@ -2,13 +2,16 @@
  * Reading and validating a config file. Pure apart from reading the file: the result is either a
  * validated Config or a list of problems, one line each, that start with the field's JSON path
  * ("grants[0].bucket: ...", "(config): ..." for the file as a whole).
+ *
+ * It sits above src/config (the schema, the bottom layer) because a config that passed the schema
+ * is then held to what AWS accepts of the policies it renders (src/iam/limits.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
-import { iamLimitProblems } from '../iam/limits';
-import { grantCountProblem, nestingProblem, sizeProblem, tooDeepOffset } from './input-limits';
-import { configSchema, type Config } from './schema';
+import { iamLimitProblems } from './iam/limits';
+import { grantCountProblem, nestingProblem, sizeProblem, tooDeepOffset } from './config/input-limits';
+import { configSchema, type Config } from './config/schema';
 
 export const DEFAULT_CONFIG_PATH = 'aspera.config.json';
 

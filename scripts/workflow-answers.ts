@@ -1,5 +1,7 @@
 /**
- * What the GitHub workflows need to know from the config, checked before any credential is asked for.
+ * The answers to the GitHub workflows' questions about the config (may the plan run? which AWS
+ * accounts and profiles? does apply reach Aspera hosts, with which SSH keys?), checked before any
+ * credential is asked for.
  *
  * The stack configures an AWS provider for each account whose half it applies (src/modes/mode.ts):
  * both accounts in mode "both", My Account only in "bucket-owner", Other Account only in
@@ -10,18 +12,19 @@
  * state cannot be planned, applied or destroyed from CI: it would vanish with the runner, and a
  * later destroy (the revocation) would have nothing to destroy.
  *
- *   node --import tsx scripts/ci-config.ts plan-gate          -> plan=true|false, why=... for $GITHUB_OUTPUT
- *   node --import tsx scripts/ci-config.ts aws plan|deploy    -> key=value lines for $GITHUB_OUTPUT
- *   node --import tsx scripts/ci-config.ts installs-docroots  -> true|false
- *   node --import tsx scripts/ci-config.ts ssh-key-paths      -> one private key path per line
+ *   node --import tsx scripts/workflow-answers.ts plan-gate          -> plan=true|false, why=... for $GITHUB_OUTPUT
+ *   node --import tsx scripts/workflow-answers.ts aws plan|deploy    -> key=value lines for $GITHUB_OUTPUT
+ *   node --import tsx scripts/workflow-answers.ts installs-docroots  -> true|false
+ *   node --import tsx scripts/workflow-answers.ts ssh-key-paths      -> one private key path per line
  * The role ARNs are read from the environment variables of the same names ("" or unset: not set).
  * Problems go to stderr, one ::error:: line each (an annotation on the run), exit code 1; warnings
  * as ::warning:: lines.
  */
 import { isAbsolute, join } from 'node:path';
 import type { Config } from '../src/config/schema';
-import { configPathFromEnv, loadConfigFile } from '../src/config/load';
-import { partitionOf } from '../src/iam/arns';
+import { configPathFromEnv, loadConfigFile } from '../src/config-file';
+import { iamRoleArn } from '../src/aws/arns';
+import { partitionOf } from '../src/aws/partitions';
 import { halfOwnership } from '../src/modes/half-ownership';
 import { appliesBucketOwnerHalf, appliesTransferHostHalf } from '../src/modes/mode';
 
@@ -73,7 +76,8 @@ export function roleArnProblems(config: Config, roles: RoleArns): string[] {
   return ciAccounts(config).flatMap((account) => {
     const { roleVariable, label } = CI_ACCOUNTS[account];
     const arn = roles[roleVariable];
-    const expected = `arn:${partitionOf(config[account].region)}:iam::${config[account].accountId}:role/`;
+    // What every role ARN in the account starts with: the role ARN with an empty name.
+    const expected = iamRoleArn(partitionOf(config[account].region), config[account].accountId, '');
     if (arn === '' || (arn.startsWith(expected) && arn.length > expected.length && !/\s/.test(arn))) return [];
     // JSON: a variable's value is shown escaped, so it cannot start a line of its own (a workflow command).
     return [`mode ${config.mode}: ${roleVariable} must be a role in ${label} ("${expected}<name>", from ${account}.accountId and .region), not ${JSON.stringify(arn)}`];
@@ -226,7 +230,7 @@ const COMMANDS: readonly (readonly string[])[] = [['plan-gate'], ['aws', 'plan']
 
 export function main(argv: readonly string[], io: CliIo): number {
   if (!COMMANDS.some((c) => c.length === argv.length && c.every((word, i) => word === argv[i]))) {
-    io.stderr('Usage: node --import tsx scripts/ci-config.ts plan-gate | aws plan|deploy | installs-docroots | ssh-key-paths\n');
+    io.stderr('Usage: node --import tsx scripts/workflow-answers.ts plan-gate | aws plan|deploy | installs-docroots | ssh-key-paths\n');
     return 2;
   }
   const configPath = configPathFromEnv(io.env, io.cwd);

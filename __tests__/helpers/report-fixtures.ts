@@ -1,19 +1,10 @@
 /** Configs and helpers for the review report tests (not a test file: jest only runs *.test.ts). */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { validateConfig } from '../src/config/load';
-import type { Config, ConfigInput } from '../src/config/schema';
+import { validateConfig } from '../../src/config-file';
+import type { Config, ConfigInput } from '../../src/config/schema';
+import { baseConfigInput, twoOrganizationsConfigInput } from './synth';
 
-/** The shape of the committed example: one grant on a whole created bucket, one host. */
-export const ONE_GRANT: ConfigInput = {
-  externalId: 'aspera-7f3c9e21',
-  myAccount: { accountId: '111111111111', region: 'us-east-1', profile: 'my-account' },
-  otherAccount: { accountId: '222222222222', region: 'us-east-1', profile: 'other-account' },
-  hostRole: { name: 'aspera-transfer-host' },
-  buckets: [{ name: 'acme-aspera-inbox', create: true }],
-  grants: [{ transferUser: 'xfer2', bucket: 'acme-aspera-inbox', prefix: '', access: 'read-write' }],
-  asperaHosts: [{ host: '203.0.113.10', port: 33001, user: 'ec2-user', privateKeyPath: '~/.ssh/aspera.pem' }],
-};
+/** The shape of the committed example: one grant on a whole created bucket, one host (the shared base config, __tests__/fixtures/configs/valid/minimal.json). */
+export const ONE_GRANT: ConfigInput = baseConfigInput();
 
 /** Three grants over a created and an existing bucket, prefixes, both access levels, an existing host role, two hosts, S3 state. */
 export const SEVERAL_GRANTS: ConfigInput = {
@@ -50,7 +41,7 @@ export function configOf(input: ConfigInput, edit: (draft: ConfigInput) => void 
 /** A walkthrough config of the two-organization README section (fixtures/configs/two-organizations/), as written. */
 export const twoOrganizations = (
   name: 'bucket-owner.json' | 'bucket-owner-remote-state.json' | 'transfer-host.json' | 'transfer-host-generated-external-id.json',
-): ConfigInput => JSON.parse(readFileSync(join(__dirname, 'fixtures', 'configs', 'two-organizations', name), 'utf8'));
+): ConfigInput => twoOrganizationsConfigInput(name);
 
 /** `input` with its first grant only. */
 export const firstGrantOnly = (input: ConfigInput): ConfigInput => ({ ...input, grants: input.grants.slice(0, 1) });
