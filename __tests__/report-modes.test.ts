@@ -137,7 +137,7 @@ describe.each(names)('report for %s', (name) => {
     // An empty code span (not a ``` fence).
     expect(report).not.toMatch(/(^|[^`])``([^`]|$)/m);
     const row = rowOf(report.slice(report.indexOf('## Accounts and principals')), 'External ID');
-    if (owns.externalId.kind === 'config') expect(row).toBe(code(config.externalId));
+    if (owns.externalId.kind === 'config') expect(row).toBe(code(config.externalId!));
     else expect(row.startsWith('not in this config: ')).toBe(true);
   });
 });
@@ -210,7 +210,7 @@ describe('what destroy removes and keeps, per mode', () => {
         : `the assume-role policy this stack put on the existing role ${code(hostRoleArn(config))} (the role itself stays)`,
     );
     if (config.asperaHosts.length > 0) expect(removes).toContain(`On each Aspera host (${config.asperaHosts.map((h) => code(`${h.host}:${h.port}`)).join(', ')})`);
-    expect(removes.includes('The generated External ID')).toBe(config.externalId === '');
+    expect(removes.includes('The generated External ID')).toBe(config.externalId === undefined);
     for (const grant of config.grants) {
       expect(removes).not.toContain(code(grantRoleArn(config, grant)));
       expect(keeps).toContain(code(grantRoleArn(config, grant)));

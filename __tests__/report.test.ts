@@ -210,7 +210,7 @@ describe.each([
     expect(report).toContain(code(config.myAccount.accountId));
     expect(report).toContain(code(config.otherAccount.accountId));
     expect(report).toContain(code(hostRoleArn(config)));
-    expect(report).toContain(code(config.externalId));
+    expect(report).toContain(code(config.externalId!));
     for (const host of config.asperaHosts) expect(report).toContain(code(`${host.host}:${host.port}`));
   });
 

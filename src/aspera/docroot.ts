@@ -17,7 +17,7 @@
  * {prefixSlashesEncoded} encodes every "/", the one after the bucket included
  * ("%2Foutgoing%2F2024.q1"). Which one a server wants is to be tried on the server.
  */
-import { type Config, DOCROOT_PLACEHOLDERS, type Grant } from '../config/schema';
+import { type Config, DOCROOT_PLACEHOLDERS, externalIdValue, type Grant } from '../config/schema';
 import { grantRoleArn, normalizePrefix } from '../iam/arns';
 
 export const DEFAULT_DOCROOT_TEMPLATE = 's3://{roleArn}@{endpoint}/{bucket}{prefix};iam-role.external-id={externalId}';
@@ -31,6 +31,7 @@ export type DocrootPlaceholder = (typeof DOCROOT_PLACEHOLDERS)[number];
  */
 export const percentEncode = (value: string): string =>
   encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+
 
 /** The values a template placeholder expands to, each already encoded for its place in the URL. */
 export function docrootValues(config: Config, grant: Grant): Record<DocrootPlaceholder, string> {
@@ -47,7 +48,7 @@ export function docrootValues(config: Config, grant: Grant): Record<DocrootPlace
     prefixSlashesEncoded: prefix === '' ? '' : percentEncode(`/${prefix}`),
     // STS allows + = , . @ : / - in an External ID; in the docroot's parameter they are encoded
     // (e.g. "+" would otherwise read as a space, "/" and "@" as URL structure).
-    externalId: percentEncode(config.externalId),
+    externalId: percentEncode(externalIdValue(config)),
     // A validated host name (letters, digits, "." and "-"): nothing to encode.
     endpoint: config.s3Endpoint,
   };

@@ -60,10 +60,10 @@ export const configSchema = configObject
     // when the config is not even an object.
     { when: (payload) => payload.issues.every((issue) => issue.code === 'unrecognized_keys' || (issue.path ?? []).length > 0) },
   )
-  // "" when the config leaves the External ID to the other half's state or to generation (see the
-  // checks above): the stack then puts a plan-time value in its place (src/modes/). Everything
-  // else keeps reading a string.
-  .transform((config) => ({ ...config, externalId: config.externalId ?? '', s3Endpoint: config.s3Endpoint ?? defaultS3Endpoint(config.myAccount.region) }))
+  // The External ID stays undefined when the config leaves it to the other half's state or to
+  // generation (see the checks above); src/modes/external-id.ts is the one place that decides what
+  // stands in its place.
+  .transform((config) => ({ ...config, s3Endpoint: config.s3Endpoint ?? defaultS3Endpoint(config.myAccount.region) }))
   .describe('Configuration of the aspera-cross-account cdktf stack (aspera.config.json).');
 
 /** A config as written in the file (defaults not yet applied). */
@@ -79,3 +79,12 @@ export type HostRoleConfig = Config['hostRole'];
 export type OtherHalfStateConfig = NonNullable<Config['otherHalfState']>;
 export type StateConfig = Config['state'];
 export type Access = Grant['access'];
+
+/**
+ * The External ID the config carries. A config that leaves it to the other half or to generation
+ * reaches the policy and docroot renderers only through src/modes/external-id.ts, which puts the value or a stand-in in place.
+ */
+export function externalIdValue(config: Pick<Config, 'externalId'>): string {
+  if (config.externalId === undefined) throw new Error('internal: no External ID value here; src/modes/external-id.ts gives the stand-in for one known only at plan time');
+  return config.externalId;
+}

@@ -53,7 +53,7 @@ const setsHostRolePolicy = (config: Config): boolean => config.mode !== 'bucket-
  * The External ID as the trust policy will hold it. A half that takes it from the other half's
  * state (or generates it) does not know it at synth time: measure the longest one STS allows.
  */
-const externalIdForSize = (config: Config): string => (config.externalId === '' ? 'x'.repeat(MAX_EXTERNAL_ID_LENGTH) : config.externalId);
+const externalIdForSize = (config: Config): string => (config.externalId ?? 'x'.repeat(MAX_EXTERNAL_ID_LENGTH));
 
 const render = (kind: IamPolicyKind, owner: string, document: PolicyDocument): RenderedIamPolicy => ({ kind, owner, json: renderPolicy(document) });
 
@@ -103,9 +103,9 @@ export function iamLimitProblems(config: Config): IamLimitProblem[] {
   const trust = policies.find((p) => p.kind === 'trust' && iamPolicySize(p.json) > IAM_POLICY_LIMITS.trustPolicy);
   if (trust !== undefined) {
     const size = iamPolicySize(trust.json);
-    const measured = config.externalId === '' ? ` (measured with the longest External ID STS allows, ${n(MAX_EXTERNAL_ID_LENGTH)} characters, as it comes from the other half's state)` : '';
+    const measured = config.externalId === undefined ? ` (measured with the longest External ID STS allows, ${n(MAX_EXTERNAL_ID_LENGTH)} characters, as it comes from the other half's state)` : '';
     problems.push({
-      path: config.externalId === '' ? ('arn' in config.hostRole ? ['hostRole', 'arn'] : ['otherHalfState']) : ['externalId'],
+      path: config.externalId === undefined ? ('arn' in config.hostRole ? ['hostRole', 'arn'] : ['otherHalfState']) : ['externalId'],
       message:
         `makes the grant roles' trust policy ${n(size)} characters (without whitespace)${measured}; IAM allows ${n(IAM_POLICY_LIMITS.trustPolicy)} per trust policy (the default quota): ` +
         `shorten the External ID (${n(externalIdForSize(config).length)} characters) or the host role's path`,

@@ -11,7 +11,7 @@
  * deleted and recreated, a policy naming the role silently stops matching. A condition on
  * aws:PrincipalArn is compared as a string at request time and keeps working.
  */
-import type { Config } from '../config/schema';
+import { type Config, externalIdValue } from '../config/schema';
 import { accountRootArn, hostRoleArn, partitionOfConfig } from './arns';
 import { policyDocument, type PolicyDocument } from './policy-document';
 
@@ -23,7 +23,7 @@ export function grantRoleTrustPolicy(config: Config): PolicyDocument {
     Action: ['sts:AssumeRole'],
     Condition: {
       StringEquals: {
-        'sts:ExternalId': config.externalId,
+        'sts:ExternalId': externalIdValue(config),
         'aws:PrincipalArn': hostRoleArn(config),
       },
     },

@@ -20,7 +20,7 @@
  */
 import { grantDocroot } from '../aspera/docroot';
 import { type HostScripts, renderHostScripts, renderHostScriptsWithExternalIdMarker, type ScriptTarget, sha256Hex } from '../aspera/host-scripts';
-import type { Config, Grant, OtherHalfStateConfig } from '../config/schema';
+import { type Config, externalIdValue, type Grant, type OtherHalfStateConfig } from '../config/schema';
 import { TRANSFER_HOST_OUTPUTS } from '../exchange/contract';
 import { hclString } from '../exchange/hcl';
 
@@ -43,13 +43,13 @@ export type ExternalIdSource =
   | { readonly kind: 'generated'; readonly output: string };
 
 export function externalIdSource(config: Config): ExternalIdSource {
-  // The schema leaves externalId "" exactly when the config omits it, which it allows only in
+  // The schema leaves externalId undefined exactly when the config omits it, which it allows only in
   // these two cases (src/config/schema.ts, MODE_CHECKS).
   if (config.mode === 'bucket-owner' && config.otherHalfState !== undefined) {
     return { kind: 'other-half-state', state: config.otherHalfState, output: TRANSFER_HOST_OUTPUTS.externalId };
   }
-  if (config.mode === 'transfer-host' && config.externalId === '') return { kind: 'generated', output: TRANSFER_HOST_OUTPUTS.externalId };
-  return { kind: 'config', value: config.externalId };
+  if (config.mode === 'transfer-host' && config.externalId === undefined) return { kind: 'generated', output: TRANSFER_HOST_OUTPUTS.externalId };
+  return { kind: 'config', value: externalIdValue(config) };
 }
 
 /** An External ID that is only known at plan time and reaches an Aspera host, as Terraform refers to it. */
