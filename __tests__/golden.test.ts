@@ -3,9 +3,16 @@
  * under __tests__/golden/ (see helpers/golden.ts). A difference is either a regression or an
  * intended change: for the latter, run `npm run golden` and review the diff.
  */
-import { goldenCases, readGolden, synthesizeGolden } from './helpers/golden';
+import { readFileSync } from 'node:fs';
+import { currentScriptLogic, goldenCases, readGolden, SCRIPT_LOGIC_GOLDEN, synthesizeGolden } from './helpers/golden';
 
 const REGENERATE = 'if this change to the synthesized output is intended, run `npm run golden` and review the diff';
+
+test('the host scripts\' constant logic is byte-identical to its golden (kept once, see helpers/golden.ts)', () => {
+  const same = currentScriptLogic() === readFileSync(SCRIPT_LOGIC_GOLDEN, 'utf8');
+  if (!same) expect({ text: currentScriptLogic(), hint: REGENERATE }).toEqual({ text: readFileSync(SCRIPT_LOGIC_GOLDEN, 'utf8'), hint: REGENERATE });
+  expect(same).toBe(true);
+});
 
 describe.each(goldenCases())('golden synth output: $name', ({ name, config }) => {
   const actual = synthesizeGolden(config);

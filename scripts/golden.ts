@@ -8,12 +8,13 @@
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { GOLDEN_DIR, goldenCases, synthesizeGolden } from '../__tests__/helpers/golden';
+import { currentScriptLogic, GOLDEN_DIR, goldenCases, SCRIPT_LOGIC_GOLDEN, synthesizeGolden } from '../__tests__/helpers/golden';
 
 const cases = goldenCases();
 mkdirSync(GOLDEN_DIR, { recursive: true });
+writeFileSync(SCRIPT_LOGIC_GOLDEN, currentScriptLogic());
 for (const entry of readdirSync(GOLDEN_DIR)) {
-  if (!cases.some((c) => c.name === entry)) rmSync(join(GOLDEN_DIR, entry), { recursive: true, force: true });
+  if (join(GOLDEN_DIR, entry) !== SCRIPT_LOGIC_GOLDEN && !cases.some((c) => c.name === entry)) rmSync(join(GOLDEN_DIR, entry), { recursive: true, force: true });
 }
 for (const c of cases) {
   const dir = join(GOLDEN_DIR, c.name);

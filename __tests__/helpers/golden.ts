@@ -11,6 +11,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { SCRIPT_LOGIC } from '../../src/aspera/host-scripts';
 import type { ConfigInput } from '../../src/config/schema';
 import { BASE as HOST_SCRIPTS_BASE_CONFIG } from './aspera-host';
 import { fixtureConfigInput, halvesOf, manyGrantsConfigInput, synthConfigToDir, twoOrganizationsConfigInput, validFixtureNames } from './synth';
@@ -23,6 +24,16 @@ export const GOLDEN_DIR = join(REPO_ROOT, '__tests__', 'golden');
  * absolute (resolved where cdktf runs), and the goldens must not depend on where the clone is.
  */
 export const REPO_ROOT_MARKER = '<repo-root>';
+
+/**
+ * Every host script ends in the same constant logic (src/aspera/aspera-conf-edit.sh with its awk
+ * embedded, some 800 lines). The goldens keep it once, in SCRIPT_LOGIC_GOLDEN, and each script's
+ * golden has this line in its place: a script whose logic differed in any byte would keep its
+ * whole text and so differ from its golden.
+ */
+export const SCRIPT_LOGIC_MARKER = '@golden: the constant script logic, as in __tests__/golden/script-logic.sh@\n';
+export const SCRIPT_LOGIC_GOLDEN = join(GOLDEN_DIR, 'script-logic.sh');
+export const currentScriptLogic = (): string => SCRIPT_LOGIC;
 
 export interface GoldenCase {
   /** Directory name under __tests__/golden/. */
@@ -66,7 +77,9 @@ function filesUnder(dir: string, prefix = ''): string[] {
 export function synthesizeGolden(config: ConfigInput): Map<string, string> {
   const { outdir, stackDir } = synthConfigToDir(config);
   try {
-    return new Map(filesUnder(stackDir).map((path) => [path, readFileSync(join(stackDir, path), 'utf8').split(REPO_ROOT).join(REPO_ROOT_MARKER)]));
+    return new Map(
+      filesUnder(stackDir).map((path) => [path, readFileSync(join(stackDir, path), 'utf8').split(REPO_ROOT).join(REPO_ROOT_MARKER).split(SCRIPT_LOGIC).join(SCRIPT_LOGIC_MARKER)]),
+    );
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
