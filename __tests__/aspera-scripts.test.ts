@@ -26,7 +26,7 @@ import {
   XFER3_DOCROOT,
   type StepResult,
 } from './helpers/aspera-host';
-import { COREUTILS_FOR_SCRIPTS, fakeRootId, POSIX_SHELL, SHELLS, systemTool } from './helpers/unprivileged';
+import { minimalPath, POSIX_SHELL, SHELLS } from './helpers/unprivileged';
 
 const DASH = POSIX_SHELL;
 const STATE = 'aspera.conf.aspera-cross-account.state';
@@ -471,14 +471,8 @@ describe('the script\'s own file: it will not run from one that someone else cou
 
 test.concurrent('needs only sh, awk and coreutils; restarts with service when systemctl is missing', async () => {
   const w = workdir(root, 'minimal-path', fixture('hsts-realm.conf'));
-  const sandbox = join(w.dir, 'sandbox');
-  mkdirSync(sandbox);
   // Programs from coreutils, plus awk: nothing else is on PATH (`id` is the stand-in that says root).
-  for (const tool of COREUTILS_FOR_SCRIPTS) {
-    if (tool === 'id') fakeRootId(sandbox);
-    else symlinkSync(systemTool(tool), join(sandbox, tool));
-  }
-  symlinkSync(systemTool('awk'), join(sandbox, 'awk'));
+  const sandbox = minimalPath(w.dir);
   fakeTool(sandbox, 'service', join(w.dir, 'calls.log'));
   const env = { PATH: sandbox, ASPERA_CONF: w.conf };
   const installed = await runAsync(DASH, [install], env);
@@ -612,13 +606,7 @@ describe('restarting asperanoded the way each documented version does', () => {
   // 4.x), service (Aspera On Demand 3.7). /etc/init.d/asperanoded is the host suite's to test.
   const sandboxed = (name: string, tools: Array<[string, number]>) => {
     const w = workdir(root, `restart-${name}`, fixture('hsts-realm.conf'));
-    const sandbox = join(w.dir, 'sandbox');
-    mkdirSync(sandbox);
-    for (const tool of COREUTILS_FOR_SCRIPTS) {
-      if (tool === 'id') fakeRootId(sandbox);
-      else symlinkSync(systemTool(tool), join(sandbox, tool));
-    }
-    symlinkSync(systemTool('awk'), join(sandbox, 'awk'));
+    const sandbox = minimalPath(w.dir);
     for (const [tool, exitCode] of tools) fakeTool(sandbox, tool, join(w.dir, 'calls.log'), exitCode);
     return { w, env: { PATH: sandbox, ASPERA_CONF: w.conf } };
   };

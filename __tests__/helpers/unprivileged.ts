@@ -8,7 +8,7 @@
  * host suite (`npm run test:host`) over a real sshd.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const firstExisting = (paths: readonly string[]): string | undefined => paths.find((p) => existsSync(p));
@@ -45,6 +45,21 @@ export function fakeRootId(bin: string): void {
  * these are Debian's coreutils is checked on the CI machine by the host suite (`dpkg -L`).
  */
 export const COREUTILS_FOR_SCRIPTS = ['cat', 'cp', 'date', 'id', 'ls', 'mkdir', 'mv', 'rm'] as const;
+
+/**
+ * A directory to be the whole PATH of a script run: COREUTILS_FOR_SCRIPTS (with the stand-in
+ * `id`) and awk, nothing else. Tests add the restart tools a case needs. Returns its path.
+ */
+export function minimalPath(parent: string): string {
+  const dir = join(parent, 'sandbox');
+  mkdirSync(dir);
+  for (const tool of COREUTILS_FOR_SCRIPTS) {
+    if (tool === 'id') fakeRootId(dir);
+    else symlinkSync(systemTool(tool), join(dir, tool));
+  }
+  symlinkSync(systemTool('awk'), join(dir, 'awk'));
+  return dir;
+}
 
 /**
  * Writes a real, throwaway ed25519 private key (PEM) to `path`, made by Node itself: no ssh-keygen

@@ -6,10 +6,10 @@
  * tested unprivileged in aspera-scripts.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderHostScripts } from '../../src/aspera/host-scripts';
-import { COREUTILS_FOR_SCRIPTS, POSIX_SHELL, systemTool } from '../helpers/unprivileged';
+import { minimalPath, POSIX_SHELL } from '../helpers/unprivileged';
 import { docrootOf, fixture, scriptFile, tempRoot, testConfig, workdir, XFER2_DOCROOT } from '../helpers/aspera-host';
 
 test('with neither systemctl nor service, the script restarts asperanoded with /etc/init.d/asperanoded restart, once per change', () => {
@@ -20,9 +20,7 @@ test('with neither systemctl nor service, the script restarts asperanoded with /
   const original = fixture('hsts-realm.conf');
   const w = workdir(root, 'host', original);
   // A PATH with coreutils and awk only.
-  const sandbox = join(w.dir, 'sandbox');
-  mkdirSync(sandbox);
-  for (const tool of [...COREUTILS_FOR_SCRIPTS, 'awk']) symlinkSync(systemTool(tool), join(sandbox, tool));
+  const sandbox = minimalPath(w.dir);
   const initd = join(w.dir, 'init.d');
   mkdirSync(initd);
   const log = join(w.dir, 'initd.log');
