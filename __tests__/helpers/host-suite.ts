@@ -1,14 +1,14 @@
 /**
  * Helpers of the host end-to-end suite (__tests__/host/, `npm run test:host`), which runs as root
- * on CI: what it needs installed, a stand-in restart command that logs, and throwaway SSH users
- * with and without passwordless sudo.
+ * on CI: what it needs installed, a stand-in restart command that logs, throwaway SSH users
+ * with and without passwordless sudo, and a host reached as root (startRootHost).
  */
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fakeTool } from './aspera-host';
-import type { Sshd } from './sshd';
+import { fakeTool, tempRoot } from './aspera-host';
+import { type Sshd, startSshd } from './sshd';
 
 const onPath = (tool: string): boolean => spawnSync('/bin/sh', ['-c', 'command -v "$1"', 'sh', tool], { encoding: 'utf8' }).status === 0;
 
@@ -102,6 +102,49 @@ export function createTestUser(root: string, sshd: Sshd): TestUser {
       await sshd.disconnect(name);
       const gone = spawnSync('userdel', [name], { encoding: 'utf8' });
       if (gone.status !== 0) throw new Error(`userdel ${name} failed: ${gone.stderr}`);
+    },
+  };
+}
+
+/**
+ * A throwaway "Aspera host" the suites reach as root over SSH: a temporary directory, the
+ * restart stub first on the SSH session's PATH, an sshd on 127.0.0.1 that accepts root, and an
+ * aspera.conf under <root>/etc. stop() removes the scripts Terraform left in root's home
+ * directory (it blanks each one it ran and leaves the empty file), stops sshd and deletes it all.
+ */
+export interface RootHost {
+  readonly root: string;
+  readonly sshd: Sshd;
+  readonly stub: RestartStub;
+  /** <root>/etc/aspera.conf, holding `original`. */
+  readonly conf: string;
+  stop(): Promise<void>;
+}
+
+const scriptsLeft = (home: string): string[] => readdirSync(home).filter((f) => /^\.aspera-cross-account-\d+\.sh$/.test(f));
+
+export async function startRootHost(prefix: string, original: string): Promise<RootHost> {
+  requireHostTools();
+  const root = tempRoot(prefix);
+  const stub = restartStub(join(root, 'stub'));
+  const sshd = await startSshd(`${stub.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`);
+  sshd.authorize('root');
+  const rootHome = (await sshd.ssh('root', 'pwd')).stdout.trim();
+  // The script rightly refuses to run from a home directory others may enter.
+  if ((statSync(rootHome).mode & 0o077) !== 0) throw new Error(`root's home directory ${rootHome} is open to others: this test needs it private, as on any usual system`);
+  const leftBefore = new Set(scriptsLeft(rootHome));
+  mkdirSync(join(root, 'etc'));
+  const conf = join(root, 'etc', 'aspera.conf');
+  writeFileSync(conf, original);
+  return {
+    root,
+    sshd,
+    stub,
+    conf,
+    async stop() {
+      for (const f of scriptsLeft(rootHome)) if (!leftBefore.has(f)) rmSync(join(rootHome, f), { force: true });
+      await sshd.stop();
+      rmSync(root, { recursive: true, force: true });
     },
   };
 }

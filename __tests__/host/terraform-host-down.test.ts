@@ -4,11 +4,11 @@
  * without error and removes the roles. It waits for the destroy connection's timeout, read from the
  * synthesized JSON (the bound of this test is derived from it; nothing here is timed).
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { docrootOf, fixture, tempRoot, XFER2_DOCROOT } from '../helpers/aspera-host';
-import { requireHostTools, restartStub, type RestartStub } from '../helpers/host-suite';
-import { startSshd, type Sshd } from '../helpers/sshd';
+import { docrootOf, fixture, XFER2_DOCROOT } from '../helpers/aspera-host';
+import { type RestartStub, type RootHost, startRootHost } from '../helpers/host-suite';
+import type { Sshd } from '../helpers/sshd';
 import { baseConfigInput, synthConfig, synthConfigToDir } from '../helpers/synth';
 import { DEFAULT_CONNECTION_TIMEOUT, durationMs, hostResourcesAsTerraformData, ROLES, ROLES_CREATED, ROLES_DESTROYED, terraformDir, type TerraformDir } from '../helpers/terraform-host';
 
@@ -28,32 +28,19 @@ let sshd: Sshd;
 let stub: RestartStub;
 let tf: TerraformDir;
 let conf: string;
-let rootHome: string;
-let leftBefore: Set<string>;
+let host: RootHost;
 let synthDir: string | undefined;
 
-const scriptsLeft = (home: string) => readdirSync(home).filter((f) => /^\.aspera-cross-account-\d+\.sh$/.test(f));
-
 beforeAll(async () => {
-  requireHostTools();
-  root = tempRoot('terraform-down');
-  stub = restartStub(join(root, 'stub'));
-  sshd = await startSshd(`${stub.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`);
-  sshd.authorize('root');
-  rootHome = (await sshd.ssh('root', 'pwd')).stdout.trim();
-  if ((statSync(rootHome).mode & 0o077) !== 0) throw new Error(`root's home directory ${rootHome} is open to others: this test needs it private, as on any usual system`);
-  leftBefore = new Set(scriptsLeft(rootHome));
-  mkdirSync(join(root, 'etc'));
-  conf = join(root, 'etc', 'aspera.conf');
-  writeFileSync(conf, ORIGINAL);
+  host = await startRootHost('terraform-down', ORIGINAL);
+  ({ root, sshd, stub } = host);
+  conf = host.conf;
   tf = terraformDir(join(root, 'terraform'), stub.log);
 });
 
 afterAll(async () => {
-  if (rootHome !== undefined) for (const f of scriptsLeft(rootHome)) if (!leftBefore.has(f)) rmSync(join(rootHome, f), { force: true });
-  await sshd?.stop();
   if (synthDir !== undefined) rmSync(synthDir, { recursive: true, force: true });
-  if (root !== undefined) rmSync(root, { recursive: true, force: true });
+  await host?.stop();
 });
 
 test('the stack sets a destroy connection timeout shorter than Terraform\'s default wait', () => {

@@ -11,12 +11,12 @@
  * Per step, counted from sshd's log (accepted logins) and the stand-in's log (restarts): what the
  * docs/aspera-hosts.md promises a config change costs on a host.
  */
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigInput } from '../../src/config/schema';
-import { docrootOf, fixture, tempRoot, XFER2_DOCROOT } from '../helpers/aspera-host';
-import { createTestUser, requireHostTools, restartStub, type RestartStub, type TestUser } from '../helpers/host-suite';
-import { startSshd, type Sshd } from '../helpers/sshd';
+import { docrootOf, fixture, XFER2_DOCROOT } from '../helpers/aspera-host';
+import { createTestUser, type RestartStub, type RootHost, startRootHost, type TestUser } from '../helpers/host-suite';
+import type { Sshd } from '../helpers/sshd';
 import { baseConfigInput, synthConfigToDir } from '../helpers/synth';
 import { ROLES, ROLES_CREATED, ROLES_DESTROYED, terraformDir, type HostTerraform, type TerraformDir } from '../helpers/terraform-host';
 
@@ -32,37 +32,22 @@ let stub: RestartStub;
 let user: TestUser;
 let tf: TerraformDir;
 let conf: string;
-let rootHome: string;
-let leftBefore: Set<string>;
+let host: RootHost;
 const synths: string[] = [];
 
-const scriptsLeft = (home: string) => readdirSync(home).filter((f) => /^\.aspera-cross-account-\d+\.sh$/.test(f));
-
 beforeAll(async () => {
-  requireHostTools();
-  root = tempRoot('terraform');
-  stub = restartStub(join(root, 'stub'));
-  sshd = await startSshd(`${stub.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`);
-  sshd.authorize('root');
+  host = await startRootHost('terraform', ORIGINAL);
+  ({ root, sshd, stub } = host);
   user = createTestUser(root, sshd);
   user.allowSudo(stub.bin);
-  rootHome = (await sshd.ssh('root', 'pwd')).stdout.trim();
-  // The script rightly refuses to run from a home directory others may enter.
-  if ((statSync(rootHome).mode & 0o077) !== 0) throw new Error(`root's home directory ${rootHome} is open to others: this test needs it private, as on any usual system`);
-  leftBefore = new Set(scriptsLeft(rootHome));
-  mkdirSync(join(root, 'etc'));
-  conf = join(root, 'etc', 'aspera.conf');
-  writeFileSync(conf, ORIGINAL);
+  conf = host.conf;
   tf = terraformDir(join(root, 'terraform'), stub.log);
 });
 
 afterAll(async () => {
-  // Terraform blanks each script it ran and leaves the empty file in the home directory.
-  if (rootHome !== undefined) for (const f of scriptsLeft(rootHome)) if (!leftBefore.has(f)) rmSync(join(rootHome, f), { force: true });
   await user?.remove();
-  await sshd?.stop();
   for (const dir of synths) rmSync(dir, { recursive: true, force: true });
-  if (root !== undefined) rmSync(root, { recursive: true, force: true });
+  await host?.stop();
 });
 
 interface Step {

@@ -10,53 +10,41 @@
  * And, for contrast, what docs/aspera-hosts.md warns about: removing an entry that was not retired runs no
  * uninstall (the docroot stays).
  */
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { docrootOf, fixture, tempRoot, XFER2_DOCROOT } from '../helpers/aspera-host';
-import { requireHostTools, restartStub, type RestartStub } from '../helpers/host-suite';
-import { startSshd, type Sshd } from '../helpers/sshd';
+import { docrootOf, fixture, XFER2_DOCROOT } from '../helpers/aspera-host';
+import { type RestartStub, type RootHost, startRootHost } from '../helpers/host-suite';
+import type { Sshd } from '../helpers/sshd';
 import { baseConfigInput, synthConfigToDir, type SynthOutput } from '../helpers/synth';
 import { ROLES, terraformDir, type TerraformDir } from '../helpers/terraform-host';
 
-const ORIGINAL = fixture('several-users.conf');
+const ORIGINAL = fixture('hsts-realm.conf');
 const READ_WRITE = [{ transferUser: 'xfer2', bucket: 'acme-aspera-inbox', prefix: '', access: 'read-write' as const }];
 
 let root: string;
 let sshd: Sshd;
 let stub: RestartStub;
-let rootHome: string;
-let leftBefore: Set<string>;
+let host: RootHost;
 const synths: string[] = [];
 
-const scriptsLeft = (home: string) => readdirSync(home).filter((f) => /^\.aspera-cross-account-\d+\.sh$/.test(f));
-
 beforeAll(async () => {
-  requireHostTools();
-  root = tempRoot('retire');
-  stub = restartStub(join(root, 'stub'));
-  sshd = await startSshd(`${stub.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`);
-  sshd.authorize('root');
-  rootHome = (await sshd.ssh('root', 'pwd')).stdout.trim();
-  if ((statSync(rootHome).mode & 0o077) !== 0) throw new Error(`root's home directory ${rootHome} is open to others: this test needs it private`);
-  leftBefore = new Set(scriptsLeft(rootHome));
-  mkdirSync(join(root, 'etc'));
+  host = await startRootHost('retire', ORIGINAL);
+  ({ root, sshd, stub } = host);
 });
 
 afterAll(async () => {
-  if (rootHome !== undefined) for (const f of scriptsLeft(rootHome)) if (!leftBefore.has(f)) rmSync(join(rootHome, f), { force: true });
-  await sshd?.stop();
   for (const dir of synths) rmSync(dir, { recursive: true, force: true });
-  if (root !== undefined) rmSync(root, { recursive: true, force: true });
+  await host?.stop();
 });
 
-function synth(conf: string, host: 'installed' | 'retired' | 'removed'): SynthOutput {
+function synth(conf: string, entry: 'installed' | 'retired' | 'removed'): SynthOutput {
   const out = synthConfigToDir(
     baseConfigInput({
       grants: READ_WRITE,
       asperaHosts:
-        host === 'removed'
+        entry === 'removed'
           ? []
-          : [{ host: '127.0.0.1', port: sshd.port, user: 'root', privateKeyPath: sshd.clientKey, asperaConfPath: conf, hostKey: sshd.hostKey, retired: host === 'retired' }],
+          : [{ host: '127.0.0.1', port: sshd.port, user: 'root', privateKeyPath: sshd.clientKey, asperaConfPath: conf, hostKey: sshd.hostKey, retired: entry === 'retired' }],
     }),
   );
   synths.push(out.outdir);
