@@ -58,7 +58,7 @@ test('a synth writes the golden output, an edit in src/ takes effect on the next
   expect(edited).toEqual({ code: 0, stderr: '' });
   expect(stackFile('out-edited')).toContain('"description": "edited between two synths"');
 
-  const marker = 'const trustPolicy = renderPolicy(grantRoleTrustPolicy(config));';
+  const marker = 'const grantRoles = new Map<string, CreatedGrantRole>();';
   edit('src/constructs/bucket-owner-access.ts', marker, `${marker} throw new Error('injected failure');`);
   const lines = readFileSync(join(project, 'src/constructs/bucket-owner-access.ts'), 'utf8').split('\n');
   const line = lines.findIndex((l) => l.includes('injected failure')) + 1;

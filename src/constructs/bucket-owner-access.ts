@@ -1,7 +1,8 @@
 /**
  * My Account (the bucket owner): the buckets this stack creates, hardened, and one cross-account
- * role per grant that the transfer host assumes with the External ID. Every policy is decided by
- * the pure functions in src/iam and src/s3 and rendered here as concrete JSON.
+ * role per grant that the transfer host assumes with the External ID. Every name, description and
+ * policy is decided by src/iam/roles.ts and src/s3/bucket-policy.ts; this construct wires them
+ * into resources and orders them.
  */
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
@@ -13,16 +14,8 @@ import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import type { Bucket, Config, Grant } from '../config/schema';
-import { grantRoleName, grantRolePathOf, hostRoleArn, normalizePrefix, partitionOfConfig } from '../iam/arns';
-import { renderPolicy } from '../iam/policy-document';
-import { grantPermissionsPolicy } from '../iam/s3-access';
-import { grantRoleTrustPolicy } from '../iam/trust-policy';
-import { tlsOnlyBucketPolicy } from '../s3/bucket-policy';
-import { s3Uri } from '../aws/arns';
-
-/** Name of the inline S3 policy on every grant role (inline policy names are per role). */
-export const GRANT_POLICY_NAME = 'aspera-s3-access';
+import type { GrantRole } from '../iam/roles';
+import type { CreatedBucket } from '../s3/bucket-policy';
 
 /**
  * Terraform name of a created bucket's resources, e.g. aws_s3_bucket.bucket_acme-aspera-inbox.
@@ -32,12 +25,15 @@ export const GRANT_POLICY_NAME = 'aspera-s3-access';
 export const bucketResourceName = (bucketName: string): string => `bucket_${bucketName.replace(/\./g, '_')}`;
 
 /** Terraform name of a grant's role and policy, e.g. aws_iam_role.grant_xfer2. */
-export const grantResourceName = (grant: Grant): string => `grant_${grant.transferUser}`;
+export const grantResourceName = (transferUser: string): string => `grant_${transferUser}`;
 
 export interface BucketOwnerAccessProps {
-  readonly config: Config;
   /** The aws.my_account provider. */
   readonly provider: AwsProvider;
+  /** The buckets this stack creates (src/s3/bucket-policy.ts). */
+  readonly createdBuckets: readonly CreatedBucket[];
+  /** One role per grant, as src/iam/roles.ts decides them. */
+  readonly grantRoles: readonly GrantRole[];
 }
 
 /** The resources that make one created bucket safe to use; grants wait for all of them. */
@@ -49,8 +45,9 @@ export interface HardenedBucket {
   readonly policy: S3BucketPolicy;
 }
 
-export interface GrantRole {
-  readonly grant: Grant;
+/** A grant's role and policy as created. */
+export interface CreatedGrantRole {
+  readonly grant: GrantRole;
   readonly role: IamRole;
   readonly policy: IamRolePolicy;
 }
@@ -59,41 +56,35 @@ export class BucketOwnerAccess extends Construct {
   /** Created buckets by name (create:false buckets are not here: nothing is created for them). */
   readonly buckets: ReadonlyMap<string, HardenedBucket>;
   /** One role per grant, keyed by transfer user. */
-  readonly grantRoles: ReadonlyMap<string, GrantRole>;
+  readonly grantRoles: ReadonlyMap<string, CreatedGrantRole>;
 
   constructor(scope: Construct, id: string, props: BucketOwnerAccessProps) {
     super(scope, id);
-    const { config, provider } = props;
+    const { provider } = props;
 
     const buckets = new Map<string, HardenedBucket>();
-    for (const bucket of config.buckets) {
-      if (bucket.create) buckets.set(bucket.name, this.hardenedBucket(config, bucket, provider));
-    }
+    for (const bucket of props.createdBuckets) buckets.set(bucket.name, this.hardenedBucket(bucket, provider));
     this.buckets = buckets;
 
-    const trustPolicy = renderPolicy(grantRoleTrustPolicy(config));
-    // Only in the path form: a stack with the exact host policy keeps the roles it always had.
-    const path = config.hostPolicy === 'role-path' ? { path: grantRolePathOf(config) } : {};
-    const grantRoles = new Map<string, GrantRole>();
-    for (const grant of config.grants) {
-      const name = grantResourceName(grant);
-      const where = s3Uri(grant.bucket, normalizePrefix(grant.prefix));
+    const grantRoles = new Map<string, CreatedGrantRole>();
+    for (const grant of props.grantRoles) {
+      const name = grantResourceName(grant.transferUser);
       const role = new IamRole(this, name, {
         provider,
-        name: grantRoleName(config, grant),
-        ...path,
-        description: `Aspera transfer user ${grant.transferUser}: ${grant.access} on ${where}, assumed by ${hostRoleArn(config)} with the External ID`,
-        assumeRolePolicy: trustPolicy,
+        name: grant.roleName,
+        ...(grant.rolePath !== undefined ? { path: grant.rolePath } : {}),
+        description: grant.description,
+        assumeRolePolicy: grant.trustPolicy,
         tags: { TransferUser: grant.transferUser },
       });
       role.overrideLogicalId(name);
       const hardened = buckets.get(grant.bucket);
       const policy = new IamRolePolicy(this, `${name}_s3_access`, {
         provider,
-        name: GRANT_POLICY_NAME,
+        name: grant.policyName,
         // A reference (not the literal name) so Terraform creates the role first.
         role: role.name,
-        policy: renderPolicy(grantPermissionsPolicy(config, grant)),
+        policy: grant.policy,
         // No S3 permission exists before its bucket refuses public access and plain HTTP.
         dependsOn: hardened === undefined ? undefined : hardeningOf(hardened),
       });
@@ -111,7 +102,7 @@ export class BucketOwnerAccess extends Construct {
     ];
   }
 
-  private hardenedBucket(config: Config, bucket: Bucket, provider: AwsProvider): HardenedBucket {
+  private hardenedBucket(bucket: CreatedBucket, provider: AwsProvider): HardenedBucket {
     const name = bucketResourceName(bucket.name);
     // No versioning on purpose: the design does not ask for it, and grant roles have DeleteObject
     // but not DeleteObjectVersion, so deleted transfers would linger as hidden versions that
@@ -149,7 +140,7 @@ export class BucketOwnerAccess extends Construct {
     const policy = new S3BucketPolicy(this, `${name}_policy`, {
       provider,
       bucket: s3Bucket.id,
-      policy: renderPolicy(tlsOnlyBucketPolicy(partitionOfConfig(config), bucket.name)),
+      policy: bucket.policy,
       // S3 rejects concurrent PutBucketPolicy and PutPublicAccessBlock on one bucket
       // (OperationAborted), and the policy should only land once public access is blocked.
       dependsOn: [publicAccessBlock],

@@ -1,7 +1,8 @@
 /**
  * Other Account (the transfer host's owner): the role the Aspera instance runs with may assume
- * exactly this stack's grant roles. Either this stack creates that role (EC2 service role plus
- * instance profile), or it attaches the policy to the role the instance already uses.
+ * this stack's grant roles. Either this stack creates that role (EC2 service role plus instance
+ * profile), or it attaches the policy to the role the instance already uses. Names, descriptions
+ * and policies are decided by src/iam/roles.ts; this construct wires them into resources.
  */
 import { DataAwsIamRole } from '@cdktf/provider-aws/lib/data-aws-iam-role';
 import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
@@ -9,22 +10,16 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Construct } from 'constructs';
-import type { Config } from '../config/schema';
-import { hostRoleArn, hostRoleName, hostRolePath } from '../iam/arns';
-import { hostAssumeGrantRolesPolicy } from '../iam/host-policy';
-import { renderPolicy } from '../iam/policy-document';
-import { hostRoleTrustPolicy } from '../iam/trust-policy';
+import type { HostRoleAccess } from '../iam/roles';
 
 /** Terraform name of the host role, its instance profile and its policy: aws_iam_role.transfer_host. */
 export const TRANSFER_HOST_RESOURCE_NAME = 'transfer_host';
 
-/** Inline policy name on the host role; carries the stack name so two stacks can share one host. */
-export const hostPolicyName = (config: Config): string => `${config.stackName}-assume-grant-roles`;
-
 export interface TransferHostAccessProps {
-  readonly config: Config;
   /** The aws.other_account provider. */
   readonly provider: AwsProvider;
+  /** The host role and its policy, as src/iam/roles.ts decides them. */
+  readonly access: HostRoleAccess;
 }
 
 export class TransferHostAccess extends Construct {
@@ -37,49 +32,40 @@ export class TransferHostAccess extends Construct {
 
   constructor(scope: Construct, id: string, props: TransferHostAccessProps) {
     super(scope, id);
-    const { config, provider } = props;
+    const { provider, access } = props;
+    const { hostRole } = access;
     const name = TRANSFER_HOST_RESOURCE_NAME;
-    const roleName = hostRoleName(config);
     let roleReference: string;
 
-    if ('name' in config.hostRole) {
+    if (hostRole.kind === 'created') {
       this.role = new IamRole(this, 'role', {
         provider,
-        name: roleName,
-        ...('path' in config.hostRole ? { path: config.hostRole.path } : {}),
-        description: `Aspera transfer host: may assume the ${config.stackName} grant roles in account ${config.myAccount.accountId}`,
-        assumeRolePolicy: renderPolicy(hostRoleTrustPolicy()),
+        name: hostRole.roleName,
+        ...(hostRole.rolePath !== undefined ? { path: hostRole.rolePath } : {}),
+        description: hostRole.description,
+        assumeRolePolicy: hostRole.trustPolicy,
       });
       this.role.overrideLogicalId(name);
       // Same name as the role, as the console does: one thing to look for when launching the instance.
-      this.instanceProfile = new IamInstanceProfile(this, 'instance_profile', { provider, name: roleName, role: this.role.name });
+      this.instanceProfile = new IamInstanceProfile(this, 'instance_profile', { provider, name: hostRole.roleName, role: this.role.name });
       this.instanceProfile.overrideLogicalId(name);
       roleReference = this.role.name;
     } else {
-      // The grant roles' trust policies name the host role by its derived ARN, with the path the
-      // config gives (hostRole.path, "/" by default). Check that at plan time: a role under another
-      // path (or a typo) would otherwise be created fine and then silently denied on every AssumeRole.
+      // Checked at plan time: the grant roles trust exactly the expected ARN.
       const existing = new DataAwsIamRole(this, 'existing_role', {
         provider,
-        name: roleName,
-        lifecycle: {
-          postcondition: [
-            {
-              condition: `\${self.arn == "${hostRoleArn(config)}"}`,
-              errorMessage: `hostRole.existingRoleName: the role "${roleName}" must have the ARN ${hostRoleArn(config)} (path "${hostRolePath(config)}"${'path' in config.hostRole ? '' : ': set hostRole.path to the role\'s path'}); the grant roles trust exactly that ARN.`,
-            },
-          ],
-        },
+        name: hostRole.roleName,
+        lifecycle: { postcondition: [{ condition: `\${self.arn == "${hostRole.expectedArn}"}`, errorMessage: hostRole.mismatchMessage }] },
       });
       existing.overrideLogicalId(name);
-      roleReference = roleName;
+      roleReference = hostRole.roleName;
     }
 
     this.assumeGrantRolesPolicy = new IamRolePolicy(this, 'assume_grant_roles', {
       provider,
-      name: hostPolicyName(config),
+      name: access.policyName,
       role: roleReference,
-      policy: renderPolicy(hostAssumeGrantRolesPolicy(config)),
+      policy: access.policy,
     });
     this.assumeGrantRolesPolicy.overrideLogicalId(name);
   }

@@ -37,4 +37,3 @@ export const hostRolePath = (config: Config): string => ('arn' in config.hostRol
 export const hostRoleArn = (config: Config): string =>
   'arn' in config.hostRole ? config.hostRole.arn : iamRoleArn(partitionOfConfig(config), config.otherAccount.accountId, hostRoleName(config), hostRolePath(config));
 
-export const hostRoleIsCreated = (config: Config): boolean => 'name' in config.hostRole;

@@ -3,9 +3,8 @@
  * construct exists: the config loader (src/config-file.ts) calls it once the schema has passed,
  * so a config that synthesizes never has a policy IAM refuses halfway through `cdktf apply`.
  *
- * The documents are rendered by the same builders the constructs call (trust-policy.ts,
- * s3-access.ts, host-policy.ts) and measured as IAM measures them: characters of the JSON as sent,
- * not counting whitespace. The quotas (IAM and AWS STS quotas, "IAM object quotas"):
+ * The documents are the ones the constructs are given (roles.ts), measured as IAM measures them:
+ * characters of the JSON as sent, not counting whitespace. The quotas (IAM and AWS STS quotas, "IAM object quotas"):
  *  - all inline policies of one role together: 10,240 characters (a hard limit);
  *  - one customer managed policy: 6,144 characters (hard);
  *  - one role trust policy: 2,048 characters by default (a raise to 4,096 can be requested; the
@@ -15,11 +14,11 @@
  */
 import { IAM_QUOTAS } from '../aws/iam-quotas';
 import type { Config } from '../config/schema';
-import { grantRoleName, grantRolePathOf, hostRoleIsCreated, hostRoleName } from './arns';
+import { appliesBucketOwnerHalf, appliesTransferHostHalf } from '../modes/mode';
+import { grantRoleName, grantRolePathOf, hostRoleName } from './arns';
 import { hostAssumeGrantRolesPolicy } from './host-policy';
-import { renderPolicy, type PolicyDocument } from './policy-document';
-import { grantPermissionsPolicy } from './s3-access';
-import { grantRoleTrustPolicy, hostRoleTrustPolicy } from './trust-policy';
+import { renderPolicy } from './policy-document';
+import { grantRoles, hostRoleAccess } from './roles';
 
 /** The policy size limits, as src/aws/iam-quotas.ts states them. */
 export const IAM_POLICY_LIMITS = {
@@ -45,9 +44,9 @@ export interface RenderedIamPolicy {
   readonly json: string;
 }
 
-/** Which halves this config's stack applies (src/modes/mode.ts). */
-const createsGrantRoles = (config: Config): boolean => config.mode !== 'transfer-host';
-const setsHostRolePolicy = (config: Config): boolean => config.mode !== 'bucket-owner';
+/** Which halves this config's stack applies. */
+const createsGrantRoles = (config: Config): boolean => appliesBucketOwnerHalf(config.mode);
+const setsHostRolePolicy = (config: Config): boolean => appliesTransferHostHalf(config.mode);
 
 /**
  * The External ID as the trust policy will hold it. A half that takes it from the other half's
@@ -55,21 +54,18 @@ const setsHostRolePolicy = (config: Config): boolean => config.mode !== 'bucket-
  */
 const externalIdForSize = (config: Config): string => (config.externalId ?? 'x'.repeat(MAX_EXTERNAL_ID_LENGTH));
 
-const render = (kind: IamPolicyKind, owner: string, document: PolicyDocument): RenderedIamPolicy => ({ kind, owner, json: renderPolicy(document) });
-
-/** Every IAM document the stack for `config` renders. */
+/** Every IAM document the stack for `config` renders: those of src/iam/roles.ts, for the halves it applies. */
 export function renderedIamPolicies(config: Config): RenderedIamPolicy[] {
   const out: RenderedIamPolicy[] = [];
   if (createsGrantRoles(config)) {
-    const trust = grantRoleTrustPolicy({ ...config, externalId: externalIdForSize(config) });
-    for (const grant of config.grants) {
-      const role = grantRoleName(config, grant);
-      out.push(render('trust', role, trust), render('inline', role, grantPermissionsPolicy(config, grant)));
+    for (const role of grantRoles({ ...config, externalId: externalIdForSize(config) })) {
+      out.push({ kind: 'trust', owner: role.roleName, json: role.trustPolicy }, { kind: 'inline', owner: role.roleName, json: role.policy });
     }
   }
   if (setsHostRolePolicy(config)) {
-    if (hostRoleIsCreated(config)) out.push(render('trust', hostRoleName(config), hostRoleTrustPolicy()));
-    out.push(render('inline', hostRoleName(config), hostAssumeGrantRolesPolicy(config)));
+    const { hostRole, policy } = hostRoleAccess(config);
+    if (hostRole.kind === 'created') out.push({ kind: 'trust', owner: hostRole.roleName, json: hostRole.trustPolicy });
+    out.push({ kind: 'inline', owner: hostRole.roleName, json: policy });
   }
   return out;
 }

@@ -34,6 +34,8 @@ import { TransferHostAccess } from '../constructs/transfer-host-access';
 import { BUCKET_OWNER_OUTPUTS, bucketOwnerHalfChecks, publishedGrants, TRANSFER_HOST_OUTPUTS, transferHostHalfChecks } from '../exchange/contract';
 import { readOtherHalf } from '../exchange/remote-state';
 import { grantRoleArn, grantRolePathOf, hostRoleArn } from '../iam/arns';
+import { grantRoles, hostRoleAccess } from '../iam/roles';
+import { createdBuckets } from '../s3/bucket-policy';
 import { awsProviderFor, MY_ACCOUNT_ALIAS, OTHER_ACCOUNT_ALIAS } from '../providers';
 import { ExternalId, GENERATED_EXTERNAL_ID_BYTES, GENERATED_EXTERNAL_ID_ID, TRANSFER_HOST_HALF_ID } from './external-id';
 import { appliesBucketOwnerHalf, appliesTransferHostHalf } from './mode';
@@ -75,8 +77,14 @@ export function composeHalves(stack: TerraformStack, config: Config): Halves {
   }
   const policyConfig = externalId.inPolicy(config);
 
-  const bucketOwner = myAccount && { provider: myAccount, access: new BucketOwnerAccess(stack, 'bucket_owner', { config: policyConfig, provider: myAccount }) };
-  const transferHost = otherAccount && { provider: otherAccount, access: new TransferHostAccess(stack, 'transfer_host', { config: policyConfig, provider: otherAccount }) };
+  const bucketOwner = myAccount && {
+    provider: myAccount,
+    access: new BucketOwnerAccess(stack, 'bucket_owner', { provider: myAccount, createdBuckets: createdBuckets(config), grantRoles: grantRoles(policyConfig) }),
+  };
+  const transferHost = otherAccount && {
+    provider: otherAccount,
+    access: new TransferHostAccess(stack, 'transfer_host', { provider: otherAccount, access: hostRoleAccess(policyConfig) }),
+  };
 
   if (transferHost !== undefined && bucketOwner === undefined && config.otherHalfState !== undefined) {
     readOtherHalf(stack, BUCKET_OWNER_HALF_ID, {

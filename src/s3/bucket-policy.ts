@@ -1,7 +1,12 @@
-/** Bucket policy for buckets this stack creates: refuse every request that is not over TLS. */
+/**
+ * The buckets this stack creates, and their bucket policy: refuse every request that is not over
+ * TLS. (Their other hardening - public access blocked, SSE-S3, ACLs disabled - has no document:
+ * src/constructs/bucket-owner-access.ts sets it.)
+ */
+import type { Config } from '../config/schema';
 import type { Partition } from '../iam/arns';
-import { bucketArn } from '../iam/arns';
-import { policyDocument, type PolicyDocument } from '../iam/policy-document';
+import { bucketArn, partitionOfConfig } from '../iam/arns';
+import { policyDocument, type PolicyDocument, renderPolicy } from '../iam/policy-document';
 
 export function tlsOnlyBucketPolicy(partition: Partition, bucket: string): PolicyDocument {
   return policyDocument({
@@ -13,3 +18,14 @@ export function tlsOnlyBucketPolicy(partition: Partition, bucket: string): Polic
     Condition: { Bool: { 'aws:SecureTransport': 'false' } },
   });
 }
+
+/** A bucket this stack creates. */
+export interface CreatedBucket {
+  readonly name: string;
+  /** Its bucket policy JSON. */
+  readonly policy: string;
+}
+
+/** The buckets marked "create", in config order (the others exist already: nothing is created for them). */
+export const createdBuckets = (config: Config): CreatedBucket[] =>
+  config.buckets.filter((bucket) => bucket.create).map((bucket) => ({ name: bucket.name, policy: renderPolicy(tlsOnlyBucketPolicy(partitionOfConfig(config), bucket.name)) }));
