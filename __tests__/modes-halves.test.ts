@@ -65,6 +65,9 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
   const myAccount = input.myAccount.accountId;
   const otherAccount = input.otherAccount.accountId;
   const hasHosts = (input.asperaHosts ?? []).length > 0;
+  const hasFleets = (input.asperaFleets ?? []).length > 0;
+  // Written out, not derived with the code's own grantRolePathOf: "/aspera/<stackName>/" in the path form.
+  const grantRolePath = input.hostPolicy === 'role-path' ? `/aspera/${input.stackName}/` : '/';
 
   beforeAll(() => {
     const halves = halvesOf(input);
@@ -109,9 +112,10 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
     expect(Object.keys(union).sort()).toEqual(Object.keys(bodies(both)).sort());
     expect(Object.keys(bodies(bucketOwner)).filter((a) => a in bodies(transferHost))).toEqual([]);
     for (const [address, body] of Object.entries(bodies(both))) {
-      // The host configuration waits for everything in mode "both"; in its half it can only wait
-      // for what that half creates (the host policy), which the next test pins.
-      const strip = (b: unknown) => (address.startsWith('null_resource.') ? { ...(b as object), depends_on: undefined } : b);
+      // The host configuration (SSH hosts, SSM fleets) waits for everything in mode "both"; in its
+      // half it can only wait for what that half creates (the host policy), which the next test pins.
+      const hostConfiguration = address.startsWith('null_resource.') || address.startsWith('aws_ssm_association.');
+      const strip = (b: unknown) => (hostConfiguration ? { ...(b as object), depends_on: undefined } : b);
       expect([address, strip(union[address])]).toEqual([address, strip(body)]);
     }
   });
@@ -121,10 +125,23 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
       const hostResources = Object.entries(transferHost.resource?.null_resource ?? {});
       expect(hostResources.length).toBeGreaterThan(0);
       for (const [name, body] of hostResources) {
-        // The revocation (uninstall) waits for the host policy; the docroots (install) for it and the revocation.
+        // The revocation (uninstall) waits for the host policy; the docroots (install) for it and the
+        // revocation; a retired host's uninstall needs no grant and waits for nothing, as in mode "both".
         const revocation = `null_resource.${name.replace(/_docroots_[0-9A-F]{8}$/, '_revocation_')}`;
         if (/_revocation_[0-9A-F]{8}$/.test(name)) expect([name, body.depends_on]).toEqual([name, ['aws_iam_role_policy.transfer_host']]);
+        else if (/_retirement_[0-9A-F]{8}$/.test(name)) expect([name, body.depends_on, both.resource?.null_resource?.[name]?.depends_on]).toEqual([name, undefined, undefined]);
         else expect([name, body.depends_on]).toEqual([name, ['aws_iam_role_policy.transfer_host', expect.stringMatching(new RegExp(`^${revocation}[0-9A-F]{8}$`))]]);
+      }
+    });
+  }
+
+  if (hasFleets) {
+    test('transfer-host: each fleet\'s association waits for the host policy and the instance role\'s SSM permissions', () => {
+      const associations = Object.entries(transferHost.resource?.aws_ssm_association ?? {});
+      expect(associations.map(([name]) => name).sort()).toEqual((input.asperaFleets ?? []).map((f) => `fleet_${f.name.replace(/-/g, '_')}`).sort());
+      const commandOutput = (input.asperaFleets ?? []).some((f) => f.outputS3 !== undefined) ? ['aws_iam_role_policy.transfer_host_ssm_command_output'] : [];
+      for (const [name, body] of associations) {
+        expect([name, body.depends_on]).toEqual([name, ['aws_iam_role_policy.transfer_host', 'aws_iam_role_policy_attachment.transfer_host_ssm_core', ...commandOutput]]);
       }
     });
   }
@@ -155,6 +172,7 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
     ]);
     expect(Object.keys(transferHost.output ?? {}).sort()).toEqual(
       [
+        ...(hasFleets ? ['aspera_fleets'] : []),
         'docroots',
         'external_id',
         'grant_role_path',
@@ -165,8 +183,8 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
     );
     expect(bucketOwner.output?.bucket_owner_account_id?.value).toBe(myAccount);
     expect(transferHost.output?.transfer_host_account_id?.value).toBe(otherAccount);
-    // The exact host policy (the default): grant roles at the root path, on both sides.
-    expect([bucketOwner.output?.grant_role_path?.value, transferHost.output?.grant_role_path?.value]).toEqual(['/', '/']);
+    // The grant roles' path, the same on both sides: "/" with the exact host policy (the default).
+    expect([bucketOwner.output?.grant_role_path?.value, transferHost.output?.grant_role_path?.value]).toEqual([grantRolePath, grantRolePath]);
     expect(bucketOwner.output?.trusted_host_role_arn?.value).toBe(transferHost.output?.transfer_host_role_arn?.value);
     expect(bucketOwner.output?.external_id_sha256?.value).toBe(sha256(input.externalId as string));
     expect(transferHost.output?.external_id).toMatchObject({ value: input.externalId, sensitive: true });

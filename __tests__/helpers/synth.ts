@@ -138,6 +138,7 @@ export function halvesOf(input: ConfigInput, options: HalvesOptions = {}): { buc
   const accountOnly = (account: ConfigInput['myAccount']) => ({ accountId: account.accountId, region: account.region });
   const bucketOwner: ConfigInput = { ...input, mode: 'bucket-owner', otherAccount: accountOnly(input.otherAccount) };
   delete bucketOwner.asperaHosts;
+  delete bucketOwner.asperaFleets;
   const transferHost: ConfigInput = {
     ...input,
     mode: 'transfer-host',

@@ -251,6 +251,11 @@ export const HOST_POLICY_CHECKS: readonly CrossFieldCheck[] = [
       });
     },
   },
+];
+
+// ---- Aspera fleets (src/constructs/aspera-fleets.ts) --------------------------------------------
+
+export const FLEET_CHECKS: readonly CrossFieldCheck[] = [
   {
     reads: [['asperaFleets', '*', 'name']],
     check(config, report) {

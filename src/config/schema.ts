@@ -18,7 +18,7 @@
  */
 import type { z } from 'zod';
 import { defaultS3Endpoint } from '../aws/partitions';
-import { CROSS_FIELD_CHECKS, HOST_POLICY_CHECKS, issuePaths, overlaps } from './cross-field';
+import { CROSS_FIELD_CHECKS, FLEET_CHECKS, HOST_POLICY_CHECKS, issuePaths, overlaps } from './cross-field';
 import { configObject } from './fields';
 import { MODE_CHECKS } from './modes';
 
@@ -51,7 +51,7 @@ export const configSchema = configObject
   .superRefine(
     (config, ctx) => {
       const wrong = ctx.issues.flatMap(issuePaths);
-      for (const { reads, check } of [...CROSS_FIELD_CHECKS, ...HOST_POLICY_CHECKS, ...MODE_CHECKS]) {
+      for (const { reads, check } of [...CROSS_FIELD_CHECKS, ...HOST_POLICY_CHECKS, ...FLEET_CHECKS, ...MODE_CHECKS]) {
         if (reads.some((pattern) => wrong.some((path) => overlaps(path, pattern)))) continue;
         check(config, (path, message) => ctx.addIssue({ code: 'custom', path: [...path], message }));
       }
