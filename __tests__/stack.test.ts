@@ -13,11 +13,13 @@ import { type TerraformResource, Testing } from 'cdktf';
 import 'cdktf/lib/testing/adapters/jest';
 import { grantDocroot } from '../src/aspera/docroot';
 import { AsperaHostConfiguration } from '../src/constructs/aspera-hosts';
+import { hostRoleAccess } from '../src/iam/roles';
 import { S3_BACKEND_OVERRIDES, type S3BackendOverrides } from '../src/state-backend';
 import { AsperaCrossAccountStack } from '../src/stack';
 import {
   baseConfigInput,
   fixtureConfigInput,
+  halvesOf,
   resolveReference,
   resourceOf,
   resourcesOfType,
@@ -420,9 +422,16 @@ describe('a host role with a path (hostRole.path)', () => {
     if ('existingRoleName' in hostRole) {
       const [check] = tf.data!.aws_iam_role.transfer_host.lifecycle.postcondition;
       expect(check.condition).toBe(`\${self.arn == "${arn}"}`);
+      // The path was given: the message names it and does not tell the reader to set it.
+      expect(check.error_message).toBe(`hostRole.existingRoleName: the role "aspera-node" must have the ARN ${arn} (path "/ops/"); the grant roles trust exactly that ARN.`);
       expect(tf.data!.aws_iam_role.transfer_host.name).toBe('aspera-node');
     } else {
       expect(resourceOf(tf, 'aws_iam_role', 'transfer_host')).toMatchObject({ name: 'aspera-node', path: '/ops/aspera/' });
     }
   });
+});
+
+test('the transfer host\'s half refuses a host role given by ARN (mode "bucket-owner" only) where it would need to create or find one', () => {
+  const config = validConfig(halvesOf(baseConfigInput({ hostRole: { arn: 'arn:aws:iam::222222222222:role/aspera/transfer-host' } })).bucketOwner);
+  expect(() => hostRoleAccess(config)).toThrow('hostRole.arn (arn:aws:iam::222222222222:role/aspera/transfer-host): the transfer host\'s half needs hostRole.name or hostRole.existingRoleName');
 });
