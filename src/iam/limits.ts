@@ -31,7 +31,8 @@ export const IAM_POLICY_LIMITS = {
 export const MAX_EXTERNAL_ID_LENGTH = 1224;
 
 /** A policy's size as IAM counts it: characters of the JSON, whitespace not counted. */
-export const iamPolicySize = (json: string): number => json.replace(/\s/g, '').length;
+// Runs of whitespace, not single characters: the same count, several times faster on indented JSON.
+export const iamPolicySize = (json: string): number => json.replace(/\s+/g, '').length;
 
 export type IamPolicyKind = 'trust' | 'inline' | 'managed';
 
@@ -95,10 +96,17 @@ function grantsThatFit(config: Config, limit: number): number {
 export function iamLimitProblems(config: Config): IamLimitProblem[] {
   const problems: IamLimitProblem[] = [];
   const policies = renderedIamPolicies(config);
+  // Every grant role has the same trust policy (one string): measure each document once.
+  const sizes = new Map<string, number>();
+  const sizeOf = (json: string): number => {
+    let size = sizes.get(json);
+    if (size === undefined) sizes.set(json, (size = iamPolicySize(json)));
+    return size;
+  };
 
-  const trust = policies.find((p) => p.kind === 'trust' && iamPolicySize(p.json) > IAM_POLICY_LIMITS.trustPolicy);
+  const trust = policies.find((p) => p.kind === 'trust' && sizeOf(p.json) > IAM_POLICY_LIMITS.trustPolicy);
   if (trust !== undefined) {
-    const size = iamPolicySize(trust.json);
+    const size = sizeOf(trust.json);
     const measured = config.externalId === undefined ? ` (measured with the longest External ID STS allows, ${n(MAX_EXTERNAL_ID_LENGTH)} characters, as it comes from the other half's state)` : '';
     problems.push({
       path: config.externalId === undefined ? ('arn' in config.hostRole ? ['hostRole', 'arn'] : ['otherHalfState']) : ['externalId'],
@@ -109,7 +117,7 @@ export function iamLimitProblems(config: Config): IamLimitProblem[] {
   }
 
   const inlineByRole = new Map<string, number>();
-  for (const p of policies) if (p.kind === 'inline') inlineByRole.set(p.owner, (inlineByRole.get(p.owner) ?? 0) + iamPolicySize(p.json));
+  for (const p of policies) if (p.kind === 'inline') inlineByRole.set(p.owner, (inlineByRole.get(p.owner) ?? 0) + sizeOf(p.json));
   for (const [role, size] of inlineByRole) {
     if (size <= IAM_POLICY_LIMITS.inlinePoliciesPerRole) continue;
     if (setsHostRolePolicy(config) && role === hostRoleName(config)) {
@@ -134,10 +142,10 @@ export function iamLimitProblems(config: Config): IamLimitProblem[] {
   }
 
   for (const p of policies) {
-    if (p.kind !== 'managed' || iamPolicySize(p.json) <= IAM_POLICY_LIMITS.managedPolicy) continue;
+    if (p.kind !== 'managed' || sizeOf(p.json) <= IAM_POLICY_LIMITS.managedPolicy) continue;
     problems.push({
       path: ['grants'],
-      message: `make the managed policy ${JSON.stringify(p.owner)} ${n(iamPolicySize(p.json))} characters (without whitespace); IAM allows ${n(IAM_POLICY_LIMITS.managedPolicy)} per managed policy: use fewer grants`,
+      message: `make the managed policy ${JSON.stringify(p.owner)} ${n(sizeOf(p.json))} characters (without whitespace); IAM allows ${n(IAM_POLICY_LIMITS.managedPolicy)} per managed policy: use fewer grants`,
     });
   }
   return problems;
