@@ -178,6 +178,11 @@ function main(): number {
       missed ||= ba > TARGET_B_OVER_A || cb > TARGET_C_OVER_B;
       console.log(`${label.padEnd(4)}  (b)/(a) = ${ba.toFixed(2)}  target <= ${TARGET_B_OVER_A}  ${verdict(ba, TARGET_B_OVER_A).padEnd(6)}   (c)/(b) = ${cb.toFixed(2)}  target <= ${TARGET_C_OVER_B}  ${verdict(cb, TARGET_C_OVER_B)}`);
     }
+    // (b) <= 1.5 (a) and (c) <= 4 (b) can only hold together if (c) <= 6 (a), whatever (b) is.
+    const bound = TARGET_B_OVER_A * TARGET_C_OVER_B;
+    const measure = haveCpu ? cpu : wall;
+    const ca = measure(synthMany) / measure(baseline);
+    console.log(`${haveCpu ? 'cpu ' : 'wall'}  (c)/(a) = ${ca.toFixed(2)}: both targets can hold together only if (c)/(a) <= ${bound}${ca > bound ? ', so at least one must miss' : ''}`);
     if (haveCpu) console.log('\n(wall time follows the load on the machine; cpu time much less so: compare both when the machine is busy)');
     return CHECK && missed ? 1 : 0;
   } finally {
