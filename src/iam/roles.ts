@@ -9,7 +9,7 @@
  * assume), s3-access.ts (what a grant may do in S3), host-policy.ts (which roles the host may try).
  */
 import { s3Uri } from '../aws/arns';
-import type { Access, Config } from '../config/schema';
+import type { Config } from '../config/schema';
 import { grantRoleName, grantRolePathOf, hostRoleArn, hostRoleName, hostRolePath, normalizePrefix } from './arns';
 import { hostAssumeGrantRolesPolicy } from './host-policy';
 import { renderPolicy } from './policy-document';
@@ -24,7 +24,6 @@ export interface GrantRole {
   readonly transferUser: string;
   /** The bucket the role's policy reaches (its hardening comes first when this stack creates it). */
   readonly bucket: string;
-  readonly access: Access;
   readonly roleName: string;
   /** The IAM path, only in the "role-path" form: a stack with the exact host policy keeps the roles it always had. */
   readonly rolePath?: string;
@@ -45,7 +44,6 @@ export function grantRoles(config: Config): GrantRole[] {
   return config.grants.map((grant) => ({
     transferUser: grant.transferUser,
     bucket: grant.bucket,
-    access: grant.access,
     roleName: grantRoleName(config, grant),
     ...(rolePath !== undefined ? { rolePath } : {}),
     description: `Aspera transfer user ${grant.transferUser}: ${grant.access} on ${s3Uri(grant.bucket, normalizePrefix(grant.prefix))}, assumed by ${trustedBy} with the External ID`,
