@@ -17,6 +17,7 @@ import { hostRoleName } from './iam/arns';
 import { commandOutputPolicy, ssmCorePolicyArn } from './iam/fleet-policy';
 import { composeHalves, publishOutputs } from './modes/compose';
 import { configureStateBackend } from './state-backend';
+import { hasOtherStacks } from './synth/cross-stack-preparation';
 
 export class AsperaCrossAccountStack extends TerraformStack {
   /** What the Aspera host configuration waits for (kept for review and tests). */
@@ -58,5 +59,11 @@ export class AsperaCrossAccountStack extends TerraformStack {
     }
 
     publishOutputs(this, config, halves);
+  }
+
+  /** cdktf's preparation, without its cross-stack pass when this is the app's only stack (src/synth/cross-stack-preparation.ts). */
+  override prepareStack(): void {
+    if (hasOtherStacks(this)) super.prepareStack();
+    else this.ensureBackendExists();
   }
 }
