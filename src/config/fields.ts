@@ -21,6 +21,7 @@ import { IAM_QUOTAS } from '../aws/iam-quotas';
 import { PARTITIONS, REGION_PATTERN } from '../aws/partitions';
 import { disguisedIpv4, ipv4SpellingProblem } from '../ssh/host-address';
 import { hostKeyProblem } from '../ssh/host-key';
+import { withThousands } from '../number-format';
 
 /** Which part of the cross-account setup one stack applies; what each mode means and creates: src/modes/mode.ts. */
 export const MODES = ['both', 'bucket-owner', 'transfer-host'] as const;
@@ -91,7 +92,7 @@ export const DEFAULT_S3_ENDPOINT = 's3.amazonaws.com';
  * roles per account (the default quota is 1,000; the review report says when a raised one is needed).
  */
 export const MAX_GRANTS = IAM_QUOTAS.rolesPerAccountMax;
-export const GRANTS_ABOVE_ROLE_QUOTA = `must contain at most ${MAX_GRANTS.toLocaleString('en-US')} grants: each grant is an IAM role in My Account, and ${MAX_GRANTS.toLocaleString('en-US')} roles per account is IAM's hard maximum (split the grants over several stacks and accounts)`;
+export const GRANTS_ABOVE_ROLE_QUOTA = `must contain at most ${withThousands(MAX_GRANTS)} grants: each grant is an IAM role in My Account, and ${withThousands(MAX_GRANTS)} roles per account is IAM's hard maximum (split the grants over several stacks and accounts)`;
 
 /** A rule a string must satisfy: the pattern (also emitted into the editor schema) and what to say when it does not. */
 type Rule = readonly [pattern: RegExp, message: string];

@@ -7,6 +7,7 @@
  * (grants[0].prefix), and 5,000 grants (IAM's maximum of roles per account, see MAX_GRANTS) of
  * several hundred bytes each fit in the size limit.
  */
+import { withThousands } from '../number-format';
 import { GRANTS_ABOVE_ROLE_QUOTA, MAX_GRANTS } from './schema';
 
 /** 4 MiB: room for MAX_GRANTS grants of about 800 bytes each, indentation included. */
@@ -15,12 +16,10 @@ export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 /** Objects and arrays inside each other; a config needs 3. */
 export const MAX_NESTING = 32;
 
-const number = (n: number): string => n.toLocaleString('en-US');
-
 /** Why a file of `bytes` bytes is refused unread, or undefined. */
 export function sizeProblem(bytes: number): string | undefined {
   if (bytes <= MAX_CONFIG_BYTES) return undefined;
-  return `is ${number(bytes)} bytes; a config may be at most ${number(MAX_CONFIG_BYTES)} bytes (4 MiB, room for ${number(MAX_GRANTS)} grants, IAM's maximum)`;
+  return `is ${withThousands(bytes)} bytes; a config may be at most ${withThousands(MAX_CONFIG_BYTES)} bytes (4 MiB, room for ${withThousands(MAX_GRANTS)} grants, IAM's maximum)`;
 }
 
 /**
@@ -48,5 +47,5 @@ export function grantCountProblem(value: unknown): string | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const grants = (value as { grants?: unknown }).grants;
   if (!Array.isArray(grants) || grants.length <= MAX_GRANTS) return undefined;
-  return `grants: has ${number(grants.length)} grants; ${GRANTS_ABOVE_ROLE_QUOTA}`;
+  return `grants: has ${withThousands(grants.length)} grants; ${GRANTS_ABOVE_ROLE_QUOTA}`;
 }

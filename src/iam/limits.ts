@@ -15,6 +15,7 @@
 import { IAM_QUOTAS } from '../aws/iam-quotas';
 import type { Config } from '../config/schema';
 import { appliesBucketOwnerHalf, appliesTransferHostHalf } from '../modes/mode';
+import { withThousands } from '../number-format';
 import { grantRoleName, grantRolePathOf, hostRoleName } from './arns';
 import { hostAssumeGrantRolesPolicy } from './host-policy';
 import { renderPolicy } from './policy-document';
@@ -77,8 +78,6 @@ export interface IamLimitProblem {
   readonly message: string;
 }
 
-const n = (value: number): string => value.toLocaleString('en-US');
-
 /** How many of the first grants fit in the host role's inline policy (sizes grow with each grant). */
 function grantsThatFit(config: Config, limit: number): number {
   let fits = 0;
@@ -107,12 +106,12 @@ export function iamLimitProblems(config: Config): IamLimitProblem[] {
   const trust = policies.find((p) => p.kind === 'trust' && sizeOf(p.json) > IAM_POLICY_LIMITS.trustPolicy);
   if (trust !== undefined) {
     const size = sizeOf(trust.json);
-    const measured = config.externalId === undefined ? ` (measured with the longest External ID STS allows, ${n(MAX_EXTERNAL_ID_LENGTH)} characters, as it comes from the other half's state)` : '';
+    const measured = config.externalId === undefined ? ` (measured with the longest External ID STS allows, ${withThousands(MAX_EXTERNAL_ID_LENGTH)} characters, as it comes from the other half's state)` : '';
     problems.push({
       path: config.externalId === undefined ? ('arn' in config.hostRole ? ['hostRole', 'arn'] : ['otherHalfState']) : ['externalId'],
       message:
-        `makes the grant roles' trust policy ${n(size)} characters (without whitespace)${measured}; IAM allows ${n(IAM_POLICY_LIMITS.trustPolicy)} per trust policy (the default quota): ` +
-        `shorten the External ID (${n(externalIdForSize(config).length)} characters) or the host role's path`,
+        `makes the grant roles' trust policy ${withThousands(size)} characters (without whitespace)${measured}; IAM allows ${withThousands(IAM_POLICY_LIMITS.trustPolicy)} per trust policy (the default quota): ` +
+        `shorten the External ID (${withThousands(externalIdForSize(config).length)} characters) or the host role's path`,
     });
   }
 
@@ -125,9 +124,9 @@ export function iamLimitProblems(config: Config): IamLimitProblem[] {
       problems.push({
         path: ['grants'],
         message:
-          `${n(config.grants.length)} grants make the transfer host role ${JSON.stringify(role)}'s inline policy ${n(size)} characters (without whitespace)${existing}; ` +
-          `IAM allows ${n(IAM_POLICY_LIMITS.inlinePoliciesPerRole)} for all inline policies of one role together: ` +
-          `${n(grantsThatFit(config, IAM_POLICY_LIMITS.inlinePoliciesPerRole))} of these grants fit; use fewer grants or shorter role names ("roleName", "stackName")` +
+          `${withThousands(config.grants.length)} grants make the transfer host role ${JSON.stringify(role)}'s inline policy ${withThousands(size)} characters (without whitespace)${existing}; ` +
+          `IAM allows ${withThousands(IAM_POLICY_LIMITS.inlinePoliciesPerRole)} for all inline policies of one role together: ` +
+          `${withThousands(grantsThatFit(config, IAM_POLICY_LIMITS.inlinePoliciesPerRole))} of these grants fit; use fewer grants or shorter role names ("roleName", "stackName")` +
           (config.hostPolicy === 'exact-roles'
             ? `, or set "hostPolicy": "role-path" (grant roles under the IAM path ${grantRolePathOf({ ...config, hostPolicy: 'role-path' })}, a host policy of constant size; on an applied stack this replaces every grant role)`
             : ''),
@@ -136,7 +135,7 @@ export function iamLimitProblems(config: Config): IamLimitProblem[] {
       const index = config.grants.findIndex((g) => grantRoleName(config, g) === role);
       problems.push({
         path: ['grants', index, 'prefix'],
-        message: `makes the inline policy of grant role ${JSON.stringify(role)} ${n(size)} characters (without whitespace); IAM allows ${n(IAM_POLICY_LIMITS.inlinePoliciesPerRole)}: use a shorter prefix`,
+        message: `makes the inline policy of grant role ${JSON.stringify(role)} ${withThousands(size)} characters (without whitespace); IAM allows ${withThousands(IAM_POLICY_LIMITS.inlinePoliciesPerRole)}: use a shorter prefix`,
       });
     }
   }
@@ -145,7 +144,7 @@ export function iamLimitProblems(config: Config): IamLimitProblem[] {
     if (p.kind !== 'managed' || sizeOf(p.json) <= IAM_POLICY_LIMITS.managedPolicy) continue;
     problems.push({
       path: ['grants'],
-      message: `make the managed policy ${JSON.stringify(p.owner)} ${n(sizeOf(p.json))} characters (without whitespace); IAM allows ${n(IAM_POLICY_LIMITS.managedPolicy)} per managed policy: use fewer grants`,
+      message: `make the managed policy ${JSON.stringify(p.owner)} ${withThousands(sizeOf(p.json))} characters (without whitespace); IAM allows ${withThousands(IAM_POLICY_LIMITS.managedPolicy)} per managed policy: use fewer grants`,
     });
   }
   return problems;
@@ -167,7 +166,7 @@ export function roleQuotaNotice(config: Config): string | undefined {
   const roles = grantRolesCreated(config);
   if (roles <= DEFAULT_ROLES_PER_ACCOUNT) return undefined;
   return (
-    `This stack creates ${n(roles)} IAM roles in My Account (${config.myAccount.accountId}), one per grant; the default quota is ${n(DEFAULT_ROLES_PER_ACCOUNT)} roles per account. ` +
-    `Before apply, the account needs a raised "Roles per account" quota (IAM, in Service Quotas; at most ${n(MAX_ROLES_PER_ACCOUNT)}) that also covers the roles it already has, or the apply stops at the first role over the quota.`
+    `This stack creates ${withThousands(roles)} IAM roles in My Account (${config.myAccount.accountId}), one per grant; the default quota is ${withThousands(DEFAULT_ROLES_PER_ACCOUNT)} roles per account. ` +
+    `Before apply, the account needs a raised "Roles per account" quota (IAM, in Service Quotas; at most ${withThousands(MAX_ROLES_PER_ACCOUNT)}) that also covers the roles it already has, or the apply stops at the first role over the quota.`
   );
 }
