@@ -17,14 +17,17 @@ interface Run {
 
 let project: string;
 
-function synth(outdir: string): Promise<Run> {
-  const env = { ...process.env, ASPERA_CONFIG: join(REPO_ROOT, 'aspera.config.json'), CDKTF_OUTDIR: join(project, outdir), CHECKPOINT_DISABLE: '1' };
+/** `cdktf synth`'s app command in the project copy at `dir`, writing to `outdir` there. */
+function synthIn(dir: string, outdir: string): Promise<Run> {
+  const env = { ...process.env, ASPERA_CONFIG: join(REPO_ROOT, 'aspera.config.json'), CDKTF_OUTDIR: join(dir, outdir), CHECKPOINT_DISABLE: '1' };
   return new Promise((resolve) => {
-    execFile(process.execPath, ['scripts/app.js'], { cwd: project, env, timeout: 60_000 }, (error, _stdout, stderr) => {
+    execFile(process.execPath, ['scripts/app.js'], { cwd: dir, env, timeout: 60_000 }, (error, _stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stderr });
     });
   });
 }
+
+const synth = (outdir: string): Promise<Run> => synthIn(project, outdir);
 
 const stackFile = (outdir: string) => readFileSync(join(project, outdir, 'stacks', 'aspera-cross-account', 'cdk.tf.json'), 'utf8');
 
@@ -80,4 +83,39 @@ test('a synth writes the golden output, an edit in src/ takes effect on the next
   expect(broken.stderr).toContain(`src/iam/arns.ts:${brokenLine}:`);
   expect(existsSync(join(project, 'out-broken'))).toBe(false);
   expect(readdirSync(join(project, '.cache', 'aspera-synth'))).toHaveLength(3);
+}, 90_000);
+
+test('zod is bundled with the sources, and another installed version of it gives a new bundle', async () => {
+  // A second copy whose node_modules holds its own zod (every other package linked), to change it.
+  const own = mkdtempSync(join(tmpdir(), 'aspera-app-zod-'));
+  try {
+    for (const entry of ['main.ts', 'tsconfig.json', 'src']) cpSync(join(REPO_ROOT, entry), join(own, entry), { recursive: true });
+    mkdirSync(join(own, 'scripts'));
+    cpSync(join(REPO_ROOT, 'scripts', 'app.js'), join(own, 'scripts', 'app.js'));
+    mkdirSync(join(own, 'node_modules'));
+    for (const entry of readdirSync(join(REPO_ROOT, 'node_modules'))) {
+      if (entry === 'zod') cpSync(join(REPO_ROOT, 'node_modules', 'zod'), join(own, 'node_modules', 'zod'), { recursive: true });
+      else symlinkSync(join(REPO_ROOT, 'node_modules', entry), join(own, 'node_modules', entry));
+    }
+    const run = (outdir: string) => synthIn(own, outdir);
+    const bundles = () => readdirSync(join(own, '.cache', 'aspera-synth'));
+
+    expect(await run('out-1')).toEqual({ code: 0, stderr: '' });
+    const [first] = bundles();
+    expect(readFileSync(join(own, '.cache', 'aspera-synth', first, 'sources.txt'), 'utf8').split('\n')).toContain('node_modules/zod/package.json');
+    const bundle = readFileSync(join(own, '.cache', 'aspera-synth', first, 'main.js'), 'utf8');
+    expect(bundle).not.toMatch(/require\("zod(\/[^"]*)?"\)/);
+    expect(bundle).toMatch(/require\("cdktf"\)/);
+
+    const manifest = join(own, 'node_modules', 'zod', 'package.json');
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/"version": "([^"]+)"/, '"version": "$1-local"'));
+    expect(await run('out-2')).toEqual({ code: 0, stderr: '' });
+    expect(bundles()).toHaveLength(2);
+    const golden = readGolden('aspera.config').get('cdk.tf.json');
+    for (const outdir of ['out-1', 'out-2']) {
+      expect(readFileSync(join(own, outdir, 'stacks', 'aspera-cross-account', 'cdk.tf.json'), 'utf8').split(own).join(REPO_ROOT_MARKER)).toBe(golden);
+    }
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
 }, 90_000);
