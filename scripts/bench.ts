@@ -35,7 +35,7 @@ const MANY_BUCKETS = 100;
 
 const argv = process.argv.slice(2);
 const runsArg = argv.indexOf('--runs');
-const RUNS = runsArg >= 0 ? Number(argv[runsArg + 1]) : 11;
+const RUNS = runsArg >= 0 ? Number(argv[runsArg + 1]) : 31;
 const CHECK = argv.includes('--check');
 const appArg = argv.indexOf('--app');
 const APP_OVERRIDE = appArg >= 0 ? argv[appArg + 1] : undefined;
