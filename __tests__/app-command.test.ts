@@ -39,12 +39,29 @@ function edit(file: string, from: string, to: string): void {
   writeFileSync(path, text.replace(from, to));
 }
 
+/**
+ * A copy of the project's sources and app command in a new directory, node_modules linked: whole,
+ * or (`ownCopyOf`) with those packages copied so that the test can change them.
+ */
+function copyProject(prefix: string, ownCopyOf: readonly string[] = []): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  for (const entry of ['main.ts', 'tsconfig.json', 'src']) cpSync(join(REPO_ROOT, entry), join(dir, entry), { recursive: true });
+  mkdirSync(join(dir, 'scripts'));
+  cpSync(join(REPO_ROOT, 'scripts', 'app.js'), join(dir, 'scripts', 'app.js'));
+  if (ownCopyOf.length === 0) {
+    symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
+    return dir;
+  }
+  mkdirSync(join(dir, 'node_modules'));
+  for (const entry of readdirSync(join(REPO_ROOT, 'node_modules'))) {
+    if (ownCopyOf.includes(entry)) cpSync(join(REPO_ROOT, 'node_modules', entry), join(dir, 'node_modules', entry), { recursive: true });
+    else symlinkSync(join(REPO_ROOT, 'node_modules', entry), join(dir, 'node_modules', entry));
+  }
+  return dir;
+}
+
 beforeAll(() => {
-  project = mkdtempSync(join(tmpdir(), 'aspera-app-'));
-  for (const entry of ['main.ts', 'tsconfig.json', 'src']) cpSync(join(REPO_ROOT, entry), join(project, entry), { recursive: true });
-  mkdirSync(join(project, 'scripts'));
-  cpSync(join(REPO_ROOT, 'scripts', 'app.js'), join(project, 'scripts', 'app.js'));
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(project, 'node_modules'));
+  project = copyProject('aspera-app-');
 });
 
 afterAll(() => {
@@ -87,16 +104,8 @@ test('a synth writes the golden output, an edit in src/ takes effect on the next
 
 test('zod is bundled with the sources, and another installed version of it gives a new bundle', async () => {
   // A second copy whose node_modules holds its own zod (every other package linked), to change it.
-  const own = mkdtempSync(join(tmpdir(), 'aspera-app-zod-'));
+  const own = copyProject('aspera-app-zod-', ['zod']);
   try {
-    for (const entry of ['main.ts', 'tsconfig.json', 'src']) cpSync(join(REPO_ROOT, entry), join(own, entry), { recursive: true });
-    mkdirSync(join(own, 'scripts'));
-    cpSync(join(REPO_ROOT, 'scripts', 'app.js'), join(own, 'scripts', 'app.js'));
-    mkdirSync(join(own, 'node_modules'));
-    for (const entry of readdirSync(join(REPO_ROOT, 'node_modules'))) {
-      if (entry === 'zod') cpSync(join(REPO_ROOT, 'node_modules', 'zod'), join(own, 'node_modules', 'zod'), { recursive: true });
-      else symlinkSync(join(REPO_ROOT, 'node_modules', entry), join(own, 'node_modules', entry));
-    }
     const run = (outdir: string) => synthIn(own, outdir);
     const bundles = () => readdirSync(join(own, '.cache', 'aspera-synth'));
 

@@ -7,14 +7,14 @@
  *  bucket owner's half (appliesBucketOwnerHalf: modes "both" and "bucket-owner"), in My Account:
  *    - the aws.my_account provider
  *    - bucket_owner (src/constructs/bucket-owner-access.ts): the buckets marked "create", hardened,
- *      and one grant role with its inline S3 policy per grant
+ *      and one grant role with its inline S3 policy per grant (as src/iam/roles.ts decides them)
  *    - in mode "bucket-owner" with "otherHalfState": data.terraform_remote_state.transfer_host_half,
  *      the operator's External ID read at plan time (src/modes/external-id.ts) and checked
  *      (src/exchange/contract.ts, transferHostHalfChecks)
  *  transfer host's half (appliesTransferHostHalf: modes "both" and "transfer-host"), in Other Account:
  *    - the aws.other_account provider
  *    - transfer_host (src/constructs/transfer-host-access.ts): the host role and its instance
- *      profile (or an existing role), and its policy that may assume the grant roles
+ *      profile (or an existing role), and its policy that may assume the grant roles (roles.ts too)
  *    - in mode "transfer-host" without "externalId": random_id.external_id, the generated External ID
  *    - in mode "transfer-host" with "otherHalfState": data.terraform_remote_state.bucket_owner_half,
  *      the bucket owner's outputs checked against this config (bucketOwnerHalfChecks)
