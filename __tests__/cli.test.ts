@@ -4,7 +4,7 @@
  * second (the cdktf CLI about five), so they all start together in beforeAll and the tests only
  * read the results. The config corpus itself is covered in-process by config-validation.test.ts.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,9 +26,9 @@ function listFiles(dir: string, prefix = ''): string[] {
   );
 }
 
-function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; outdir: string }): Promise<Run> {
+function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; outdir: string; timeout?: number }): Promise<Run> {
   return new Promise((resolvePromise) => {
-    execFile(command, args, { cwd: options.cwd, env: options.env, timeout: 60_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    execFile(command, args, { cwd: options.cwd, env: options.env, timeout: options.timeout ?? 60_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
       resolvePromise({ code, stdout, stderr, written: listFiles(options.outdir) });
     });
@@ -42,13 +42,27 @@ let work: string;
 const runs: Record<string, Run> = {};
 const configs: Record<string, string> = {};
 
-/** Runs the app command with ASPERA_CONFIG=config and CDKTF_OUTDIR=<work>/<name>/out. */
-function app(name: string, config: string): Promise<void> {
+/** ASPERA_CONFIG naming something other than a regular file: each run, and what its one line says. */
+const NOT_REGULAR_FILES: Record<string, { path: () => string; says: string }> = {
+  'dev-zero': { path: () => '/dev/zero', says: 'it is a character device, not a regular file' },
+  fifo: { path: () => join(work, 'config.fifo'), says: 'it is a named pipe (FIFO), not a regular file' },
+  // The link is followed: what counts is the file it names.
+  'link-to-dev-zero': { path: () => join(work, 'zero-link.json'), says: 'it is a character device, not a regular file' },
+  directory: { path: () => work, says: 'it is a directory' },
+};
+/** A refusal takes well under a second; a run still going after this long is killed and fails. */
+const NOT_REGULAR_FILE_TIMEOUT = 30_000;
+
+/**
+ * Runs the app command with ASPERA_CONFIG=config and CDKTF_OUTDIR=<work>/<name>/out; a run that
+ * takes longer than `timeout` is killed (code null), so a hang fails its test instead of the suite.
+ */
+function app(name: string, config: string, timeout?: number): Promise<void> {
   const outdir = join(work, name, 'out');
   mkdirSync(join(work, name), { recursive: true });
   const [command, ...args] = APP_COMMAND;
   const env = { ...process.env, ASPERA_CONFIG: config, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1' };
-  return run(command, args, { cwd: REPO_ROOT, env, outdir }).then((r) => {
+  return run(command, args, { cwd: REPO_ROOT, env, outdir, timeout }).then((r) => {
     runs[name] = r;
   });
 }
@@ -78,11 +92,16 @@ beforeAll(async () => {
   // A valid config other than the default, to see that ASPERA_CONFIG selects it.
   const example = JSON.parse(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'));
   write('selected.json', JSON.stringify({ ...example, $schema: undefined, stackName: 'selected-by-env' }));
+  // Paths that are not regular files: reading /dev/zero never ends and opening a FIFO without a
+  // writer never returns, so each must be refused before it is read.
+  execFileSync('mkfifo', [join(work, 'config.fifo')]);
+  symlinkSync('/dev/zero', join(work, 'zero-link.json'));
   await Promise.all([
     cdktfSynth('cdktf-synth-bad', configs['accounts-identical.json']),
     app('several-problems', configs['several-problems.json']),
     app('missing', join(work, 'does-not-exist.json')),
     app('selected', configs['selected.json']),
+    ...Object.entries(NOT_REGULAR_FILES).map(([name, { path }]) => app(name, path(), NOT_REGULAR_FILE_TIMEOUT)),
   ]);
 }, 90_000);
 
@@ -128,6 +147,19 @@ test('a missing file: exit 1, one line naming the file and ASPERA_CONFIG', () =>
   expect(runs.missing.code).toBe(1);
   expect(problemLines(runs.missing, missing)).toEqual([`(config): cannot read ${missing}: file not found (set ASPERA_CONFIG to choose another file)`]);
   expect(runs.missing.written).toEqual([]);
+});
+
+describe.each(Object.entries(NOT_REGULAR_FILES))('ASPERA_CONFIG naming something other than a regular file: %s', (name, { path, says }) => {
+  test('refused before it is read: exit 1 within the timeout, one line naming it, nothing written, no stack trace', () => {
+    const r = runs[name];
+    // null: killed by the timeout, i.e. the app read (or waited on) it instead of refusing it.
+    expect(r.code).toBe(1);
+    expect(problemLines(r, path())).toEqual([`(config): cannot read ${path()}: ${says} (set ASPERA_CONFIG to choose another file)`]);
+    expect(r.stdout).toBe('');
+    expect(r.written).toEqual([]);
+    expect(existsSync(join(work, name, 'out'))).toBe(false);
+    expect(r.stderr).not.toMatch(/^\s+at |Error:|node:internal/m);
+  });
 });
 
 test('ASPERA_CONFIG selects the config: the stack is named from that file', () => {

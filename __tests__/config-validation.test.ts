@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configPathFromEnv, DEFAULT_CONFIG_PATH, duplicateKeyPaths, jsonPath, loadConfigFile, parseConfig, validateConfig } from '../src/config-file';
 import { bucketNameProblems, type ConfigInput, CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_IN_BOUNDS } from '../src/config/schema';
+import { commandOutputPolicy } from '../src/iam/fleet-policy';
 import { APPLY_GUARD_EXPECTED } from './helpers/apply-guard-fixtures';
 import { EXAMPLE_CONFIG_PATH, invalidFixtureNames, invalidFixtureText } from './helpers/invalid-configs';
 
@@ -68,6 +69,17 @@ const EXPECTED: Record<string, readonly Problem[]> = {
   'ssh-user-command-substitution.patch.json': [['asperaHosts[0].user', 'system user name']],
   'aspera-conf-relative-path.patch.json': [['asperaHosts[0].asperaConfPath', 'absolute path']],
   'aspera-conf-dot-dot.patch.json': [['asperaHosts[0].asperaConfPath', '".." segments']],
+  'aspera-conf-dot-end.patch.json': [['asperaHosts[0].asperaConfPath', 'must name a file, not end in "/."']],
+  // Fleets: the same asperaConfPath rules as SSH hosts (the others are in helpers/apply-guard-fixtures.ts).
+  'fleet-aspera-conf-relative-path.patch.json': [['asperaFleets[0].asperaConfPath', 'absolute path']],
+  'fleet-aspera-conf-dot-dot.patch.json': [['asperaFleets[0].asperaConfPath', '".." segments']],
+  // "?" and "$" in the output prefix get the reason, not only the character set (see the "*" one
+  // in helpers/apply-guard-fixtures.ts); "{" and ":" are outside the character set as well.
+  'fleet-output-key-prefix-question-mark.patch.json': [['asperaFleets[0].outputS3.keyPrefix', 'IAM would read it as a wildcard or a policy variable']],
+  'fleet-output-key-prefix-policy-variable.patch.json': [
+    ['asperaFleets[0].outputS3.keyPrefix', 'must be an S3 key prefix of 1-500 safe characters'],
+    ['asperaFleets[0].outputS3.keyPrefix', 'must not contain "*", "?" or "$"'],
+  ],
   // connectionTimeout is a Terraform duration from 10s to 30m, written as a string.
   'connection-timeout-too-short.patch.json': [['asperaHosts[0].connectionTimeout', 'must be from 10s to 30m']],
   'connection-timeout-too-long.patch.json': [['asperaHosts[0].connectionTimeout', 'must be from 10s to 30m']],
@@ -268,6 +280,51 @@ describe('valid configs', () => {
     for (const text of ['10s', '90s', '2m30s', '30m', '1800s']) expect(timeoutOf(text)).toMatchObject({ ok: true, config: { asperaHosts: [{ connectionTimeout: text }] } });
     expect(timeoutOf('9s')).toEqual({ ok: false, problems: [expect.stringMatching(/^asperaHosts\[0\]\.connectionTimeout: must be from 10s to 30m/)] });
     expect(timeoutOf('1m0s')).toEqual({ ok: false, problems: [expect.stringMatching(/^asperaHosts\[0\]\.connectionTimeout: must be a duration of whole minutes/)] });
+  });
+
+  test('asperaConfPath: fleets and SSH hosts accept and refuse the same paths, with the same messages', () => {
+    const config = example();
+    const paths = [
+      '/opt/aspera/etc/aspera.conf', '/etc/aspera.conf', '/opt/aspera/etc/./aspera.conf', '/opt/aspera/etc/.aspera.conf', '/opt/aspera/etc/aspera.conf.', '/x',
+      '/', '//', '/opt/aspera/etc/', '/opt/aspera/etc//', '/opt/aspera/etc/.', '/.', '/opt/aspera/etc/..', '/opt/../etc/shadow', '../aspera.conf',
+      'etc/aspera.conf', 'aspera.conf', '~/aspera.conf', '', '/opt/aspera/etc/aspera conf', '/opt/$HOME/aspera.conf',
+    ];
+    const asHost = (asperaConfPath: string) => validateConfig({ ...config, asperaHosts: [{ ...config.asperaHosts?.[0], asperaConfPath }] });
+    const asFleet = (asperaConfPath: string) =>
+      validateConfig({ ...config, asperaFleets: [{ name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, asperaConfPath }] });
+    // The messages differ only in where the file is ("on the host", "on the instances").
+    const verdict = (result: ReturnType<typeof validateConfig>, field: string) =>
+      result.ok ? 'accepted' : result.problems.map((line) => line.replace(`${field}: `, '').replace(/ on the (host|instances)$/, ' on <where>')).sort();
+    for (const path of paths) {
+      expect([path, verdict(asFleet(path), 'asperaFleets[0].asperaConfPath')]).toEqual([path, verdict(asHost(path), 'asperaHosts[0].asperaConfPath')]);
+    }
+    // The list covers both outcomes.
+    expect(paths.filter((path) => asFleet(path).ok)).toEqual(paths.slice(0, 6));
+  });
+
+  test('outputS3.keyPrefix: whatever is accepted reaches the IAM policy as a literal prefix, with no wildcard or policy variable', () => {
+    const config = example();
+    const withPrefix = (keyPrefix: string) =>
+      validateConfig({ ...config, asperaFleets: [{ name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, outputS3: { bucket: 'acme-ops-ssm-output', keyPrefix } }] });
+    const accepted: string[] = [];
+    for (let code = 0x20; code < 0x7f; code++) {
+      const keyPrefix = `ssm/a${String.fromCharCode(code)}b`;
+      const result = withPrefix(keyPrefix);
+      if (!result.ok) continue;
+      accepted.push(String.fromCharCode(code));
+      const resources = commandOutputPolicy(result.config)?.Statement.flatMap((statement) => statement.Resource ?? []) ?? [];
+      expect(resources).toContain(`arn:aws:s3:::acme-ops-ssm-output/${keyPrefix}/*`);
+      // Only the "*" IAM needs after the prefix: nothing inside the prefix matches more than itself.
+      for (const resource of resources) expect(resource.replace(/\/\*$/, '')).not.toMatch(/[*?$]/);
+    }
+    expect(accepted.join('')).toBe("!'()-./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz");
+    for (const keyPrefix of ['ssm/*', '*', 'ssm/run-?', 'ssm/$x', 'ssm/${aws:userid}']) {
+      const result = withPrefix(keyPrefix);
+      expect(result.ok ? [] : result.problems).toContainEqual(
+        'asperaFleets[0].outputS3.keyPrefix: must not contain "*", "?" or "$": the prefix is part of the instances\' IAM policy (the resource of s3:PutObject), ' +
+          'where IAM would read it as a wildcard or a policy variable ("${...}"), so the policy would allow more than the prefix',
+      );
+    }
   });
 
   test('hosts may be IPv6 addresses and names; a byte-order mark is tolerated', () => {

@@ -6,11 +6,11 @@
  * It sits above src/config (the schema, the bottom layer) because a config that passed the schema
  * is then held to what AWS accepts of the policies it renders (src/iam/limits.ts).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { iamLimitProblems } from './iam/limits';
-import { grantCountProblem, nestingProblem, sizeProblem, tooDeepOffset } from './config/input-limits';
+import { grantCountProblem, MAX_CONFIG_BYTES, nestingProblem, sizeProblem, tooDeepOffset } from './config/input-limits';
 import { configSchema, type Config } from './config/schema';
 
 export const DEFAULT_CONFIG_PATH = 'aspera.config.json';
@@ -208,18 +208,67 @@ export function parseConfig(text: string, source = DEFAULT_CONFIG_PATH): ConfigR
   return { ok: false, problems: [...duplicates, ...(result.ok ? [] : result.problems)] };
 }
 
+/**
+ * Why a path is not read as a config, when it is not a regular file; undefined for a regular file.
+ * Only a regular file has a size to check before reading and an end: /dev/zero never ends, /dev/tty
+ * and a FIFO wait for someone to write, and a directory has no text.
+ */
+function notARegularFile(stats: Stats): string | undefined {
+  if (stats.isFile()) return undefined;
+  if (stats.isDirectory()) return 'it is a directory';
+  if (stats.isCharacterDevice()) return 'it is a character device, not a regular file';
+  if (stats.isBlockDevice()) return 'it is a block device, not a regular file';
+  if (stats.isFIFO()) return 'it is a named pipe (FIFO), not a regular file';
+  if (stats.isSocket()) return 'it is a socket, not a regular file';
+  return 'it is not a regular file';
+}
+
+/** At most `limit` bytes from `fd`, in a buffer sized for `expected` bytes first (a file may grow while it is read). */
+function readAtMost(fd: number, expected: number, limit: number): Buffer {
+  let buffer = Buffer.allocUnsafe(Math.min(expected + 1, limit));
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length >= limit) break;
+      const larger = Buffer.allocUnsafe(Math.min(buffer.length * 2, limit));
+      buffer.copy(larger, 0, 0, length);
+      buffer = larger;
+    }
+    const read = readSync(fd, buffer, length, buffer.length - length, null);
+    if (read === 0) break;
+    length += read;
+  }
+  return buffer.subarray(0, length);
+}
+
+/**
+ * Reads and validates the config file at `path`. Only a regular file is read: anything else is one
+ * line naming it, before it is opened. The size limit is checked on the file that was opened
+ * (fstat), before reading, and the read stops one byte past the limit whatever happens meanwhile.
+ */
 export function loadConfigFile(path: string): ConfigResult {
+  const cannotRead = (why: string): ConfigResult => ({ ok: false, problems: [`(config): cannot read ${path}: ${why} (set ASPERA_CONFIG to choose another file)`] });
+  let fd: number | undefined;
   let text: string;
   try {
+    const kind = notARegularFile(statSync(path));
+    if (kind !== undefined) return cannotRead(kind);
+    // Non-blocking, so that a FIFO put at this path since the stat does not hold the open until a
+    // writer comes: it is then refused by the fstat below. Reading a regular file is unaffected.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const stats = fstatSync(fd);
+    const opened = notARegularFile(stats);
+    if (opened !== undefined) return cannotRead(opened);
     // Refused unread: a file too big for a config is not read into memory at all.
-    const stats = statSync(path);
-    const tooBig = stats.isFile() ? sizeProblem(stats.size) : undefined;
+    const tooBig = sizeProblem(stats.size);
     if (tooBig !== undefined) return { ok: false, problems: [`(config): ${path} ${tooBig}`] };
-    text = readFileSync(path, 'utf8');
+    // One byte past the limit is enough for parseConfig to refuse a file that grew meanwhile.
+    text = readAtMost(fd, stats.size, MAX_CONFIG_BYTES + 1).toString('utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message.split('\n')[0];
-    return { ok: false, problems: [`(config): cannot read ${path}: ${why} (set ASPERA_CONFIG to choose another file)`] };
+    return cannotRead(code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message.split('\n')[0]);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   return parseConfig(text, path);
 }

@@ -52,6 +52,15 @@ export const APPLY_GUARD_EXPECTED: Record<string, readonly Problem[]> = {
   'host-key-truncated.patch.json': [['asperaHosts[0].hostKey', 'does not decode to an SSH public key']],
   'aspera-conf-root.patch.json': [['asperaHosts[0].asperaConfPath', 'must name a file, not a directory']],
   'aspera-conf-trailing-slash.patch.json': [['asperaHosts[0].asperaConfPath', 'must name a file, not a directory: no trailing "/"']],
+  // Fleets run the same install script on their asperaConfPath: the same rules as SSH hosts.
+  'fleet-aspera-conf-root.patch.json': [['asperaFleets[0].asperaConfPath', 'must name a file, not a directory: no trailing "/"']],
+  'fleet-aspera-conf-trailing-slash.patch.json': [['asperaFleets[0].asperaConfPath', 'must name a file, not a directory: no trailing "/"']],
+  'fleet-aspera-conf-dot-end.patch.json': [['asperaFleets[0].asperaConfPath', 'must name a file, not end in "/."']],
+  // The output prefix is part of the instances' IAM policy: "ssm/*" would allow s3:PutObject on
+  // "ssm/*/*", every key under "ssm/", not one prefix.
+  'fleet-output-key-prefix-wildcard.patch.json': [
+    ['asperaFleets[0].outputS3.keyPrefix', 'must not contain "*", "?" or "$": the prefix is part of the instances\' IAM policy'],
+  ],
   'private-key-relative-path.patch.json': [['asperaHosts[0].privateKeyPath', 'must be an absolute path ("/home/ops/.ssh/aspera.pem") or start with "~/"']],
   'private-key-tilde-user.patch.json': [['asperaHosts[0].privateKeyPath', 'or start with "~/"']],
   // Every grant role requires the External ID: a docroot without it could never work.

@@ -195,6 +195,21 @@ const safePath = (what: string) =>
     .max(1024, 'must be at most 1024 characters')
     .regex(...rule(SAFE_PATH, 'may contain only letters, digits and _ . / ~ + @ - (no spaces, quotes or "$")'));
 
+/**
+ * aspera.conf on an SSH host (asperaHosts) or on a fleet's instances (asperaFleets): one set of
+ * rules for both, since both run the same install script, as root, on this path. It must name the
+ * file itself: "/", "/opt/aspera/etc/" or "/opt/aspera/etc/." is a directory, and ".." would let
+ * the path leave the directory it appears to be in.
+ */
+const asperaConfPath = (where: string) =>
+  safePath(`an absolute path to aspera.conf on ${where}`)
+    .regex(...rule(/^\//, 'must be an absolute path (starting with "/"), e.g. "/opt/aspera/etc/aspera.conf"'))
+    .regex(...rule(/^(?!(.*\/)?\.\.(\/|$))/, 'must not contain ".." segments'))
+    .regex(...rule(/^(.*[^/])?$/, 'must name a file, not a directory: no trailing "/" (e.g. "/opt/aspera/etc/aspera.conf")'))
+    .regex(...rule(/^(?!(.*\/)?\.$)/, 'must name a file, not end in "/."'))
+    .default(DEFAULT_ASPERA_CONF_PATH)
+    .describe(`Absolute path of aspera.conf on ${where}. Default "${DEFAULT_ASPERA_CONF_PATH}".`);
+
 const awsAccount = (role: string) =>
   z
     .strictObject({
@@ -322,13 +337,7 @@ const asperaHost = z
       )
       .optional()
       .describe('SSH private key on the machine that runs cdktf (read at apply time, never stored in state): an absolute path or "~/...". Omit to use the SSH agent.'),
-    asperaConfPath: safePath('an absolute path to aspera.conf on the host')
-      .regex(...rule(/^\//, 'must be an absolute path (starting with "/"), e.g. "/opt/aspera/etc/aspera.conf"'))
-      .regex(...rule(/^(?!(.*\/)?\.\.(\/|$))/, 'must not contain ".." segments'))
-      .regex(...rule(/^(.*[^/])?$/, 'must name a file, not a directory: no trailing "/" (e.g. "/opt/aspera/etc/aspera.conf")'))
-      .regex(...rule(/^(?!(.*\/)?\.$)/, 'must name a file, not end in "/."'))
-      .default(DEFAULT_ASPERA_CONF_PATH)
-      .describe(`Absolute path of aspera.conf on the host. Default "${DEFAULT_ASPERA_CONF_PATH}".`),
+    asperaConfPath: asperaConfPath('the host'),
     hostKey: z
       .string(expected('the server\'s SSH public host key'))
       .regex(...rule(SSH_PUBLIC_KEY, 'must be the server\'s SSH public host key, e.g. "ssh-ed25519 AAAAC3Nza..." (no comment)'))
@@ -375,7 +384,11 @@ const TAG_KEY = /^(?!aws:)[A-Za-z0-9 +=._:\/@-]{1,128}$/;
 const TAG_VALUE = /^[A-Za-z0-9 +=._:\/@-]{0,256}$/;
 // Auto Scaling group names may hold more; these are the characters a name in Terraform may hold safely.
 const ASG_NAME = /^[A-Za-z0-9._:\/@+=-]{1,255}$/;
-const S3_KEY_PREFIX = /^[A-Za-z0-9!_.*'()\/-]{1,500}$/;
+// "*", "?" and "$" are in this set only so that they get their own message (S3_KEY_PREFIX_LITERAL).
+const S3_KEY_PREFIX = /^[A-Za-z0-9!_.'()\/*?$-]{1,500}$/;
+// The prefix goes into the Resource of the instances' S3 output policy (src/iam/fleet-policy.ts),
+// where IAM reads "*" and "?" as wildcards and "${...}" as a policy variable.
+const S3_KEY_PREFIX_LITERAL = /^[^*?$]*$/;
 
 const fleetTargets = z
   .strictObject({
@@ -406,13 +419,19 @@ const fleetOutputS3 = z
     bucket: bucketName('the name of an S3 bucket in otherAccount for the command output').describe('S3 bucket (in otherAccount) for the full command output.'),
     keyPrefix: z
       .string(expected('an S3 key prefix such as "ssm/aspera"'))
-      .regex(...rule(S3_KEY_PREFIX, 'must be an S3 key prefix of 1-500 safe characters (letters, digits, ! _ . * \' ( ) / -)'))
+      .regex(...rule(S3_KEY_PREFIX, 'must be an S3 key prefix of 1-500 safe characters (letters, digits, ! _ . \' ( ) / -)'))
+      .regex(
+        ...rule(
+          S3_KEY_PREFIX_LITERAL,
+          'must not contain "*", "?" or "$": the prefix is part of the instances\' IAM policy (the resource of s3:PutObject), where IAM would read it as a wildcard or a policy variable ("${...}"), so the policy would allow more than the prefix',
+        ),
+      )
       .regex(...rule(/^(?!\/)/, 'must not start with "/"'))
       .regex(...rule(/^(?!.*\/\/)/, 'must not contain an empty segment "//"'))
       // One spelling: "ssm/aspera/" is stored as "ssm/aspera" (the agent adds its own "/").
       .transform((p) => p.replace(/\/+$/, ''))
       .optional()
-      .describe('Key prefix for the output objects.'),
+      .describe('Key prefix for the output objects, e.g. "ssm/aspera"; also the prefix the instances\' IAM policy allows them to write under.'),
     region: region.optional().describe('Region of that bucket. Default: otherAccount.region.'),
   }, expectedObject('an object { "bucket": ..., "keyPrefix": ... }'))
   .describe('Where SSM Agent uploads the full output of each run (the console keeps only the first 2,500 characters).');
@@ -424,11 +443,7 @@ const asperaFleet = z
       .regex(...rule(FLEET_NAME, 'must be 2-31 characters of lowercase letters, digits and "-", starting with a letter and not ending with "-"'))
       .describe('Names this group in resource names, the SSM document and the review report, e.g. "transfer-asg".'),
     targets: fleetTargets,
-    asperaConfPath: safePath('an absolute path to aspera.conf on the instances')
-      .regex(...rule(/^\//, 'must be an absolute path (starting with "/"), e.g. "/opt/aspera/etc/aspera.conf"'))
-      .regex(...rule(/^(?!(.*\/)?\.\.(\/|$))/, 'must not contain ".." segments'))
-      .default(DEFAULT_ASPERA_CONF_PATH)
-      .describe(`Absolute path of aspera.conf on the instances. Default "${DEFAULT_ASPERA_CONF_PATH}".`),
+    asperaConfPath: asperaConfPath('the instances'),
     docroots: z
       .enum(['installed', 'removed'], expected('"installed" or "removed"'))
       .default('installed')
