@@ -11,7 +11,7 @@ import { hostIds, SCRIPTS_DIR } from '../src/constructs/aspera-hosts';
 import { baseConfigInput, synthConfigToDir, type SynthOutput } from './helpers/synth';
 
 const EXTERNAL_ID = 'aspera-7f3c9e21';
-const FLEET = { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg', tags: [{ key: 'Role', values: ['aspera', 'aspera-hsts'] }] } };
+const FLEET = { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg', tags: [{ key: 'Role', values: ['aspera', 'aspera-hsts'] }] }, scriptS3: { bucket: 'media-ops-aspera-scripts' } };
 // The SSH host and the fleet share the default aspera.conf path: their install scripts are the same script.
 const SSH_HOST = { host: '203.0.113.10', port: 33001, user: 'ec2-user', privateKeyPath: '~/.ssh/aspera.pem' };
 
@@ -25,12 +25,25 @@ function fileOf(out: SynthOutput, expression: string): string {
   return readFileSync(join(out.stackDir, m[1]), 'utf8');
 }
 
-/** What SSM Agent writes to _script.sh: runCommand joined with "\n", plus "\n" (agent/plugins/pluginutil CreateScriptFile). */
-function agentScript(documentText: string): string {
+/**
+ * The script a fleet's document runs: the object its aws:downloadContent step fetches (named by URL
+ * in the document; the stack uploads it from the file its aws_s3_object names), which the second
+ * step, aws:runShellScript, runs with /bin/sh.
+ */
+function downloadedScript(out: SynthOutput, documentText: string, resource: string): string {
   const document = JSON.parse(documentText);
-  expect(document.mainSteps).toHaveLength(1);
-  expect(document.mainSteps[0].action).toBe('aws:runShellScript');
-  return `${(document.mainSteps[0].inputs.runCommand as string[]).join('\n')}\n`;
+  expect(document.mainSteps.map((s: { action: string }) => s.action)).toEqual(['aws:downloadContent', 'aws:runShellScript']);
+  const [download, run] = document.mainSteps;
+  const object = out.tf.resource!.aws_s3_object[resource];
+  expect(download.inputs).toEqual({
+    sourceType: 'S3',
+    sourceInfo: JSON.stringify({ path: `https://s3.us-east-1.amazonaws.com/${object.bucket}/${object.key}` }),
+    destinationPath: `${run.name}.sh`,
+    onFailure: 'exit',
+  });
+  expect(run.inputs.runCommand.join('\n')).toContain(`exec /bin/sh "$script"`);
+  expect(run.inputs.runCommand.join('\n')).toContain(`script="\${0%/*}/../downloads/${run.name}.sh"`);
+  return readFileSync(join(out.stackDir, object.source), 'utf8');
 }
 
 const sshScript = (out: SynthOutput, name: 'install' | 'uninstall'): string =>
@@ -44,21 +57,42 @@ describe('a fleet with docroots installed (mode "both", created host role)', () 
   const document = () => out.tf.resource!.aws_ssm_document.fleet_transfer_asg;
   const association = () => out.tf.resource!.aws_ssm_association.fleet_transfer_asg;
 
-  test('the document is a Linux Command document in Other Account, read from the stack directory and kept out of the plan', () => {
+  test('the document is a Linux Command document in Other Account, read from the stack directory; it holds no secret, so the plan shows it', () => {
     expect(document()).toMatchObject({ provider: 'aws.other_account', document_type: 'Command', document_format: 'JSON', target_type: '/AWS::EC2::Instance' });
-    expect(document().content).toBe(`\${sensitive(file("${SCRIPTS_DIR}/aspera_fleets/transfer-asg/install.ssm-document.json"))}`);
+    expect(document().content).toBe(`\${file("${SCRIPTS_DIR}/aspera_fleets/transfer-asg/install.ssm-document.json")}`);
+    expect(document().depends_on).toEqual(['aws_s3_object.fleet_transfer_asg']);
     expect(document().name).toMatch(/^aspera-cross-account-transfer-asg-install-[0-9a-f]{8}$/);
     const parsed = JSON.parse(fileOf(out, document().content));
     expect(parsed.schemaVersion).toBe('2.2');
     expect(parsed.parameters).toBeUndefined();
-    expect(parsed.mainSteps[0].precondition).toEqual({ StringEquals: ['platformType', 'Linux'] });
+    for (const step of parsed.mainSteps) expect(step.precondition).toEqual({ StringEquals: ['platformType', 'Linux'] });
   });
 
-  test('the script SSM Agent writes from the document is byte for byte the script the SSH path uploads', () => {
+  test('the script the document downloads and runs is byte for byte the script the SSH path uploads', () => {
     const ssh = sshScript(out, 'install');
     expect(ssh).toContain(EXTERNAL_ID); // the comparison is over the script that carries the docroots
-    expect(agentScript(fileOf(out, document().content))).toBe(ssh);
+    expect(downloadedScript(out, fileOf(out, document().content), 'fleet_transfer_asg')).toBe(ssh);
   });
+
+  test('the script goes to the operator\'s bucket under this stack\'s and customer\'s path, uploaded from the file: in neither the plan nor the state', () => {
+    const object = out.tf.resource!.aws_s3_object.fleet_transfer_asg;
+    expect(object).toMatchObject({ provider: 'aws.other_account', bucket: 'media-ops-aspera-scripts', content_type: 'text/x-shellscript' });
+    expect(object.key).toMatch(/^aspera-cross-account\/111111111111\/transfer-asg\/install-[0-9a-f]{16}\.sh$/);
+    expect(object.source).toBe(`${SCRIPTS_DIR}/aspera_fleets/transfer-asg/install.sh`);
+    expect(object.source_hash).toBe(`\${filesha256("${SCRIPTS_DIR}/aspera_fleets/transfer-asg/install.sh")}`);
+    expect(object.content).toBeUndefined();
+  });
+
+  test('the SSM documents stay far below SSM\'s 64 KB at 5,000 grants: the script (over a megabyte) travels through S3', () => {
+    const grants = Array.from({ length: 5000 }, (_, i) => ({ transferUser: `partner${i}`, bucket: 'acme-aspera-inbox', prefix: `partners/p${String(i).padStart(5, '0')}/incoming`, access: 'read-write' }));
+    const big = synthConfigToDir(withFleets([FLEET, { ...FLEET, name: 'edge', docroots: 'removed' }], { grants, hostPolicy: 'role-path' } as Partial<ConfigInput>));
+    const documents = Object.values(big.tf.resource!.aws_ssm_document).map((d) => fileOf(big, d.content));
+    expect(documents).toHaveLength(2);
+    for (const text of documents) expect(Buffer.byteLength(text)).toBeLessThan(4096);
+    const install = readFileSync(join(big.stackDir, big.tf.resource!.aws_s3_object.fleet_transfer_asg.source), 'utf8');
+    expect(install.length).toBeGreaterThan(1_000_000);
+    expect(install).toBe(sshScript(big, 'install'));
+  }, 120000);
 
   test('the association targets the Auto Scaling group and the tags, with the configured severity, wait and output location', () => {
     expect(association()).toMatchObject({
@@ -86,6 +120,7 @@ describe('a fleet with docroots installed (mode "both", created host role)', () 
         'aws_iam_role_policy.transfer_host',
         'aws_iam_role_policy_attachment.transfer_host_ssm_core',
         'aws_iam_role_policy.transfer_host_ssm_command_output',
+        'aws_iam_role_policy.transfer_host_fleet_scripts',
       ]),
     );
   });
@@ -137,7 +172,7 @@ describe('a fleet with docroots removed', () => {
   test('runs the SSH path\'s uninstall script, byte for byte, under a document of its own name; the plan may show it', () => {
     expect(document().name).toMatch(/^aspera-cross-account-transfer-asg-uninstall-[0-9a-f]{8}$/);
     expect(document().content).toBe(`\${file("${SCRIPTS_DIR}/aspera_fleets/transfer-asg/uninstall.ssm-document.json")}`);
-    const script = agentScript(fileOf(out, document().content));
+    const script = downloadedScript(out, fileOf(out, document().content), 'fleet_transfer_asg');
     expect(script).toBe(sshScript(out, 'uninstall'));
     expect(script).toContain("ACTION='uninstall'");
     expect(script).not.toContain(EXTERNAL_ID);
@@ -167,9 +202,9 @@ test('an existing host role gets no attachment (the review report says it needs 
   expect(JSON.parse(output.policy).Statement[0].Resource).toEqual(['arn:aws:s3:::ops-ssm-output/*']);
 });
 
-test('without fleets: no SSM resource, no attachment, no fleet output', () => {
+test('without fleets: no SSM resource, no script object, no attachment, no fleet output', () => {
   const out = synthConfigToDir(baseConfigInput());
-  expect(Object.keys(out.tf.resource!).filter((t) => /ssm|attachment/.test(t))).toEqual([]);
+  expect(Object.keys(out.tf.resource!).filter((t) => /ssm|attachment|s3_object/.test(t))).toEqual([]);
   expect(out.tf.output!.aspera_fleets).toBeUndefined();
 });
 
@@ -189,15 +224,16 @@ describe('mode "transfer-host" with a generated External ID', () => {
     out = synthConfigToDir({ ...input, myAccount });
   });
 
-  test('the document puts the generated value in place of the marker at apply time, checked first, and is replaced when it changes', () => {
+  test('the script object puts the generated value in place of the marker at apply time, checked first, kept out of the plan; the document is replaced when it changes', () => {
+    const object = out.tf.resource!.aws_s3_object.fleet_transfer_asg;
+    expect(object.content).toBe(`\${sensitive(replace(file("${SCRIPTS_DIR}/aspera_fleets/transfer-asg/install.sh"), "ASPERAEXTERNALIDMARKER", random_id.external_id.hex))}`);
+    expect(object.source).toBeUndefined();
+    expect(object.lifecycle.precondition[0].condition).toBe('${can(regex("^[0-9a-f]{32}$", random_id.external_id.hex))}');
     const document = out.tf.resource!.aws_ssm_document.fleet_transfer_asg;
-    expect(document.content).toBe(
-      `\${sensitive(replace(file("${SCRIPTS_DIR}/aspera_fleets/transfer-asg/install.ssm-document.json"), "ASPERAEXTERNALIDMARKER", random_id.external_id.hex))}`,
-    );
-    expect(document.lifecycle.precondition[0].condition).toBe('${can(regex("^[0-9a-f]{32}$", random_id.external_id.hex))}');
+    expect(document.content).toBe(`\${file("${SCRIPTS_DIR}/aspera_fleets/transfer-asg/install.ssm-document.json")}`);
     expect(document.lifecycle.replace_triggered_by).toEqual(['random_id.external_id']);
-    // The marked SSM script is the marked SSH script: the same replace() makes them the same script.
-    expect(agentScript(fileOf(out, document.content))).toBe(sshScript(out, 'install'));
+    // The marked fleet script is the marked SSH script: the same replace() makes them the same script.
+    expect(fileOf(out, object.content)).toBe(sshScript(out, 'install'));
     expect(sshScript(out, 'install')).toContain('ASPERAEXTERNALIDMARKER');
   });
 });
@@ -209,23 +245,23 @@ describe('config checks', () => {
   };
 
   test('a fleet needs a target, and at most five', () => {
-    expect(problemsOf([{ name: 'a1', targets: {} }])).toEqual([expect.stringMatching(/^asperaFleets\[0\]\.targets: must name "autoScalingGroupName" or at least one tag/)]);
+    expect(problemsOf([{ name: 'a1', targets: {}, scriptS3: { bucket: 'media-ops-aspera-scripts' } }])).toEqual([expect.stringMatching(/^asperaFleets\[0\]\.targets: must name "autoScalingGroupName" or at least one tag/)]);
     const six = Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, values: ['v'] }));
-    expect(problemsOf([{ name: 'a1', targets: { autoScalingGroupName: 'g', tags: six } }])).toEqual([expect.stringMatching(/^asperaFleets\[0\]\.targets: has 6 targets .* at most 5/)]);
+    expect(problemsOf([{ name: 'a1', targets: { autoScalingGroupName: 'g', tags: six }, scriptS3: { bucket: 'media-ops-aspera-scripts' } }])).toEqual([expect.stringMatching(/^asperaFleets\[0\]\.targets: has 6 targets .* at most 5/)]);
   });
 
   test('names, tag keys and values that could become Terraform or shell syntax are refused where they are', () => {
-    expect(problemsOf([{ name: 'Bad_Name', targets: { autoScalingGroupName: 'g' } }])).toEqual([expect.stringMatching(/^asperaFleets\[0\]\.name: /)]);
-    expect(problemsOf([{ name: 'a1', targets: { autoScalingGroupName: 'g${x}' } }])).toEqual([expect.stringMatching(/^asperaFleets\[0\]\.targets\.autoScalingGroupName: /)]);
-    expect(problemsOf([{ name: 'a1', targets: { tags: [{ key: 'aws:autoscaling:groupName', values: ['g'] }] } }])).toEqual([
+    expect(problemsOf([{ name: 'Bad_Name', targets: { autoScalingGroupName: 'g' }, scriptS3: { bucket: 'media-ops-aspera-scripts' } }])).toEqual([expect.stringMatching(/^asperaFleets\[0\]\.name: /)]);
+    expect(problemsOf([{ name: 'a1', targets: { autoScalingGroupName: 'g${x}' }, scriptS3: { bucket: 'media-ops-aspera-scripts' } }])).toEqual([expect.stringMatching(/^asperaFleets\[0\]\.targets\.autoScalingGroupName: /)]);
+    expect(problemsOf([{ name: 'a1', targets: { tags: [{ key: 'aws:autoscaling:groupName', values: ['g'] }] }, scriptS3: { bucket: 'media-ops-aspera-scripts' } }])).toEqual([
       expect.stringMatching(/^asperaFleets\[0\]\.targets\.tags\[0\]\.key: .*not starting with "aws:"/),
     ]);
-    expect(problemsOf([{ name: 'a1', targets: { tags: [{ key: 'Role', values: ['$(reboot)'] }] } }])).toEqual([expect.stringMatching(/^asperaFleets\[0\]\.targets\.tags\[0\]\.values\[0\]: /)]);
+    expect(problemsOf([{ name: 'a1', targets: { tags: [{ key: 'Role', values: ['$(reboot)'] }] }, scriptS3: { bucket: 'media-ops-aspera-scripts' } }])).toEqual([expect.stringMatching(/^asperaFleets\[0\]\.targets\.tags\[0\]\.values\[0\]: /)]);
   });
 
   test('duplicates: fleet names and tag keys', () => {
     expect(problemsOf([FLEET, FLEET])).toEqual([expect.stringMatching(/^asperaFleets\[1\]\.name: duplicate fleet "transfer-asg"/)]);
-    expect(problemsOf([{ name: 'a1', targets: { tags: [{ key: 'Role', values: ['a'] }, { key: 'Role', values: ['b'] }] } }])).toEqual([
+    expect(problemsOf([{ name: 'a1', targets: { tags: [{ key: 'Role', values: ['a'] }, { key: 'Role', values: ['b'] }] }, scriptS3: { bucket: 'media-ops-aspera-scripts' } }])).toEqual([
       expect.stringMatching(/^asperaFleets\[0\]\.targets\.tags\[1\]\.key: duplicate tag key "Role"/),
     ]);
   });

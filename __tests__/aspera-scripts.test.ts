@@ -150,8 +150,9 @@ describe.each(SHELLS)('under %s', (shell) => {
     const backup = first.siblings.find((f) => BACKUP.test(f));
     expect(backup).toBeDefined();
     expect(readFileSync(join(w.dir, 'etc', backup!), 'utf8')).toBe(original);
-    // The final state of the directory: modes of the backup, aspera.conf and the state file.
-    expect(statSync(join(w.dir, 'etc', backup!)).mode & 0o777).toBe(0o640);
+    // The final state of the directory: the backup is root's alone (it holds the External ID),
+    // aspera.conf keeps its mode.
+    expect(statSync(join(w.dir, 'etc', backup!)).mode & 0o777).toBe(0o600);
     expect(statSync(w.conf).mode & 0o777).toBe(0o640);
 
     // Install again: byte-identical, no restart, no new backup.
@@ -340,12 +341,13 @@ describe('what the scripts refuse to edit (nothing changes, nothing restarts)', 
     expect(readFileSync(real, 'utf8')).toBe(fixture('no-aaa.conf'));
   });
 
-  test.concurrent('another run holding the lock', async () => {
+  test.concurrent('a lock that records no holder (an earlier version, or a run killed as it took it)', async () => {
     const w = workdir(root, 'refused-locked', fixture('no-aaa.conf'));
     mkdirSync(`${w.conf}.aspera-cross-account.lock`);
     const [r] = await runSteps(root, [{ shell: DASH, script: install, w }]);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/another run is editing/);
+    expect(r.stderr).toMatch(/^aspera-cross-account: error: \S+\.lock is held by another run editing \S+, or by a run that ended before recording itself \(remove that directory if no run is in progress\): wait for it and run again\. Nothing was changed$/m);
+    expect(r.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1);
     expect(r.text).toBe(fixture('no-aaa.conf'));
     expect(r.siblings).toEqual(['aspera.conf.aspera-cross-account.lock']);
   });
@@ -503,7 +505,8 @@ describe('hostile values stay data', () => {
     expect(docrootOf(installed.text, 'xfer_2-b').absolute).toBe(
       's3://arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2FAspera%2BRole%3D1%2Cx.y%40z-w_v@s3.eu-west-1.amazonaws.com/partner.reports.example/in.coming/a-b_c/2024.q1;iam-role.external-id=Ext%2BID%3D1%2C2.3%40host%3Apath%2Fx-y_z',
     );
-    expect(installed.siblings).toContain('aspera.conf.Stack-2.state');
+    // One state file per aspera.conf, whatever the stack's name (the stack is in its records).
+    expect(installed.siblings).toContain(STATE);
     ok(removed);
     expect(removed.text).toBe(original);
   });
@@ -516,7 +519,7 @@ describe('hostile values stay data', () => {
     const grant: ScriptGrant = { transferUser: 'xfer2', readAllowed: true, writeAllowed: false, dirAllowed: true, docrootXml: xmlEscape(hostile) };
     // A raw quote in the data block (not XML-escaped) must stay data too.
     const raw = `s3://y'$(touch\${IFS}${canary}4)'"&amp;"`;
-    const render = (g: ScriptGrant) => renderScript('install', 'aspera-cross-account', '/opt/aspera/etc/aspera.conf', [g]);
+    const render = (g: ScriptGrant) => renderScript('install', 'aspera-cross-account:111111111111:222222222222', '/opt/aspera/etc/aspera.conf', [g]);
     const [escaped, quoted] = await runSteps(root, [
       { shell, script: scriptFile(w.dir, 'install.sh', render(grant)), w },
       { shell, script: scriptFile(w.dir, 'install-raw.sh', render({ ...grant, docrootXml: raw })), w },
@@ -536,13 +539,15 @@ describe('hostile values stay data', () => {
     ['an unescaped "<"', { docrootXml: 's3://a<b' }],
   ])('the renderer refuses %s', (_name, override) => {
     const grant: ScriptGrant = { transferUser: 'xfer2', readAllowed: true, writeAllowed: true, dirAllowed: true, docrootXml: 's3://ok', ...override };
-    expect(() => renderScript('install', 'aspera-cross-account', '/opt/aspera/etc/aspera.conf', [grant])).toThrow(/cannot render the Aspera host script/);
+    expect(() => renderScript('install', 'aspera-cross-account:111111111111:222222222222', '/opt/aspera/etc/aspera.conf', [grant])).toThrow(/cannot render the Aspera host script/);
   });
 
   test.each([
-    ['a stack name with a space', 'a b', '/opt/aspera/etc/aspera.conf'],
-    ['a relative aspera.conf path', 'aspera-cross-account', 'etc/aspera.conf'],
-    ['an aspera.conf path with a space', 'aspera-cross-account', '/opt/a b/aspera.conf'],
+    ['a stack name with a space', 'a b:111111111111:222222222222', '/opt/aspera/etc/aspera.conf'],
+    ['a stack identity without the accounts', 'aspera-cross-account', '/opt/aspera/etc/aspera.conf'],
+    ['a stack identity with a short account', 'aspera-cross-account:11111111111:222222222222', '/opt/aspera/etc/aspera.conf'],
+    ['a relative aspera.conf path', 'aspera-cross-account:111111111111:222222222222', 'etc/aspera.conf'],
+    ['an aspera.conf path with a space', 'aspera-cross-account:111111111111:222222222222', '/opt/a b/aspera.conf'],
   ])('the renderer refuses %s', (_name, stack, path) => {
     expect(() => renderScript('uninstall', stack, path, [])).toThrow(/cannot render the Aspera host script/);
   });

@@ -238,9 +238,9 @@ describe('valid configs', () => {
     expect(withHost.ok && withHost.config.asperaHosts).toEqual([
       { host: 'aspera.example.com', user: 'ec2-user', port: 22, asperaConfPath: '/opt/aspera/etc/aspera.conf', connectionTimeout: '1m', retired: false },
     ]);
-    const withFleet = validateConfig({ ...minimal, asperaFleets: [{ name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' } }] });
+    const withFleet = validateConfig({ ...minimal, asperaFleets: [{ name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, scriptS3: { bucket: 'media-ops-aspera-scripts' } }] });
     expect(withFleet.ok && withFleet.config.asperaFleets).toEqual([
-      { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, asperaConfPath: '/opt/aspera/etc/aspera.conf', docroots: 'installed', complianceSeverity: 'HIGH', waitForSuccessSeconds: 900 },
+      { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, scriptS3: { bucket: 'media-ops-aspera-scripts' }, asperaConfPath: '/opt/aspera/etc/aspera.conf', docroots: 'installed', complianceSeverity: 'HIGH', waitForSuccessSeconds: 900 },
     ]);
   });
 
@@ -291,7 +291,7 @@ describe('valid configs', () => {
     ];
     const asHost = (asperaConfPath: string) => validateConfig({ ...config, asperaHosts: [{ ...config.asperaHosts?.[0], asperaConfPath }] });
     const asFleet = (asperaConfPath: string) =>
-      validateConfig({ ...config, asperaFleets: [{ name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, asperaConfPath }] });
+      validateConfig({ ...config, asperaFleets: [{ name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, scriptS3: { bucket: 'media-ops-aspera-scripts' }, asperaConfPath }] });
     // The messages differ only in where the file is ("on the host", "on the instances").
     const verdict = (result: ReturnType<typeof validateConfig>, field: string) =>
       result.ok ? 'accepted' : result.problems.map((line) => line.replace(`${field}: `, '').replace(/ on the (host|instances)$/, ' on <where>')).sort();
@@ -305,7 +305,7 @@ describe('valid configs', () => {
   test('outputS3.keyPrefix: whatever is accepted reaches the IAM policy as a literal prefix, with no wildcard or policy variable', () => {
     const config = example();
     const withPrefix = (keyPrefix: string) =>
-      validateConfig({ ...config, asperaFleets: [{ name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, outputS3: { bucket: 'acme-ops-ssm-output', keyPrefix } }] });
+      validateConfig({ ...config, asperaFleets: [{ name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, scriptS3: { bucket: 'media-ops-aspera-scripts' }, outputS3: { bucket: 'acme-ops-ssm-output', keyPrefix } }] });
     const accepted: string[] = [];
     for (let code = 0x20; code < 0x7f; code++) {
       const keyPrefix = `ssm/a${String.fromCharCode(code)}b`;
@@ -321,7 +321,7 @@ describe('valid configs', () => {
     for (const keyPrefix of ['ssm/*', '*', 'ssm/run-?', 'ssm/$x', 'ssm/${aws:userid}']) {
       const result = withPrefix(keyPrefix);
       expect(result.ok ? [] : result.problems).toContainEqual(
-        'asperaFleets[0].outputS3.keyPrefix: must not contain "*", "?" or "$": the prefix is part of the instances\' IAM policy (the resource of s3:PutObject), ' +
+        'asperaFleets[0].outputS3.keyPrefix: must not contain "*", "?" or "$": the prefix is part of the instances\' IAM policy (the ARN of the objects they may read or write), ' +
           'where IAM would read it as a wildcard or a policy variable ("${...}"), so the policy would allow more than the prefix',
       );
     }

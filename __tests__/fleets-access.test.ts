@@ -1,7 +1,7 @@
 /**
  * The access matrix with an Aspera fleet: the instance role now also carries AmazonSSMManagedInstanceCore
  * (the AWS managed policy, from the AWS Managed Policy Reference: fixtures/aws-managed-policies)
- * and the S3 command-output policy. Decided by the independent engine (@cloud-copilot/iam-simulate)
+ * the S3 command-output policy and the read of the fleet's scripts. Decided by the independent engine (@cloud-copilot/iam-simulate)
  * over what cdk.tf.json attaches. They grant nothing in My Account: every S3 action on the grant
  * buckets, SSM in My Account and AssumeRole without the External ID stay refused, and the
  * host role's My Account decisions are those of the same config without a fleet.
@@ -20,6 +20,7 @@ const GRANT_ROLE = 'aspera-cross-account-xfer2';
 const BUCKET = 'acme-aspera-inbox';
 const EXTERNAL_ID = 'aspera-7f3c9e21';
 const OUTPUT_BUCKET = 'ops-ssm-output';
+const SCRIPTS_BUCKET = 'media-ops-aspera-scripts';
 
 const MANAGED: Record<string, PolicyDoc> = {
   'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore': JSON.parse(
@@ -27,7 +28,7 @@ const MANAGED: Record<string, PolicyDoc> = {
   ),
 };
 
-const FLEET = { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, outputS3: { bucket: OUTPUT_BUCKET, keyPrefix: 'aspera' } };
+const FLEET = { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, scriptS3: { bucket: SCRIPTS_BUCKET }, outputS3: { bucket: OUTPUT_BUCKET, keyPrefix: 'aspera' } };
 
 /** The host role's identity policies: inline ones, and the managed ones attached to it. */
 function hostPolicies(tf: TerraformJson, access: SynthesizedAccess): PolicyDoc[] {
@@ -63,9 +64,20 @@ const asHost = (policies: PolicyDoc[], action: string, resource: string, resourc
     ...(resourcePolicy === undefined ? {} : { resourcePolicy }),
   });
 
-test('the host role now holds three policies: the assume policy, the command-output policy and AmazonSSMManagedInstanceCore', () => {
+test('the host role now holds four policies: the assume policy, the fleet-scripts policy, the command-output policy and AmazonSSMManagedInstanceCore', () => {
   expect(withoutFleet).toHaveLength(1);
-  expect(withFleet).toHaveLength(3);
+  expect(withFleet).toHaveLength(4);
+});
+
+test('the instances read their own fleet\'s scripts only: not another stack\'s or customer\'s in the same bucket, and write nothing there', async () => {
+  const ours = `arn:aws:s3:::${SCRIPTS_BUCKET}/aspera-cross-account/${MY}/transfer-asg/install-0123456789abcdef.sh`;
+  expect(await asHost(withFleet, 's3:GetObject', ours, OTHER)).toBe('Allowed');
+  // Another customer (My Account 333333333333) whose stack has the same name, in the same bucket.
+  expect(await asHost(withFleet, 's3:GetObject', `arn:aws:s3:::${SCRIPTS_BUCKET}/aspera-cross-account/333333333333/transfer-asg/install-0123456789abcdef.sh`, OTHER)).toBe('ImplicitlyDenied');
+  expect(await asHost(withFleet, 's3:GetObject', `arn:aws:s3:::${SCRIPTS_BUCKET}/other-stack/${MY}/transfer-asg/install-0123456789abcdef.sh`, OTHER)).toBe('ImplicitlyDenied');
+  expect(await asHost(withFleet, 's3:PutObject', ours, OTHER)).toBe('ImplicitlyDenied');
+  expect(await asHost(withFleet, 's3:ListBucket', `arn:aws:s3:::${SCRIPTS_BUCKET}`, OTHER)).toBe('ImplicitlyDenied');
+  expect(await asHost(withoutFleet, 's3:GetObject', ours, OTHER)).toBe('ImplicitlyDenied');
 });
 
 test('in Other Account the SSM permissions work: the instance reads its document, reports status, writes output under its prefix only', async () => {

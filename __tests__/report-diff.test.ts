@@ -155,7 +155,7 @@ describe('diffAccess', () => {
   });
 
   test('fleets: a new one widens, a switch to "removed" narrows and says the uninstall runs, a fleet removed while installed needs attention', () => {
-    const fleet = { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' } };
+    const fleet = { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, scriptS3: { bucket: 'media-ops-aspera-scripts' } };
     const added = changes(ONE_GRANT, (d) => void ((d as Record<string, unknown>).asperaFleets = [fleet]));
     expect(kinds(added)).toEqual(['widened xfer2']);
     expect(added[0].summary).toContain('fleet `transfer-asg` (SSM)');

@@ -12,7 +12,7 @@ import { accessModel } from '../src/report/model';
 import { code } from '../src/report/text';
 import { configOf, destroySectionOf, grantSectionOf, ONE_GRANT, rowOf } from './helpers/report-fixtures';
 
-const FLEET = { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg', tags: [{ key: 'Role', values: ['aspera'] }] }, outputS3: { bucket: 'ops-ssm-output', keyPrefix: 'aspera' } };
+const FLEET = { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg', tags: [{ key: 'Role', values: ['aspera'] }] }, scriptS3: { bucket: 'media-ops-aspera-scripts' }, outputS3: { bucket: 'ops-ssm-output', keyPrefix: 'aspera' } };
 const withFleet = (edit: (d: ConfigInput) => void = () => undefined) =>
   configOf(ONE_GRANT, (d) => {
     (d as Record<string, unknown>).asperaFleets = [FLEET];

@@ -9,6 +9,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
+import { hostPathLimitProblems } from './aspera/limits';
 import { iamLimitProblems } from './iam/limits';
 import { grantCountProblem, MAX_CONFIG_BYTES, nestingProblem, sizeProblem, tooDeepOffset } from './config/input-limits';
 import { configSchema, type Config } from './config/schema';
@@ -75,14 +76,15 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
 
 /**
  * Validates an already-parsed JSON value: the schema (fields and the rules across them), then,
- * for a config that passed, what AWS will accept of the policies it renders (src/iam/limits.ts).
+ * for a config that passed, what AWS will accept of the policies it renders (src/iam/limits.ts)
+ * and of what the host path hands to SSM and the hosts (src/aspera/limits.ts).
  */
 export function validateConfig(value: unknown): ConfigResult {
   const tooMany = grantCountProblem(value);
   if (tooMany !== undefined) return { ok: false, problems: [tooMany] };
   const result = configSchema.safeParse(value);
   if (result.success) {
-    const problems = iamLimitProblems(result.data);
+    const problems = [...iamLimitProblems(result.data), ...hostPathLimitProblems(result.data)];
     return problems.length === 0 ? { ok: true, config: result.data } : { ok: false, problems: problems.map((p) => `${jsonPath(p.path)}: ${p.message}`) };
   }
   const problems = result.error.issues.flatMap((issue) => describeIssue(issue, value));

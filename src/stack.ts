@@ -14,7 +14,7 @@ import type { Config } from './config/schema';
 import { AsperaFleetConfiguration, FLEETS_CONSTRUCT_ID } from './constructs/aspera-fleets';
 import { AsperaHostConfiguration } from './constructs/aspera-hosts';
 import { hostRoleName } from './iam/arns';
-import { commandOutputPolicy, ssmCorePolicyArn } from './iam/fleet-policy';
+import { commandOutputPolicy, fleetScriptsPolicy, ssmCorePolicyArn } from './iam/fleet-policy';
 import { composeHalves, publishOutputs } from './modes/compose';
 import { configureStateBackend } from './state-backend';
 import { hasOtherStacks } from './synth/cross-stack-preparation';
@@ -43,13 +43,16 @@ export class AsperaCrossAccountStack extends TerraformStack {
     if (halves.transferHost !== undefined) {
       const { access, provider } = halves.transferHost;
       const outputPolicy = commandOutputPolicy(config);
+      const scriptsPolicy = fleetScriptsPolicy(config);
       new AsperaFleetConfiguration(this, FLEETS_CONSTRUCT_ID, {
         stackName: config.stackName,
+        myAccountId: config.myAccount.accountId,
         fleets: config.asperaFleets,
         region: config.otherAccount.region,
         scriptsFor: (fleet) => externalId.hostScripts(config, fleet),
         ssmCorePolicyArn: ssmCorePolicyArn(config),
         ...(outputPolicy !== undefined ? { commandOutputPolicy: outputPolicy } : {}),
+        ...(scriptsPolicy !== undefined ? { scriptsPolicy } : {}),
         provider,
         ...(access.role !== undefined ? { createdHostRoleName: access.role.name } : {}),
         hostRoleName: hostRoleName(config),

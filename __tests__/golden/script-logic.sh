@@ -1,27 +1,54 @@
 # ---- Everything below this line is constant: the same for every config, host and action. ----
 #
 # What it does, in order:
-#  0. Refuses to run from a file that someone other than its owner (or root) could rewrite.
-#  1. Re-executes itself as root with "sudo -n" when it is not root.
-#  2. Takes a lock (a directory next to aspera.conf that also holds the temporary files) and
-#     computes the new aspera.conf: the awk program below edits the XML text in place (byte-exact
-#     splices), so everything it does not touch - other users' stanzas, comments, layout - stays
-#     byte-identical.
+#  0. Refuses to run from a file that someone other than its owner (or root) could rewrite. A copy
+#     Terraform uploaded (.aspera-cross-account-<n>.sh) removes itself once it has started as root,
+#     and on every exit, so that no copy of the docroots and External ID is left in the home.
+#  1. Re-runs itself as root with "sudo -n" when it is not root.
+#  2. Takes the lock of this aspera.conf (shared by every stack on the host; a lock left by a run
+#     that is gone is taken over) and computes the new aspera.conf: the awk program below edits
+#     the XML text in place (byte-exact splices), so everything it does not touch - other users'
+#     stanzas, comments, layout - stays byte-identical. A transfer user that another stack on this
+#     host installed is refused: nothing changes.
 #  3. Reads the result back and checks every docroot and flag, writes what it changed (and what
-#     was there before) to the state file next to aspera.conf, keeps a timestamped backup, renames
-#     the new file over aspera.conf, validates it with "asuserdata -v" when that tool exists
-#     (rolling back on failure) and restarts asperanoded - only if the file changed.
-# Install converges aspera.conf to GRANTS; uninstall is the same with no grants: it restores what
-# the state file says was there before this stack, and deletes the state file.
+#     was there before) to the state file next to aspera.conf, keeps a backup (0600, the newest
+#     KEEP_BACKUPS), renames the new file over aspera.conf, validates it with "asuserdata -v" when
+#     that tool exists (putting the original back, by rename, when it is rejected) and restarts
+#     asperanoded - only if the file changed, and only for a file asuserdata accepts as it is on disk.
+# Install converges this stack's docroots to GRANTS; uninstall is the same with no grants: it
+# restores what the state file says was there before this stack, and leaves other stacks' alone.
 
 PROG=aspera-cross-account
+# How many aspera.conf.bak.* copies are kept (each holds the docroots, so the External IDs).
+KEEP_BACKUPS=5
+# The largest aspera.conf edited: the edit holds the file in memory several times over (about
+# 10 times its size at the peak); a bigger file is refused before anything is read.
+MAX_CONF_BYTES=33554432
 
+step="starting"
+died=0
 say() { printf '%s: %s\n' "$PROG" "$*"; }
 warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
 die() {
+  died=1
   printf '%s: error: %s\n' "$PROG" "$*" >&2
   exit 1
 }
+
+# A copy Terraform uploaded (the connection's script_path) is named .aspera-cross-account-<n>.sh.
+# It holds the docroots and the External ID, and Terraform leaves it in place when a run fails.
+uploaded=0
+case ${0##*/} in
+  .aspera-cross-account-[0-9]*.sh) if [ -f "$0" ]; then uploaded=1; fi ;;
+esac
+forget_upload() {
+  if [ "$uploaded" = 1 ]; then
+    # The shell keeps reading the script through its open file: removing the name is safe.
+    rm -f -- "$0" 2>/dev/null || printf '%s: warning: cannot remove %s: remove it by hand (it holds the docroots)\n' "$PROG" "$0" >&2
+    uploaded=0
+  fi
+}
+trap forget_upload EXIT
 
 # Terraform uploads this script into the SSH user's home directory, makes it mode 0777 and runs
 # it; it then runs again as root (below). Whoever else can reach a file they may write, or can
@@ -56,19 +83,26 @@ if [ -f "$0" ]; then
   fi
 fi
 
-# Editing aspera.conf and restarting asperanoded need root.
+# Editing aspera.conf and restarting asperanoded need root. The root run is a child, not an exec:
+# when it ends, this run (the uploader's own user) can still remove the upload, even from a home
+# root may not write to (NFS with root squashing).
 if [ "$(id -u)" != 0 ]; then
-  [ -f "$0" ] || die "not root, and cannot re-execute with sudo: run this script from a file"
+  [ -f "$0" ] || die "not root, and cannot re-run with sudo: run this script from a file"
   command -v sudo >/dev/null 2>&1 || die "$(id -un) is not root and sudo is not installed: connect as root or give $(id -un) passwordless sudo"
   sudo -n true 2>/dev/null || die "$(id -un) is not root and may not use sudo without a password (sudo -n): connect as root or give $(id -un) passwordless sudo"
-  say "re-executing as root with sudo -n"
+  say "re-running as root with sudo -n"
+  rc=0
   if [ -n "${ASPERA_CONF:-}" ]; then
-    exec sudo -n -u root ASPERA_CONF="$ASPERA_CONF" /bin/sh "$0"
+    sudo -n -u root ASPERA_CONF="$ASPERA_CONF" /bin/sh "$0" || rc=$?
+  else
+    sudo -n -u root /bin/sh "$0" || rc=$?
   fi
-  exec sudo -n -u root /bin/sh "$0"
+  exit "$rc"
 fi
+forget_upload
 
-# Files this script creates are root's alone (state, temporary copies, lock); bytes, not characters.
+# Files this script creates are root's alone (state, backups, temporary copies, lock); bytes, not
+# characters.
 umask 077
 LC_ALL=C
 export LC_ALL
@@ -78,8 +112,10 @@ case $CONF in
   /*) ;;
   *) die "ASPERA_CONF must be an absolute path, got: $CONF" ;;
 esac
-STATE=$CONF.$STACK.state
-PENDING=$CONF.$STACK.restart-pending
+# One state file, one restart marker and one lock per aspera.conf, shared by every stack that
+# installs docroots in it: each record in the state names the stack that owns it.
+STATE=$CONF.aspera-cross-account.state
+PENDING=$CONF.aspera-cross-account.restart-pending
 LOCK=$CONF.aspera-cross-account.lock
 
 if [ ! -e "$CONF" ] && [ ! -L "$CONF" ]; then
@@ -92,13 +128,30 @@ fi
 [ ! -L "$CONF" ] || die "$CONF is a symbolic link; set asperaConfPath to the file it points to"
 [ -f "$CONF" ] || die "$CONF is not a regular file"
 if [ -e "$STATE" ] && [ ! -f "$STATE" ]; then die "$STATE is not a regular file"; fi
+conf_bytes=$(wc -c <"$CONF") || die "cannot read $CONF"
+conf_bytes=$((conf_bytes + 0))
+[ "$conf_bytes" -le "$MAX_CONF_BYTES" ] || die "$CONF is $conf_bytes bytes; this script edits files of up to $MAX_CONF_BYTES bytes (32 MiB: the edit holds the file in memory several times over). Nothing was changed"
+
+# Earlier versions kept one state file per stackName (aspera.conf.<stackName>.state, first line
+# "# aspera-cross-account stack <name>: ..."), which two customers with one stackName shared.
+# Their docroots are not adopted: the stack they belong to cannot be told from that file.
+for old in "$CONF".*.state; do
+  if [ "$old" = "$STATE" ] || [ ! -f "$old" ]; then continue; fi
+  first=
+  IFS= read -r first <"$old" || :
+  case $first in
+    "# aspera-cross-account stack "*) die "$old was written by an earlier version of aspera-cross-account, for one stack (this version keeps the docroots of every stack on this host in one state file, and knows which stack installed each). Remove those docroots with the uninstall.sh of that version (or its cdktf destroy) first, or, if they are gone already, delete $old; then run again. Nothing was changed" ;;
+  esac
+done
 
 # The awk program (aspera-conf-edit.awk, put in place of the marker below when the script is
 # rendered): edits (apply) or checks (verify) aspera.conf.
-# Usage: aspera_conf_awk apply|verify CONF STATE [NEW_STATE]; GRANTS and STACK come from above.
+# Usage: aspera_conf_awk apply|verify CONF STATE [NEW_STATE]; STACK comes from above, the grants
+# from the file $LOCK/grants.
 # apply writes the new aspera.conf to stdout and the new state to NEW_STATE; exit 0 = nothing
 # changed, 3 = aspera.conf changed, 4 = only the state changed, anything else = refused.
-# Values reach awk only through its environment (ENVIRON), never through its program text.
+# Values reach awk through files and a few short environment variables, never through its
+# program text; nothing that grows with the grants goes through the environment or a command line.
 #
 # Where: Aspera reads users from <CONF><aaa><realms><realm><users><user> (IBM's HST admin guide,
 # "Set up Users and Groups", and the Aspera On Demand S3 example), so that is the only section
@@ -113,15 +166,18 @@ if [ -e "$STATE" ] && [ ! -f "$STATE" ]; then die "$STATE is not a regular file"
 # entries (or several <absolute>, ...) or a conditional <absolute peer_ip=...> under one of our
 # users, empty-element forms (<users/>, <realm/>, <aaa/>, <file_system/>, ...) on the way to the
 # docroot, user names written with markup or entities, a root other than <CONF>, a state file
-# written by an earlier version (which used the top-level <users>).
+# written by an earlier version, a transfer user another stack on this host installed.
 aspera_conf_awk() {
-  MODE=$1 CONF_IN=$2 STATE_IN=$3 STATE_OUT=${4:-/dev/null} GRANTS=$GRANTS STACK=$STACK awk '
+  MODE=$1 CONF_IN=$2 STATE_IN=$3 STATE_OUT=${4:-/dev/null} GRANTS_FILE=$LOCK/grants STACK=$STACK ACCOUNTS=${GETENT:-} awk '
 # aspera-conf-edit.awk: edits (apply) or checks (verify) aspera.conf, byte-exactly.
 #
 # Embedded into aspera-conf-edit.sh when the host scripts are rendered (host-scripts.ts), inside
 # the single-quoted program argument of its aspera_conf_awk function, so the host receives one
 # file. Therefore this file must never contain a single quote: write \047 instead.
-# Input comes only from the environment: MODE, CONF_IN, STATE_IN, STATE_OUT, GRANTS, STACK.
+# Input comes from the environment (MODE, CONF_IN, STATE_IN, STATE_OUT, GRANTS_FILE, STACK: file
+# names and the stack, each short) and from files: the grants (GRANTS_FILE, one per line, as many
+# as the config has), aspera.conf and the state file. Nothing that grows with the grants passes
+# through the environment or a command line, whose single strings Linux limits to 128 KiB.
 # POSIX awk (mawk, gawk, busybox awk): no gawk extensions.
 # Messages go to standard error through cat: POSIX awk has no /dev/stderr of its own (gawk
 # --posix opens the device file, which fails when stderr is a socket), and each is closed at once
@@ -232,8 +288,11 @@ function parse(    n, part, i, e, j, k, pos, piece, joined, term, skip, rest, gt
       gt = index(piece, ">")
       if (gt == 0) fail("unterminated closing tag at byte " pos)
       name = substr(piece, 2, gt - 2)
-      if (!validname(name)) { name = trim(name); if (!validname(name)) fail("bad closing tag </" name "> at byte " pos) }
-      if (sp == 0 || tok_n[opened[sp]] != name) fail("</" name "> at byte " pos " does not close the open element")
+      # The usual case first: the name of the open element (already checked), exactly.
+      if (sp == 0 || tok_n[opened[sp]] != name) {
+        if (!validname(name)) { name = trim(name); if (!validname(name)) fail("bad closing tag </" name "> at byte " pos) }
+        if (sp == 0 || tok_n[opened[sp]] != name) fail("</" name "> at byte " pos " does not close the open element")
+      }
       ntok++; tok_t[ntok] = "c"; tok_n[ntok] = name; tok_s[ntok] = pos; tok_e[ntok] = pos + gt
       depth--
       tok_m[ntok] = opened[sp]; tok_m[opened[sp]] = ntok; sp--
@@ -287,6 +346,13 @@ function realm_label(k,    nm) {
   nm = child(k, "name")
   return "the <realm> " (nm ? "named " trim(inner(nm)) " " : "") "at line " line_of(k)
 }
+# "the <realm> at line 3 and in the <realm> at line 9", from their tokens ("5 77").
+function realm_labels(tokens,    t, n, i, s) {
+  n = split(tokens, t, " ")
+  s = realm_label(t[1])
+  for (i = 2; i <= n; i++) s = s " and in " realm_label(t[i])
+  return s
+}
 # Spaces and tabs that start the line of token k, or "\001" when k does not start its line.
 function line_indent(k,    a) {
   a = tok_s[k]
@@ -318,20 +384,56 @@ function blank_start(k,    a) {
   return a
 }
 
-# Several edits made on one parse: queued, then applied from the end of the file backwards (the
-# later-queued first among edits at one offset), so that each leaves the offsets of the edits
-# before it valid and the file is parsed again only once. Queued edits never overlap.
+# Several edits made on one parse: queued, then applied in one pass that rebuilds the file from
+# the pieces between them, so that the file is copied and parsed again once however many edits
+# there are (thousands, for thousands of grants). Queued edits never overlap; among edits at one
+# offset, the one queued first comes first in the file.
 function queue(from, to, text) { nq++; q_from[nq] = from; q_to[nq] = to; q_text[nq] = text }
 function queue_child(p, text) { insertion(p); queue(ins_at, ins_at - 1, sep(ci) text) }
 function queue_removal(k) { queue(blank_start(k), tok_e[tok_m[k]], "") }
-function flush(    j, best) {
-  while (nq > 0) {
-    best = 1
-    for (j = 2; j <= nq; j++) if (q_from[j] >= q_from[best]) best = j
-    splice(q_from[best], q_to[best], q_text[best])
-    for (j = best; j < nq; j++) { q_from[j] = q_from[j + 1]; q_to[j] = q_to[j + 1]; q_text[j] = q_text[j + 1] }
-    nq--
+# Whether queued edit a goes before edit b.
+function q_before(a, b) { return q_from[a] < q_from[b] || (q_from[a] == q_from[b] && a < b) }
+# Sorts the queue (indices in q_ord[1..nq]) with a bottom-up merge sort: n log n, no recursion.
+function q_sort(    width, lo, mid, hi, i, j, k, t) {
+  for (i = 1; i <= nq; i++) q_ord[i] = i
+  for (width = 1; width < nq; width *= 2) {
+    for (lo = 1; lo <= nq; lo += 2 * width) {
+      mid = lo + width - 1; hi = lo + 2 * width - 1
+      if (mid >= nq) { for (k = lo; k <= nq; k++) t[k] = q_ord[k]; continue }
+      if (hi > nq) hi = nq
+      i = lo; j = mid + 1; k = lo
+      while (i <= mid && j <= hi) { if (q_before(q_ord[j], q_ord[i])) t[k++] = q_ord[j++]; else t[k++] = q_ord[i++] }
+      while (i <= mid) t[k++] = q_ord[i++]
+      while (j <= hi) t[k++] = q_ord[j++]
+    }
+    for (k = 1; k <= nq; k++) q_ord[k] = t[k]
   }
+}
+# Joins chunk[1..n] into one string, pairwise: each byte is copied about log2(n) times, where
+# appending piece by piece would copy the growing string once per piece.
+function join_pieces(n,    k, m) {
+  if (n == 0) return ""
+  while (n > 1) {
+    m = 0
+    for (k = 1; k <= n; k += 2) chunk[++m] = (k < n) ? chunk[k] chunk[k + 1] : chunk[k]
+    n = m
+  }
+  return chunk[1]
+}
+function flush(    j, e, pos, n) {
+  if (nq == 0) return
+  q_sort()
+  n = 0; pos = 1
+  for (j = 1; j <= nq; j++) {
+    e = q_ord[j]
+    chunk[++n] = slice(doc, pos, q_from[e] - 1)
+    chunk[++n] = q_text[e]
+    pos = q_to[e] + 1
+  }
+  chunk[++n] = substr(doc, pos)
+  doc = join_pieces(n)
+  split("", chunk); split("", q_ord)
+  nq = 0; dirty = 1
 }
 
 # Element text for the chain from level lvl down to the path and its fields, at indent ind.
@@ -370,8 +472,9 @@ function index_users(    j, us, k, nm, t, seen) {
               if (t in seen) at_dup[t] = "two <user> stanzas are named " t " (lines " line_of(seen[t]) " and " line_of(k) ")"
               else {
                 seen[t] = k
-                if (t in at_n) { at_n[t]++; at_where[t] = at_where[t] " and in " realm_label(j) }
-                else { at_n[t] = 1; at_where[t] = realm_label(j) }
+                # The realms are named for a message only (a label costs a pass over the file).
+                if (t in at_n) { at_n[t]++; at_where[t] = at_where[t] " " j }
+                else { at_n[t] = 1; at_where[t] = j }
                 at_user[t] = k; at_users[t] = us; at_realm[t] = j
               }
             }
@@ -403,7 +506,7 @@ function locate(u,    lvl, k, c, us, first, nfound) {
   if (u in at_dup) fail(at_dup[u])
   nfound = (u in at_n) ? at_n[u] : 0
   if (nfound == 1) { chain[REALM] = at_realm[u]; chain[USERS] = at_users[u]; chain[USER] = at_user[u] }
-  if (nfound > 1) fail("user " u " has a stanza in " at_where[u] ": cannot tell which one the server reads; keep one and re-run")
+  if (nfound > 1) fail("user " u " has a stanza in " realm_labels(at_where[u]) ": cannot tell which one the server reads; keep one and re-run")
   first = child(chain[REALMS], "realm")
   if (nfound == 0) {
     # Not there yet: it goes into the first realm.
@@ -445,10 +548,9 @@ function current_docroot(u,    c) {
   return c ? trim(inner(c)) : "\001"
 }
 
-# Sets the fields of user u (whose path exists) to those of grant g; leaves alone those that
-# already read right.
+# Sets the fields of user u to those of grant g; leaves alone those that already read right.
+# The chain must be that of u (locate(u) returned PATH + 1 on this parse).
 function set_fields(u, g,    f, c, v) {
-  if (locate(u) != PATH + 1) fail("internal: the path of " u " vanished")
   for (f = 1; f <= 4; f++) {
     v = val[g, f]
     c = field(u, f)
@@ -456,7 +558,6 @@ function set_fields(u, g,    f, c, v) {
     else if (tok_t[c] == "e") queue(tok_s[c], tok_e[c], field_text(f, v))
     else if (trim(inner(c)) != v) queue(tok_e[c] + 1, tok_s[tok_m[c]] - 1, v)
   }
-  flush()
 }
 
 # Whether element k, at level lvl of the chain, holds nothing but the chain below it (the fields,
@@ -474,22 +575,40 @@ function holds_only_chain(k, lvl,    j, prev) {
   return blank(slice(doc, prev, tok_s[tok_m[k]] - 1))
 }
 
-# Working copy of the state: records r* in install order.
-function find_record(u,    i) { for (i = 1; i <= nrec; i++) if (ru[i] == u) return i; return 0 }
-function drop_record(i,    j, f) {
-  for (j = i; j < nrec; j++) {
-    ru[j] = ru[j + 1]; rinst[j] = rinst[j + 1]; rcreated[j] = rcreated[j + 1]
-    for (f = 1; f <= 4; f++) rprev[j, f] = rprev[j + 1, f]
-  }
-  nrec--
+# The state: one file per aspera.conf for every stack that installed docroots in it. Records r*
+# in install order, each owned by one stack (rs): rs, ru (user), rinst (the docroot installed),
+# rcreated (the outermost level created with it, or "none"), rprev (the four fields before).
+# A user has at most one record: rec_of[user]. A dropped record is only marked (rdead), so that
+# dropping thousands costs nothing.
+function add_record(stack, u,    f) {
+  nrec++; rs[nrec] = stack; ru[nrec] = u; rcreated[nrec] = "none"; rdead[nrec] = 0
+  for (f = 1; f <= 4; f++) rprev[nrec, f] = "-"
+  rec_of[u] = nrec
+  return nrec
+}
+function drop_record(i) { rdead[i] = 1; delete rec_of[ru[i]] }
+
+# The identity of a stack is "<stackName>:<My Account>:<Other Account>"; messages spell it out.
+function stack_label(id,    p) {
+  if (split(id, p, ":") != 3) return "stack " id
+  return "stack " p[1] " (My Account " p[2] ", Other Account " p[3] ")"
+}
+
+# Messages about single users: the first few in full, then a count (thousands of users would
+# otherwise drown the rest of the output).
+function tell(msg) {
+  if (++told <= MAX_TOLD) note(msg)
+}
+function tell_rest() {
+  if (told > MAX_TOLD) note("... and " (told - MAX_TOLD) " more users, as above")
 }
 
 # Undo what record i installed, when the docroot is still the one this stack wrote.
 function revert(i,    u, c, f, lvl, top) {
   u = ru[i]
   if (current_docroot(u) != rinst[i]) {
-    if (locate(u) == PATH + 1 && field(u, 1)) note(u ": docroot was changed outside this stack since it was installed; left as it is")
-    else note(u ": docroot already removed")
+    if (locate(u) == PATH + 1 && field(u, 1)) tell(u ": docroot was changed outside this stack since it was installed; left as it is")
+    else tell(u ": docroot already removed")
     return
   }
   # A level above <user> may hold users reverted before this one: their edits go in first.
@@ -504,7 +623,8 @@ function revert(i,    u, c, f, lvl, top) {
     }
     if (top) queue_removal(chain[top])
     else for (f = 1; f <= 4; f++) { c = field(u, f); if (c) queue_removal(c) }
-    note(u ": docroot removed, with the elements this stack had added")
+    if (top && top <= USER && top > LEVEL[rcreated[i]]) hand_over(i, chain[top - 1])
+    tell(u ": docroot removed, with the elements this stack had added")
     return
   }
   for (f = 1; f <= 4; f++) {
@@ -513,29 +633,45 @@ function revert(i,    u, c, f, lvl, top) {
     else if (c) queue(tok_s[c], tok_e[tok_m[c]], dec(substr(rprev[i, f], 2)))
     else queue_child(chain[PATH], dec(substr(rprev[i, f], 2)))
   }
-  note(u ": docroot removed; the settings from before this stack are restored")
+  tell(u ": docroot removed; the settings from before this stack are restored")
+}
+
+# Record i created levels above <user> (<aaa> ... <users>) that stay because they hold other
+# users (k is the innermost of them). Whoever removes the last user in them must remove them too,
+# or the file does not end as it began: hand them to the newest remaining record (of any stack)
+# whose user is in k and whose own stanza was created by an install. Without one, what holds
+# them is not ours, and they stay.
+function hand_over(i, k,    j, t) {
+  for (j = nrec; j >= 1; j--) {
+    if (j == i || rdead[j] || rcreated[j] == "none" || LEVEL[rcreated[j]] > USER) continue
+    if (!(ru[j] in at_user)) continue
+    t = at_user[ru[j]]
+    if (tok_s[t] < tok_s[k] || tok_s[t] > tok_s[tok_m[k]]) continue
+    if (LEVEL[rcreated[i]] < LEVEL[rcreated[j]]) rcreated[j] = rcreated[i]
+    return
+  }
 }
 
 # Make user g carry its desired docroot and flags; record what was there before. The edits are
 # queued (see flush) and read back once all are applied; only a missing <aaa>, <realms>, <realm>
 # or <users>, which the next user may need too, is written at once.
-function install(g,    u, i, m, f, c, ours, fresh, text) {
+function install(g,    u, i, m, f, c, ours, fresh, text, cur) {
   u = du[g]
-  i = find_record(u)
-  ours = (i && current_docroot(u) == rinst[i])
+  i = (u in rec_of) ? rec_of[u] : 0
+  # One locate serves the whole user (its chain stays valid: nothing is spliced in between).
+  m = locate(u)
+  if (m < USER) { flush(); m = locate(u) }
+  cur = "\001"
+  if (m == PATH + 1 && (c = field(u, 1))) cur = trim(inner(c))
+  ours = (i && cur == rinst[i])
   if (i && !ours) {
-    note(u ": docroot was changed outside this stack since it was installed; the current one becomes the one to restore")
+    tell(u ": docroot was changed outside this stack since it was installed; the current one becomes the one to restore")
     drop_record(i)
     i = 0
   }
   fresh = !i
-  if (fresh) {
-    nrec++; i = nrec; ru[i] = u; rcreated[i] = "none"
-    for (f = 1; f <= 4; f++) rprev[i, f] = "-"
-  }
+  if (fresh) i = add_record(STACK, u)
   rinst[i] = dd[g]
-  m = locate(u)
-  if (m < USER) { flush(); m = locate(u) }
   if (m <= PATH) {
     insertion(chain[m - 1])
     text = sep(ci) chain_text(m, ci, g)
@@ -548,30 +684,40 @@ function install(g,    u, i, m, f, c, ours, fresh, text) {
   set_fields(u, g)
 }
 
-# The state file: a "format" line, then one "user" record per docroot this stack installed.
-# A file with records but no format line was written by an earlier version, which put its
-# stanzas in a top-level <CONF><users> that Aspera does not read: that is not undone here.
-function read_state(path,    line, r, f, n, format, legacy) {
-  nrec = 0; state_text = ""; format = 0; legacy = ""
+# The state file: a comment, a "format" line, then one "user" record per docroot installed.
+# Files of earlier versions are refused with what to do: format 2 (one state file per stackName,
+# records without the stack) and the first one (no format line, stanzas in a top-level <users>).
+function read_state(path,    line, r, f, n, format, legacy, i) {
+  nrec = 0; format = 0; legacy = ""
+  split("", rec_of)
   while ((r = (getline line < path)) > 0) {
-    state_text = state_text line "\n"
     if (line == "" || substr(line, 1, 1) == "#") continue
     n = split(line, f, "\t")
-    if (n == 2 && f[1] == "format" && f[2] == STATE_FORMAT && !format && !nrec && legacy == "") { format = 1; continue }
+    if (n == 2 && f[1] == "format" && !format && !nrec && legacy == "") {
+      if (f[2] == STATE_FORMAT) { format = 1; continue }
+      if (f[2] == "2") fail("the state file " path " was written by an earlier version of aspera-cross-account, for one stack (this version keeps the docroots of every stack on this host in one state file, and knows which stack installed each). Remove those docroots with the uninstall.sh of that version (or its cdktf destroy) first, or, if they are gone already, delete " path "; then run again")
+    }
     if (!format && n == 8 && f[1] == "user") { legacy = legacy (legacy == "" ? "" : ", ") f[2]; continue }
-    if (!format || n != 8 || f[1] != "user" || f[4] !~ /^(none|aaa|realms|realm|users|user|file_system|access|paths|path)$/) fail("cannot read the state file " path "; leave it in place and fix it (or restore it from a backup) before re-running")
-    nrec++; ru[nrec] = f[2]; rinst[nrec] = f[3]; rcreated[nrec] = f[4]
-    rprev[nrec, 1] = f[5]; rprev[nrec, 2] = f[6]; rprev[nrec, 3] = f[7]; rprev[nrec, 4] = f[8]
+    if (!format || n != 9 || f[1] != "user" || f[2] == "" || f[3] == "" || f[5] !~ /^(none|aaa|realms|realm|users|user|file_system|access|paths|path)$/ || (f[3] in rec_of)) fail("cannot read the state file " path "; leave it in place and fix it (or restore it from a backup) before re-running")
+    i = add_record(f[2], f[3])
+    rinst[i] = f[4]; rcreated[i] = f[5]
+    rprev[i, 1] = f[6]; rprev[i, 2] = f[7]; rprev[i, 3] = f[8]; rprev[i, 4] = f[9]
   }
   if (r == 0) close(path)
   if (legacy != "") fail("the state file " path " was written by an earlier version of aspera-cross-account, which put the docroots of " legacy " in a <users> section directly under <CONF> (Aspera does not read users there). This version does not undo that. By hand: delete the <user> stanzas of " legacy " from that top-level <users> (or put back the aspera.conf.bak.* copy taken before the first install), then delete " path " and run again")
 }
-function state_out(    t, i) {
-  if (nrec == 0) return ""
-  t = "# aspera-cross-account stack " stack ": what it changed in aspera.conf, for its uninstall. Do not edit.\n"
-  t = t "format\t" STATE_FORMAT "\n"
-  for (i = 1; i <= nrec; i++) t = t "user\t" ru[i] "\t" rinst[i] "\t" rcreated[i] "\t" rprev[i, 1] "\t" rprev[i, 2] "\t" rprev[i, 3] "\t" rprev[i, 4] "\n"
-  return t
+# The state as text ("" when no record is left: the file is then removed).
+function state_text(    i, n, live) {
+  n = 0; live = 0
+  chunk[++n] = "# aspera-cross-account: the docroots installed in this aspera.conf, by stack, and what was there before, for their uninstall. Do not edit.\n"
+  chunk[++n] = "format\t" STATE_FORMAT "\n"
+  for (i = 1; i <= nrec; i++) {
+    if (rdead[i]) continue
+    live++
+    chunk[++n] = "user\t" rs[i] "\t" ru[i] "\t" rinst[i] "\t" rcreated[i] "\t" rprev[i, 1] "\t" rprev[i, 2] "\t" rprev[i, 3] "\t" rprev[i, 4] "\n"
+  }
+  if (!live) { split("", chunk); return "" }
+  return join_pieces(n)
 }
 
 # Stanzas for our users in a <users> directly under <CONF>: the server does not read them, and
@@ -594,10 +740,11 @@ function warn_legacy(    k, j, nm, t) {
 }
 
 BEGIN {
-  mode = ENVIRON["MODE"]; stack = ENVIRON["STACK"]
+  mode = ENVIRON["MODE"]; STACK = ENVIRON["STACK"]
   where = ENVIRON["CONF_IN"]
   constants()
-  read_grants()
+  if (STACK !~ /^[A-Za-z0-9][A-Za-z0-9_-]*:[0-9]+:[0-9]+$/) fail("internal: the stack identity " STACK " is malformed")
+  read_grants(ENVIRON["GRANTS_FILE"])
   read_conf()
   read_state(ENVIRON["STATE_IN"])
   if (mode == "verify") verify()
@@ -619,28 +766,30 @@ function constants(    j) {
   for (j = 1; j <= PATH; j++) LEVEL[L[j]] = j
   split("absolute read_allowed write_allowed dir_allowed", F, " ")
   for (j = 1; j <= 4; j++) FIELD[F[j]] = j
-  STATE_FORMAT = 2
-  dirty = 1; nq = 0
+  STATE_FORMAT = 3
+  MAX_TOLD = 20
+  dirty = 1; nq = 0; told = 0
 }
 
-# Desired grants: "user read_allowed write_allowed dir_allowed docroot" per line.
-function read_grants(    n, j, lines, w) {
+# Desired grants: "user read_allowed write_allowed dir_allowed docroot" per line of the file.
+function read_grants(path,    r, line, w) {
   nd = 0
-  n = split(ENVIRON["GRANTS"], lines, "\n")
-  for (j = 1; j <= n; j++) {
-    if (blank(lines[j])) continue
-    if (split(lines[j], w, " ") != 5) fail("malformed grant line: " lines[j])
-    if (w[1] !~ /^[A-Za-z0-9_.@-]+$/ || w[2] !~ /^(true|false)$/ || w[3] !~ /^(true|false)$/ || w[4] !~ /^(true|false)$/) fail("malformed grant line: " lines[j])
+  while ((r = (getline line < path)) > 0) {
+    if (blank(line)) continue
+    if (split(line, w, " ") != 5) fail("malformed grant line: " line)
+    if (w[1] !~ /^[A-Za-z0-9_.@-]+$/ || w[2] !~ /^(true|false)$/ || w[3] !~ /^(true|false)$/ || w[4] !~ /^(true|false)$/) fail("malformed grant line: " line)
     # The docroot must already be XML text: no "<", and "&" only as an entity.
     if (index(w[5], "<") || w[5] !~ /^([^&]|&(amp|lt|gt|quot|apos);)*$/) fail("the docroot of " w[1] " is not XML-escaped")
     if (w[1] in wanted) fail("two grants for user " w[1])
     nd++; du[nd] = w[1]; wanted[w[1]] = nd
     val[nd, 2] = w[2]; val[nd, 3] = w[3]; val[nd, 4] = w[4]; val[nd, 1] = w[5]; dd[nd] = w[5]
   }
+  if (r < 0) fail("internal: cannot read the grants")
+  if (r == 0) close(path)
 }
 
 # Read back: every grant has exactly its docroot and flags, and the state file says so.
-function verify(    g, f, c, i) {
+function verify(    g, f, c, i, ours) {
   parse()
   for (g = 1; g <= nd; g++) {
     if (locate(du[g]) != PATH + 1) fail("read back: no docroot path for " du[g])
@@ -649,25 +798,75 @@ function verify(    g, f, c, i) {
       if (!c || trim(inner(c)) != val[g, f]) fail("read back: <" F[f] "> of " du[g] " is not " val[g, f])
     }
   }
-  if (nrec != nd) fail("read back: the state file lists " nrec " users, expected " nd)
-  for (i = 1; i <= nrec; i++) if (!(ru[i] in wanted) || rinst[i] != dd[wanted[ru[i]]]) fail("read back: the state file disagrees for " ru[i])
+  ours = 0
+  for (i = 1; i <= nrec; i++) {
+    if (rs[i] != STACK) continue
+    ours++
+    if (!(ru[i] in wanted) || rinst[i] != dd[wanted[ru[i]]]) fail("read back: the state file disagrees for " ru[i])
+  }
+  if (ours != nd) fail("read back: the state file lists " ours " users of this stack, expected " nd)
   exit 0
+}
+
+# Users this stack would take from another stack on this host: refused, nothing changed. A
+# transfer user has one docroot; two stacks writing it would undo each other.
+function refuse_conflicts(    g, i, n) {
+  n = 0
+  for (g = 1; g <= nd; g++) {
+    if (!(du[g] in rec_of)) continue
+    i = rec_of[du[g]]
+    if (rs[i] == STACK) continue
+    if (++n <= MAX_TOLD) note("error: " where ": transfer user " du[g] " already has a docroot installed by " stack_label(rs[i]) " on this host")
+  }
+  if (n == 0) return
+  if (n > MAX_TOLD) note("error: ... and " (n - MAX_TOLD) " more transfer users of other stacks")
+  fail(n " transfer user" (n == 1 ? "" : "s") " of " stack_label(STACK) " belong" (n == 1 ? "s" : "") " to another stack on this host (a user has one docroot: the second stack would replace the docroot of the first, and either uninstall would undo the other): give the grant another transferUser, or remove it from the other stack first. Nothing was changed")
+}
+
+# Aspera transfer users are system accounts: a docroot for a name the host does not know is
+# written, but nobody can log in with it; say so. Names are looked up with getent (ACCOUNTS, its
+# path: local files, LDAP, SSSD alike) in batches of 200 (a bounded command line; the names are
+# letters, digits and _ . @ -), or in /etc/passwd where getent is not installed.
+function warn_missing_accounts(    g, known, line, f, r, cmd, n, k, shown) {
+  if (ENVIRON["ACCOUNTS"] == "") {
+    while ((r = (getline line < "/etc/passwd")) > 0) { split(line, f, ":"); known[f[1]] = 1 }
+    if (r == 0) close("/etc/passwd")
+  } else {
+    for (g = 1; g <= nd; g += 200) {
+      cmd = ENVIRON["ACCOUNTS"] " passwd --"
+      for (k = g; k <= nd && k < g + 200; k++) cmd = cmd " " du[k]
+      cmd = cmd " 2>/dev/null"
+      while ((cmd | getline line) > 0) { split(line, f, ":"); known[f[1]] = 1 }
+      close(cmd)
+    }
+  }
+  n = 0; shown = ""
+  for (g = 1; g <= nd; g++) {
+    if (du[g] in known) continue
+    if (++n <= MAX_TOLD) shown = shown (n > 1 ? ", " : "") du[g]
+  }
+  if (n == 0) return
+  note("warning: " n " transfer user" (n == 1 ? " has" : "s have") " no system account on this host (" shown (n > MAX_TOLD ? ", and " (n - MAX_TOLD) " more" : "") "): Aspera transfer users are system accounts; the docroot" (n == 1 ? " is" : "s are") " written, but nobody can log in as " (n == 1 ? "that user" : "those users") " until the account exists")
 }
 
 # Converge aspera.conf to the grants: the new file on stdout, the new state to STATE_OUT.
 function apply(    i, g, old_state, new_state) {
-  old_state = state_text
+  old_state = ""
+  if (slurp(ENVIRON["STATE_IN"]) > 0) old_state = slurped
   parse()
+  refuse_conflicts()
+  if (nd > 0) warn_missing_accounts()
   warn_legacy()
   # Users this stack installed that are no longer granted: undo, newest first.
   # Each phase is computed on one parse and applied at once (flush); none of its edits overlap.
-  for (i = nrec; i >= 1; i--) if (!(ru[i] in wanted)) { revert(i); drop_record(i) }
+  for (i = nrec; i >= 1; i--) if (!rdead[i] && rs[i] == STACK && !(ru[i] in wanted)) { revert(i); drop_record(i) }
   flush()
   for (g = 1; g <= nd; g++) install(g)
   flush()
+  tell_rest()
   # The result is parsed and read back by the separate "verify" run that follows.
 
-  new_state = state_out()
+  new_state = state_text()
   printf "%s", new_state > ENVIRON["STATE_OUT"]
   if (close(ENVIRON["STATE_OUT"]) != 0) fail("cannot write the new state file")
   printf "%s", doc
@@ -712,6 +911,69 @@ find_asuserdata() {
   fi
 }
 
+# Whether asuserdata accepts aspera.conf as it is on disk now (it validates the installed file and
+# takes no file argument). 0: accepted or no validator installed; 1: rejected (its output shown).
+validate_on_disk() {
+  find_asuserdata
+  if [ -z "$asuserdata" ]; then
+    say "asuserdata not found: skipping its validation"
+    return 0
+  fi
+  if "$asuserdata" -v >"$LOCK/asuserdata.log" 2>&1; then
+    say "asuserdata -v accepts $CONF"
+    return 0
+  fi
+  cat -- "$LOCK/asuserdata.log" >&2
+  return 1
+}
+
+# The owner, group, mode, ACLs and extended attributes (the SELinux context among them) of
+# aspera.conf go to the copy that will replace it: GNU cp --preserve=all, else cp -p and, where
+# SELinux tools exist, the context copied explicitly.
+copy_identity() {
+  if cp --preserve=all -- "$1" "$2" 2>/dev/null; then return 0; fi
+  cp -p -- "$1" "$2" || return 1
+  if command -v chcon >/dev/null 2>&1; then chcon --reference="$1" -- "$2" 2>/dev/null || :; fi
+  return 0
+}
+
+# This process as the lock records it: "pid start host", start being its start time in clock
+# ticks since boot (field 22 of /proc/<pid>/stat; "-" without /proc), so that a recycled pid does
+# not pass for the holder.
+start_of() {
+  s=
+  if [ -r "/proc/$1/stat" ]; then
+    IFS= read -r s <"/proc/$1/stat" || s=
+    s=${s##*) }
+    # shellcheck disable=SC2086 # split into fields on purpose
+    set -- $s
+    if [ "$#" -ge 20 ]; then
+      shift 19
+      printf '%s' "$1"
+      return 0
+    fi
+  fi
+  printf '%s' -
+}
+this_host=$(uname -n 2>/dev/null) || this_host=unknown
+owner="$$ $(start_of $$) ${this_host:-unknown}"
+
+# Whether the holder recorded in a lock ("pid start host") still runs. Unknown (another host, no
+# record) counts as running: only a holder known to be gone is taken over.
+holder_gone() {
+  # shellcheck disable=SC2086 # split into fields on purpose
+  set -- $1
+  [ "$#" = 3 ] || return 1
+  [ "$3" = "${this_host:-unknown}" ] || return 1
+  if [ -d /proc/self ]; then
+    [ -d "/proc/$1" ] || return 0
+    [ "$2" = - ] || [ "$(start_of "$1")" = "$2" ] || return 0
+    return 1
+  fi
+  kill -0 "$1" 2>/dev/null && return 1
+  return 0
+}
+
 backup=
 pending_existed=0
 state_existed=0
@@ -722,6 +984,9 @@ locked=0
 cleanup() {
   status=$?
   set +e
+  if [ "$status" != 0 ] && [ "$died" = 0 ]; then
+    printf '%s: error: stopped while %s (exit status %s); %s\n' "$PROG" "$step" "$status" "$(if [ "$conf_replaced" = 1 ]; then echo "$CONF is the new version: the next run validates it before any restart"; else echo "$CONF left unchanged"; fi)" >&2
+  fi
   # A failure after the state file was replaced but before aspera.conf was: put the state back.
   if [ "$status" != 0 ] && [ "$state_replaced" = 1 ] && [ "$conf_replaced" = 0 ]; then
     if [ "$state_existed" = 1 ]; then mv -f -- "$saved_state" "$STATE"; else rm -f -- "$STATE"; fi
@@ -736,6 +1001,7 @@ cleanup() {
   # The lock directory holds the temporary files: removing it cleans up and releases the lock.
   if [ "$locked" = 1 ]; then set -- "$@" "$LOCK"; fi
   if [ "$#" -gt 0 ]; then rm -rf -- "$@"; fi
+  forget_upload
   exit "$status"
 }
 trap cleanup EXIT
@@ -743,25 +1009,56 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-mkdir -- "$LOCK" 2>/dev/null || die "$LOCK exists: another run is editing $CONF (if none is running, remove that directory and re-run)"
+# The lock: a directory next to aspera.conf (mkdir is atomic), holding the temporary files and,
+# in "owner", who holds it. A lock whose holder is gone (a run killed with SIGKILL, a reboot) is
+# taken over: renamed away (atomic too; only one run can rename it), checked to be the one read,
+# then removed.
+step="taking the lock $LOCK"
+if ! err=$(mkdir -- "$LOCK" 2>&1); then
+  [ -d "$LOCK" ] || die "cannot create the lock $LOCK: ${err:-mkdir failed}. Nothing was changed"
+  holder=
+  IFS= read -r holder 2>/dev/null <"$LOCK/owner" || :
+  if [ -z "$holder" ] || ! holder_gone "$holder"; then
+    die "$LOCK is held by ${holder:+the run "$holder" (pid start host), }another run editing $CONF${holder:-, or by a run that ended before recording itself (remove that directory if no run is in progress)}: wait for it and run again. Nothing was changed"
+  fi
+  stale=$LOCK.stale.$$
+  mv -- "$LOCK" "$stale" 2>/dev/null || die "the lock $LOCK of a run that is gone ($holder) changed hands while being taken over: run again. Nothing was changed"
+  moved=
+  IFS= read -r moved 2>/dev/null <"$stale/owner" || :
+  if [ "$moved" != "$holder" ]; then
+    mv -- "$stale" "$LOCK" 2>/dev/null || :
+    die "the lock $LOCK changed hands while being taken over: run again. Nothing was changed"
+  fi
+  rm -rf -- "$stale"
+  warn "took over the lock $LOCK of a run that is gone (pid start host: $holder)"
+  err=$(mkdir -- "$LOCK" 2>&1) || die "cannot create the lock $LOCK: ${err:-mkdir failed}. Nothing was changed"
+fi
 locked=1
+printf '%s\n' "$owner" >"$LOCK/owner" || die "cannot write to the lock directory $LOCK. Nothing was changed"
 # Temporary files go into the lock directory: root's alone (umask 077), on the same filesystem
-# as aspera.conf so that the final rename is atomic, and nobody else's while the lock is held.
+# as aspera.conf so that renames are atomic, and nobody else's while the lock is held.
 tmp_conf=$LOCK/aspera.conf.new
 tmp_state=$LOCK/state.new
 saved_state=$LOCK/state.old
+original=$LOCK/aspera.conf.original
 
 if [ -e "$PENDING" ]; then pending_existed=1; fi
 
-# The candidate gets the owner, group and mode of aspera.conf (cp -p), then the new content.
-cp -p -- "$CONF" "$tmp_conf" || die "cannot copy $CONF; it is left unchanged"
+step="writing the grants"
+# printf is a shell builtin: the grants, however many, pass through no command line.
+printf '%s' "$GRANTS" >"$LOCK/grants" || die "cannot write $LOCK/grants; $CONF left unchanged"
+
+step="computing the new aspera.conf"
+copy_identity "$CONF" "$tmp_conf" || die "cannot copy $CONF; it is left unchanged"
 rc=0
+GETENT=$(command -v getent 2>/dev/null) || GETENT=
 aspera_conf_awk apply "$CONF" "$STATE" "$tmp_state" </dev/null >"$tmp_conf" || rc=$?
 case $rc in
   0 | 3 | 4) ;;
   *) die "$CONF left unchanged" ;;
 esac
 
+validated=0
 if [ "$rc" = 0 ]; then
   if [ "$ACTION" = install ]; then
     say "$CONF already has every docroot of this stack: nothing changed"
@@ -770,51 +1067,75 @@ if [ "$rc" = 0 ]; then
   fi
 else
   # Read the result back before anything is replaced.
+  step="reading the new aspera.conf back"
   if [ "$rc" = 3 ]; then checked=$tmp_conf; else checked=$CONF; fi
   aspera_conf_awk verify "$checked" "$tmp_state" </dev/null ||
     die "the edited aspera.conf did not read back as expected; $CONF left unchanged"
 
   if [ "$rc" = 3 ]; then
+    step="keeping a backup"
     backup=$CONF.bak.$(date -u +%Y%m%dT%H%M%SZ)
     if [ -e "$backup" ]; then backup=$backup.$$; fi
-    cp -p -- "$CONF" "$backup"
+    cp -- "$CONF" "$backup" || die "cannot write the backup $backup; $CONF left unchanged"
+    chmod 600 -- "$backup" || die "cannot make the backup $backup private (chmod 600); $CONF left unchanged"
+    # A second name for the original: putting it back is then a rename, which needs no space.
+    ln -- "$CONF" "$original" || die "cannot link $CONF into $LOCK (is $CONF immutable?); it is left unchanged"
   fi
 
-  # The state goes first: should aspera.conf then fail to be replaced, the state is put back.
+  # The state goes first: should aspera.conf then fail to be replaced, the state is put back
+  # (from a second name, again: no copy).
+  step="replacing the state file"
   if [ -e "$STATE" ]; then
     state_existed=1
-    cp -p -- "$STATE" "$saved_state"
+    ln -- "$STATE" "$saved_state" || die "cannot link $STATE into $LOCK; $CONF left unchanged"
   fi
   state_replaced=1
-  if [ -s "$tmp_state" ]; then mv -f -- "$tmp_state" "$STATE"; else rm -f -- "$STATE"; fi
+  if [ -s "$tmp_state" ]; then
+    mv -f -- "$tmp_state" "$STATE" || die "cannot replace $STATE; $CONF left unchanged"
+  else
+    rm -f -- "$STATE" || die "cannot remove $STATE; $CONF left unchanged"
+  fi
 
   if [ "$rc" = 3 ]; then
-    : >"$PENDING"
-    mv -f -- "$tmp_conf" "$CONF"
+    step="replacing aspera.conf"
+    : >"$PENDING" || die "cannot write $PENDING; $CONF left unchanged"
+    mv -f -- "$tmp_conf" "$CONF" || die "cannot put the new aspera.conf in place (is $CONF immutable, or its filesystem read-only?); $CONF left unchanged"
     conf_replaced=1
-    # asuserdata validates the installed aspera.conf (it takes no file argument): validate in
-    # place, and put the original back if it is rejected.
-    find_asuserdata
-    if [ -n "$asuserdata" ]; then
-      if ! "$asuserdata" -v >"$LOCK/asuserdata.log" 2>&1; then
-        cat -- "$LOCK/asuserdata.log" >&2
-        if cp -p -- "$backup" "$LOCK/aspera.conf.rollback" && mv -f -- "$LOCK/aspera.conf.rollback" "$CONF"; then
-          conf_replaced=0
-          die "asuserdata -v rejected the edited aspera.conf: the original is back in place, asperanoded was not restarted"
-        fi
-        die "asuserdata -v rejected the edited aspera.conf and putting the original back failed: restore it from $backup"
+    step="validating the new aspera.conf"
+    if ! validate_on_disk; then
+      if mv -f -- "$original" "$CONF"; then
+        conf_replaced=0
+        die "asuserdata -v rejected the edited aspera.conf: the original is back in place, asperanoded was not restarted"
       fi
-      say "asuserdata -v accepts the new aspera.conf"
-    else
-      say "asuserdata not found: skipping its validation"
+      die "asuserdata -v rejected the edited aspera.conf and putting the original back failed: restore it from $backup; asperanoded was not restarted"
     fi
+    validated=1
     say "updated $CONF (previous version kept as $backup)"
+    step="removing old backups"
+    # The newest KEEP_BACKUPS copies stay; the names sort by time (C locale, set above).
+    set -- "$CONF".bak.[0-9]*
+    if [ -e "$1" ]; then
+      while [ "$#" -gt "$KEEP_BACKUPS" ]; do
+        rm -f -- "$1" || warn "cannot remove the old backup $1"
+        shift
+      done
+      # Copies an earlier version left readable become root's alone too.
+      chmod 600 -- "$@" || warn "cannot make the backups of $CONF private (chmod 600)"
+    fi
   else
     say "$CONF unchanged; state file updated"
   fi
 fi
 
 if [ -e "$PENDING" ]; then
-  restart_asperanoded || die "$CONF is updated but asperanoded did not restart; fix that and re-run (the next run retries the restart)"
+  # A restart is for a file asuserdata accepts as it is now: a marker left by an earlier run
+  # (interrupted, or whose restart failed) does not say the file was ever validated.
+  if [ "$validated" = 0 ]; then
+    step="validating aspera.conf before the pending restart"
+    validate_on_disk || die "asuserdata -v rejects $CONF as it is now on disk, and a restart of asperanoded is pending from an earlier run: not restarting. Put back a valid aspera.conf (the copies $CONF.bak.* are the versions before each change) and run again"
+  fi
+  step="restarting asperanoded"
+  restart_asperanoded || die "$CONF is updated but asperanoded did not restart; fix that and re-run (the next run validates it again and retries the restart)"
   restarted=1
 fi
+step="finishing"

@@ -14,7 +14,8 @@ const onPath = (tool: string): boolean => spawnSync('/bin/sh', ['-c', 'command -
 
 /**
  * Throws naming everything the host suite needs and this machine lacks: root, Debian's sshd,
- * sudo, dash, shellcheck, gawk, Terraform, useradd. `.ci/run` installs them.
+ * sudo, dash, shellcheck, gawk, setfattr and getfattr, chattr, mount, Terraform, useradd.
+ * `.ci/run` installs them. A missing tool fails the suite: nothing is skipped.
  */
 export function requireHostTools(): void {
   const missing: string[] = [];
@@ -28,6 +29,12 @@ export function requireHostTools(): void {
     ['dash', 'dash'],
     ['shellcheck', 'shellcheck'],
     ['gawk', 'gawk'],
+    // aspera-script-failures.test.ts: extended attributes and an ACL, the immutable flag, tmpfs.
+    ['setfattr', 'attr'],
+    ['getfattr', 'attr'],
+    ['chattr', 'e2fsprogs'],
+    ['mount', 'mount'],
+    ['umount', 'mount'],
     ['terraform', 'Terraform'],
     ['useradd', 'passwd'],
     ['userdel', 'passwd'],
@@ -98,10 +105,16 @@ export function createTestUser(root: string, sshd: Sshd): TestUser {
     },
     async remove() {
       rmSync(sudoers, { force: true });
-      // userdel refuses while the user still has a session open.
+      // userdel refuses while the user still has a session open (exit 8): ours is closed here, and
+      // sshd's process for a connection Terraform just closed may still be exiting, so wait for it
+      // (up to 10 s).
       await sshd.disconnect(name);
-      const gone = spawnSync('userdel', [name], { encoding: 'utf8' });
-      if (gone.status !== 0) throw new Error(`userdel ${name} failed: ${gone.stderr}`);
+      for (let attempt = 1; ; attempt++) {
+        const gone = spawnSync('userdel', [name], { encoding: 'utf8' });
+        if (gone.status === 0) return;
+        if (gone.status !== 8 || attempt >= 100) throw new Error(`userdel ${name} failed (${gone.status}): ${gone.stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
   };
 }

@@ -44,7 +44,7 @@ export function fakeRootId(bin: string): void {
  * The programs from coreutils that the minimal-PATH test gives the scripts (with awk and sh). That
  * these are Debian's coreutils is checked on the CI machine by the host suite (`dpkg -L`).
  */
-export const COREUTILS_FOR_SCRIPTS = ['cat', 'cp', 'date', 'id', 'ls', 'mkdir', 'mv', 'rm'] as const;
+export const COREUTILS_FOR_SCRIPTS = ['cat', 'chmod', 'cp', 'date', 'id', 'ln', 'ls', 'mkdir', 'mv', 'rm', 'uname', 'wc'] as const;
 
 /**
  * A directory to be the whole PATH of a script run: COREUTILS_FOR_SCRIPTS (with the stand-in

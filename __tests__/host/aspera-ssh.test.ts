@@ -134,7 +134,7 @@ describe('as an unprivileged user', () => {
 
     const installed = await remoteExec(user, scripts.install);
     expect(installed.status).toBe(0);
-    expect(installed.stdout).toMatch(/re-executing as root with sudo -n/);
+    expect(installed.stdout).toMatch(/re-running as root with sudo -n/);
     expect(docrootOf(readFileSync(w.conf, 'utf8'), 'xfer2').absolute).toBe(XFER2_DOCROOT);
     const state = statSync(join(w.dir, 'etc', STATE));
     expect([state.uid, state.mode & 0o777]).toEqual([0, 0o600]);

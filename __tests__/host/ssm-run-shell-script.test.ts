@@ -1,30 +1,82 @@
 /**
- * A fleet's SSM documents run for real, fed the way SSM Agent's aws:runShellScript runs them
- * (amazon-ssm-agent, agent/plugins/runscript/runscript.go and runshellscript.go, pluginutil
- * CreateScriptFile): as root, the runCommand lines joined with "\n" plus a final "\n" written to
- * `_script.sh` (mode 0700) in the command's orchestration directory (created 0700), then
- * `sh -c <that file> <exit-code trap>`. The same file is also read by dash and by bash directly.
+ * A fleet's SSM documents run for real, step by step the way SSM Agent runs a Command document
+ * (amazon-ssm-agent: agent/framework/docparser/docparser.go, agent/plugins/downloadcontent/
+ * downloadcontent.go, s3resource/s3resource.go and agent/fileutil/artifact/artifact.go for
+ * aws:downloadContent; agent/plugins/runscript/runscript.go and runshellscript.go,
+ * agent/plugins/pluginutil/pluginutil.go CreateScriptFile and agent/executers/executers.go for
+ * aws:runShellScript), as root, in the document's order, in a run directory
+ * <orchestration>/<association ID>/<run ID> (0700); each step's own directory is <run dir>/<step name>:
+ *
+ *  - aws:downloadContent (S3): the object its sourceInfo URL names is the aws_s3_object with that
+ *    bucket and key, and its bytes are those of the file the object's `source` names in the stack
+ *    directory (what Terraform uploads). A relative destinationPath lands at
+ *    <run dir>/downloads/<destinationPath>: directories made 0700, the file written under the
+ *    sha1 of its URL (with an .etag file beside it), renamed, then chmod 0700. When the download
+ *    fails and the step's onFailure is "exit", the run stops there.
+ *  - aws:runShellScript: the runCommand lines joined with "\n" plus a final "\n" written to
+ *    <run dir>/<step name>/_script.sh (mode 0700, its directory 0700), run as
+ *    `sh -c <that file>` in <run dir>/downloads (the agent's working directory for a step when
+ *    that directory exists; else its own, /usr/bin/ as amazon-ssm-agent.service sets it).
+ *
+ * /bin/sh is dash on Debian and Ubuntu, bash on Amazon Linux and RHEL; each run once with each,
+ * the one this machine does not have as /bin/sh bound over it in a private mount namespace.
  *
  * Per run: the install puts the docroots into aspera.conf, the uninstall restores it byte for
  * byte, and neither writes the External ID or a docroot to its output (which SSM keeps as the
- * command output, in the console and in the S3 output location).
+ * command output, in the console and in the S3 output location). And when the file the download
+ * step should have written is not there, the run fails saying so, and aspera.conf is untouched.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { docrootOf, fakeTool, fixture, tempRoot, XFER2_DOCROOT } from '../helpers/aspera-host';
 import { requireHostTools } from '../helpers/host-suite';
 import { baseConfigInput, synthConfigToDir } from '../helpers/synth';
 
 const EXTERNAL_ID = 'aspera-7f3c9e21';
 const ORIGINAL = fixture('hsts-realm.conf');
-const RUNS = [
-  { how: 'sh -c <file> (as SSM Agent does)', command: (file: string) => ['/bin/sh', ['-c', file, 'exit-code-trap']] as const },
-  { how: 'dash <file>', command: (file: string) => ['/usr/bin/dash', [file]] as const },
-  { how: 'bash <file>', command: (file: string) => ['/usr/bin/bash', [file]] as const },
-];
+const INSTANCE_ID = 'i-0123456789abcdef0';
+const REGION = 'us-east-1';
+/** The agent's own working directory (amazon-ssm-agent.service: WorkingDirectory=/usr/bin/). */
+const AGENT_CWD = '/usr/bin/';
+
+/** /bin/sh as each family of Linux has it. */
+const SHELLS = [
+  { how: '/bin/sh is dash (Debian, Ubuntu)', shell: '/usr/bin/dash', name: 'dash' },
+  { how: '/bin/sh is bash (Amazon Linux, RHEL)', shell: '/usr/bin/bash', name: 'bash' },
+] as const;
+
+interface Step {
+  action: string;
+  name: string;
+  precondition: unknown;
+  inputs: Record<string, any>;
+}
+interface Document {
+  schemaVersion: string;
+  mainSteps: Step[];
+}
+
+/** A fleet as synthesized: its document, and what its S3 object holds, keyed by the object's URL. */
+interface Synthesized {
+  readonly action: 'install' | 'uninstall';
+  readonly document: Document;
+  readonly objects: ReadonlyMap<string, Buffer>;
+}
+
+/** What the download step does in a run: what the agent does, or (the check under test) not. */
+type Download = 'as-the-agent' | 'writes-nothing' | 'writes-a-directory';
+
+interface AgentRun {
+  readonly runDir: string;
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
 
 let root: string;
+const binShell = realpathSync('/bin/sh');
 beforeAll(() => {
   requireHostTools();
   if (process.getuid?.() !== 0) throw new Error('SSM Agent runs documents as root: run the host suite as root');
@@ -34,19 +86,114 @@ afterAll(() => {
   if (root !== undefined) rmSync(root, { recursive: true, force: true });
 });
 
-/** Writes _script.sh from a document as the agent does and returns its path. */
-function agentWrites(orchestration: string, documentText: string): string {
-  mkdirSync(orchestration, { recursive: true, mode: 0o700 });
-  chmodSync(orchestration, 0o700);
-  const runCommand = JSON.parse(documentText).mainSteps[0].inputs.runCommand as string[];
-  const file = join(orchestration, '_script.sh');
-  writeFileSync(file, `${runCommand.join('\n')}\n`, { mode: 0o700 });
-  return file;
+function synthesize(conf: string, docroots: 'installed' | 'removed'): Synthesized {
+  const out = synthConfigToDir(
+    baseConfigInput({ asperaFleets: [{ name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, scriptS3: { bucket: 'media-ops-aspera-scripts' }, asperaConfPath: conf, docroots }] } as never),
+  );
+  try {
+    const action = docroots === 'installed' ? 'install' : 'uninstall';
+    const fleetDir = 'aspera-host-scripts/aspera_fleets/transfer-asg';
+    const text = readFileSync(join(out.stackDir, fleetDir, `${action}.ssm-document.json`), 'utf8');
+    expect(out.tf.resource!.aws_ssm_document.fleet_transfer_asg.content).toBe(`\${file(${JSON.stringify(`${fleetDir}/${action}.ssm-document.json`)})}`);
+    // S3 as Terraform leaves it: each aws_s3_object at its path-style URL, holding its `source` file.
+    const objects = new Map<string, Buffer>();
+    for (const [name, object] of Object.entries(out.tf.resource!.aws_s3_object ?? {})) {
+      if (typeof object.source !== 'string') throw new Error(`aws_s3_object.${name} has no source: ${JSON.stringify(object)}`);
+      objects.set(`https://s3.${REGION}.amazonaws.com/${object.bucket}/${object.key}`, readFileSync(join(out.stackDir, object.source)));
+    }
+    expect(out.tf.resource!.aws_s3_object.fleet_transfer_asg.source).toBe(`${fleetDir}/${action}.sh`);
+    return { action, document: JSON.parse(text) as Document, objects };
+  } finally {
+    rmSync(out.outdir, { recursive: true, force: true });
+  }
 }
 
-describe.each(RUNS)('$how', ({ how, command }) => {
-  test('install, then uninstall: the docroot goes in, aspera.conf comes back byte for byte, the output names no docroot and no External ID', () => {
-    const dir = join(root, how.replace(/[^a-z]+/g, '-'));
+const mkdir0700 = (dir: string) => {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+};
+
+/**
+ * Runs a document as SSM Agent does, under the association's run `runId`, with `shell` as /bin/sh.
+ * Returns the runShellScript step's result (or throws if the run stopped before it).
+ */
+function agentRuns(dir: string, runId: string, synthesized: Synthesized, shell: (typeof SHELLS)[number], env: Record<string, string>, download: Download = 'as-the-agent'): AgentRun {
+  const { document, objects } = synthesized;
+  expect(document.schemaVersion).toBe('2.2');
+  expect(document.mainSteps.map((s) => s.action)).toEqual(['aws:downloadContent', 'aws:runShellScript']);
+  const runDir = join(dir, 'var/lib/amazon/ssm', INSTANCE_ID, 'document/orchestration/11111111-2222-3333-4444-555555555555', runId);
+  mkdir0700(runDir);
+  let result: AgentRun | undefined;
+  for (const step of document.mainSteps) {
+    // Every step is for Linux, which this is.
+    expect(step.precondition).toEqual({ StringEquals: ['platformType', 'Linux'] });
+    if (step.action === 'aws:downloadContent') {
+      expect(step.inputs.sourceType).toBe('S3');
+      const url = (JSON.parse(step.inputs.sourceInfo) as { path: string }).path.trim();
+      const destination = isAbsolute(step.inputs.destinationPath) ? step.inputs.destinationPath : `${join(runDir, 'downloads')}/${step.inputs.destinationPath}`;
+      const body = objects.get(url);
+      if (body === undefined) {
+        // GetObject fails: the step fails, and "exit" ends the run.
+        expect(step.inputs.onFailure).toBe('exit');
+        throw new Error(`the download step's object ${url} is not in S3 (the objects: ${[...objects.keys()].join(', ')})`);
+      }
+      if (download === 'writes-nothing') continue;
+      mkdir0700(dirname(destination));
+      if (download === 'writes-a-directory') {
+        // What the agent does when it takes the URL for a folder: the object goes into a directory at destinationPath.
+        mkdir0700(destination);
+        writeFileSync(join(destination, url.slice(url.lastIndexOf('/') + 1)), body, { mode: 0o700 });
+        continue;
+      }
+      const hashed = join(dirname(destination), createHash('sha1').update(url).digest('hex'));
+      writeFileSync(hashed, body, { mode: 0o644 });
+      writeFileSync(`${hashed}.etag`, `"${createHash('md5').update(body).digest('hex')}"`, { mode: 0o644 });
+      renameSync(hashed, destination);
+      chmodSync(destination, 0o700);
+    } else if (step.action === 'aws:runShellScript') {
+      const stepDir = join(runDir, step.name);
+      mkdir0700(stepDir);
+      const file = join(stepDir, '_script.sh');
+      writeFileSync(file, `${(step.inputs.runCommand as string[]).join('\n')}\n`, { mode: 0o700 });
+      chmodSync(file, 0o700);
+      const downloads = join(runDir, 'downloads');
+      const cwd = existsSync(downloads) ? downloads : AGENT_CWD;
+      const agentEnv = { ...env, AWS_SSM_INSTANCE_ID: INSTANCE_ID, AWS_SSM_REGION_NAME: REGION };
+      const r =
+        realpathSync(shell.shell) === binShell
+          ? spawnSync('sh', ['-c', file], { env: agentEnv, cwd, encoding: 'utf8' })
+          : // A private mount namespace where /bin/sh (the file its links lead to) is `shell`; it checks that it is.
+            spawnSync(
+              'unshare',
+              [
+                '--mount',
+                '--propagation',
+                'private',
+                '--',
+                '/bin/sh',
+                '-c',
+                'mount --bind "$1" "$2" || exit 97; [ "$(/bin/sh -c \'if [ -n "${BASH_VERSION-}" ]; then echo bash; else echo dash; fi\')" = "$3" ] || { echo "/bin/sh is not $3 in the namespace" >&2; exit 98; }; exec sh -c "$4"',
+                'bind-sh',
+                shell.shell,
+                binShell,
+                shell.name,
+                file,
+              ],
+              { env: agentEnv, cwd, encoding: 'utf8' },
+            );
+      if (r.error !== undefined) throw r.error;
+      result = { runDir, status: r.status, stdout: r.stdout, stderr: r.stderr };
+    } else {
+      throw new Error(`no simulation of ${step.action}`);
+    }
+  }
+  if (result === undefined) throw new Error('the document has no aws:runShellScript step');
+  return result;
+}
+
+describe.each(SHELLS)('$how', (shell) => {
+  const setup = (name: string) => {
+    const dir = join(root, `${shell.name}-${name}`);
     const etc = join(dir, 'etc');
     const bin = join(dir, 'bin');
     mkdirSync(etc, { recursive: true });
@@ -56,34 +203,60 @@ describe.each(RUNS)('$how', ({ how, command }) => {
     fakeTool(bin, 'systemctl', log);
     const conf = join(etc, 'aspera.conf');
     writeFileSync(conf, ORIGINAL);
-    const documents = (docroots: 'installed' | 'removed') => {
-      const out = synthConfigToDir(baseConfigInput({ asperaFleets: [{ name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, asperaConfPath: conf, docroots }] } as never));
-      const action = docroots === 'installed' ? 'install' : 'uninstall';
-      const text = readFileSync(join(out.stackDir, 'aspera-host-scripts/aspera_fleets/transfer-asg', `${action}.ssm-document.json`), 'utf8');
-      rmSync(out.outdir, { recursive: true, force: true });
-      return text;
-    };
     // The agent's environment: no ASPERA_CONF, the document's path is the one used.
     const env = { PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` };
-    const run = (documentText: string, commandId: string) => {
-      const file = agentWrites(join(dir, 'var/lib/amazon/ssm/i-0123456789abcdef0/document/orchestration', commandId, 'install'), documentText);
-      const [shell, args] = command(file);
-      return spawnSync(shell, [...args], { env, cwd: join(dir), encoding: 'utf8' });
-    };
+    const calls = () => readFileSync(log, 'utf8').split('\n').filter((l) => l !== '');
+    return { dir, conf, env, calls };
+  };
 
-    const installed = run(documents('installed'), '11111111-aaaa-bbbb-cccc-000000000001');
-    expect({ status: installed.status, stderr: installed.stderr }).toEqual({ status: 0, stderr: '' });
+  test('install, then uninstall: the docroot goes in, aspera.conf comes back byte for byte, the output names no docroot and no External ID', () => {
+    const { dir, conf, env, calls } = setup('both');
+    const install = synthesize(conf, 'installed');
+    const installed = agentRuns(dir, 'run-1', install, shell, env);
+    // This machine has no system account xfer2, and the install says so (a warning, not an error).
+    const noAccount = spawnSync('getent', ['passwd', 'xfer2']).status !== 0;
+    expect({ status: installed.status, stderr: installed.stderr.split('\n').filter((l) => l !== '') }).toEqual({
+      status: 0,
+      stderr: noAccount ? [expect.stringMatching(/^aspera-cross-account: warning: 1 transfer user has no system account on this host \(xfer2\): /)] : [],
+    });
     expect(docrootOf(readFileSync(conf, 'utf8'), 'xfer2')).toMatchObject({ absolute: XFER2_DOCROOT, read_allowed: 'true', write_allowed: 'true' });
     expect(installed.stdout).toMatch(/updated /);
+    // The agent's layout, as the script ran from it: root's, 0700, the script byte for byte the S3 object.
+    const downloaded = join(installed.runDir, 'downloads', 'install.sh');
+    expect(readFileSync(downloaded).equals([...install.objects.values()][0])).toBe(true);
+    for (const [path, mode] of [
+      [installed.runDir, 0o700],
+      [join(installed.runDir, 'downloads'), 0o700],
+      [downloaded, 0o700],
+      [join(installed.runDir, 'install'), 0o700],
+      [join(installed.runDir, 'install', '_script.sh'), 0o700],
+    ] as const) {
+      const s = statSync(path);
+      expect({ path, mode: s.mode & 0o7777, uid: s.uid }).toEqual({ path, mode, uid: 0 });
+    }
 
-    const removed = run(documents('removed'), '11111111-aaaa-bbbb-cccc-000000000002');
+    const removed = agentRuns(dir, 'run-2', synthesize(conf, 'removed'), shell, env);
     expect({ status: removed.status, stderr: removed.stderr }).toEqual({ status: 0, stderr: 'aspera-cross-account: xfer2: docroot removed; the settings from before this stack are restored\n' });
     expect(readFileSync(conf).equals(Buffer.from(ORIGINAL))).toBe(true);
-    expect(readFileSync(log, 'utf8').split('\n').filter((l) => l !== '')).toEqual(['systemctl restart asperanoded', 'systemctl restart asperanoded']);
+    expect(calls()).toEqual(['systemctl restart asperanoded', 'systemctl restart asperanoded']);
 
     for (const output of [installed.stdout, installed.stderr, removed.stdout, removed.stderr]) {
       expect(output).not.toContain(EXTERNAL_ID);
       expect(output).not.toContain('s3://');
+      expect(output).not.toContain('iam-role.external-id');
     }
+  });
+
+  test.each(['writes-nothing', 'writes-a-directory'] as const)('the download step %s where the script should be: the run fails saying so, aspera.conf untouched', (download) => {
+    const { dir, conf, env, calls } = setup(download);
+    const run = agentRuns(dir, 'run-1', synthesize(conf, 'installed'), shell, env, download);
+    expect(run).toEqual({
+      runDir: run.runDir,
+      status: 1,
+      stdout: '',
+      stderr: `aspera-cross-account: error: ${run.runDir}/install/../downloads/install.sh is missing: the download step did not write it\n`,
+    });
+    expect(readFileSync(conf).equals(Buffer.from(ORIGINAL))).toBe(true);
+    expect(calls()).toEqual([]);
   });
 });

@@ -3,7 +3,10 @@
 # Embedded into aspera-conf-edit.sh when the host scripts are rendered (host-scripts.ts), inside
 # the single-quoted program argument of its aspera_conf_awk function, so the host receives one
 # file. Therefore this file must never contain a single quote: write \047 instead.
-# Input comes only from the environment: MODE, CONF_IN, STATE_IN, STATE_OUT, GRANTS, STACK.
+# Input comes from the environment (MODE, CONF_IN, STATE_IN, STATE_OUT, GRANTS_FILE, STACK: file
+# names and the stack, each short) and from files: the grants (GRANTS_FILE, one per line, as many
+# as the config has), aspera.conf and the state file. Nothing that grows with the grants passes
+# through the environment or a command line, whose single strings Linux limits to 128 KiB.
 # POSIX awk (mawk, gawk, busybox awk): no gawk extensions.
 # Messages go to standard error through cat: POSIX awk has no /dev/stderr of its own (gawk
 # --posix opens the device file, which fails when stderr is a socket), and each is closed at once
@@ -114,8 +117,11 @@ function parse(    n, part, i, e, j, k, pos, piece, joined, term, skip, rest, gt
       gt = index(piece, ">")
       if (gt == 0) fail("unterminated closing tag at byte " pos)
       name = substr(piece, 2, gt - 2)
-      if (!validname(name)) { name = trim(name); if (!validname(name)) fail("bad closing tag </" name "> at byte " pos) }
-      if (sp == 0 || tok_n[opened[sp]] != name) fail("</" name "> at byte " pos " does not close the open element")
+      # The usual case first: the name of the open element (already checked), exactly.
+      if (sp == 0 || tok_n[opened[sp]] != name) {
+        if (!validname(name)) { name = trim(name); if (!validname(name)) fail("bad closing tag </" name "> at byte " pos) }
+        if (sp == 0 || tok_n[opened[sp]] != name) fail("</" name "> at byte " pos " does not close the open element")
+      }
       ntok++; tok_t[ntok] = "c"; tok_n[ntok] = name; tok_s[ntok] = pos; tok_e[ntok] = pos + gt
       depth--
       tok_m[ntok] = opened[sp]; tok_m[opened[sp]] = ntok; sp--
@@ -169,6 +175,13 @@ function realm_label(k,    nm) {
   nm = child(k, "name")
   return "the <realm> " (nm ? "named " trim(inner(nm)) " " : "") "at line " line_of(k)
 }
+# "the <realm> at line 3 and in the <realm> at line 9", from their tokens ("5 77").
+function realm_labels(tokens,    t, n, i, s) {
+  n = split(tokens, t, " ")
+  s = realm_label(t[1])
+  for (i = 2; i <= n; i++) s = s " and in " realm_label(t[i])
+  return s
+}
 # Spaces and tabs that start the line of token k, or "\001" when k does not start its line.
 function line_indent(k,    a) {
   a = tok_s[k]
@@ -200,20 +213,56 @@ function blank_start(k,    a) {
   return a
 }
 
-# Several edits made on one parse: queued, then applied from the end of the file backwards (the
-# later-queued first among edits at one offset), so that each leaves the offsets of the edits
-# before it valid and the file is parsed again only once. Queued edits never overlap.
+# Several edits made on one parse: queued, then applied in one pass that rebuilds the file from
+# the pieces between them, so that the file is copied and parsed again once however many edits
+# there are (thousands, for thousands of grants). Queued edits never overlap; among edits at one
+# offset, the one queued first comes first in the file.
 function queue(from, to, text) { nq++; q_from[nq] = from; q_to[nq] = to; q_text[nq] = text }
 function queue_child(p, text) { insertion(p); queue(ins_at, ins_at - 1, sep(ci) text) }
 function queue_removal(k) { queue(blank_start(k), tok_e[tok_m[k]], "") }
-function flush(    j, best) {
-  while (nq > 0) {
-    best = 1
-    for (j = 2; j <= nq; j++) if (q_from[j] >= q_from[best]) best = j
-    splice(q_from[best], q_to[best], q_text[best])
-    for (j = best; j < nq; j++) { q_from[j] = q_from[j + 1]; q_to[j] = q_to[j + 1]; q_text[j] = q_text[j + 1] }
-    nq--
+# Whether queued edit a goes before edit b.
+function q_before(a, b) { return q_from[a] < q_from[b] || (q_from[a] == q_from[b] && a < b) }
+# Sorts the queue (indices in q_ord[1..nq]) with a bottom-up merge sort: n log n, no recursion.
+function q_sort(    width, lo, mid, hi, i, j, k, t) {
+  for (i = 1; i <= nq; i++) q_ord[i] = i
+  for (width = 1; width < nq; width *= 2) {
+    for (lo = 1; lo <= nq; lo += 2 * width) {
+      mid = lo + width - 1; hi = lo + 2 * width - 1
+      if (mid >= nq) { for (k = lo; k <= nq; k++) t[k] = q_ord[k]; continue }
+      if (hi > nq) hi = nq
+      i = lo; j = mid + 1; k = lo
+      while (i <= mid && j <= hi) { if (q_before(q_ord[j], q_ord[i])) t[k++] = q_ord[j++]; else t[k++] = q_ord[i++] }
+      while (i <= mid) t[k++] = q_ord[i++]
+      while (j <= hi) t[k++] = q_ord[j++]
+    }
+    for (k = 1; k <= nq; k++) q_ord[k] = t[k]
   }
+}
+# Joins chunk[1..n] into one string, pairwise: each byte is copied about log2(n) times, where
+# appending piece by piece would copy the growing string once per piece.
+function join_pieces(n,    k, m) {
+  if (n == 0) return ""
+  while (n > 1) {
+    m = 0
+    for (k = 1; k <= n; k += 2) chunk[++m] = (k < n) ? chunk[k] chunk[k + 1] : chunk[k]
+    n = m
+  }
+  return chunk[1]
+}
+function flush(    j, e, pos, n) {
+  if (nq == 0) return
+  q_sort()
+  n = 0; pos = 1
+  for (j = 1; j <= nq; j++) {
+    e = q_ord[j]
+    chunk[++n] = slice(doc, pos, q_from[e] - 1)
+    chunk[++n] = q_text[e]
+    pos = q_to[e] + 1
+  }
+  chunk[++n] = substr(doc, pos)
+  doc = join_pieces(n)
+  split("", chunk); split("", q_ord)
+  nq = 0; dirty = 1
 }
 
 # Element text for the chain from level lvl down to the path and its fields, at indent ind.
@@ -252,8 +301,9 @@ function index_users(    j, us, k, nm, t, seen) {
               if (t in seen) at_dup[t] = "two <user> stanzas are named " t " (lines " line_of(seen[t]) " and " line_of(k) ")"
               else {
                 seen[t] = k
-                if (t in at_n) { at_n[t]++; at_where[t] = at_where[t] " and in " realm_label(j) }
-                else { at_n[t] = 1; at_where[t] = realm_label(j) }
+                # The realms are named for a message only (a label costs a pass over the file).
+                if (t in at_n) { at_n[t]++; at_where[t] = at_where[t] " " j }
+                else { at_n[t] = 1; at_where[t] = j }
                 at_user[t] = k; at_users[t] = us; at_realm[t] = j
               }
             }
@@ -285,7 +335,7 @@ function locate(u,    lvl, k, c, us, first, nfound) {
   if (u in at_dup) fail(at_dup[u])
   nfound = (u in at_n) ? at_n[u] : 0
   if (nfound == 1) { chain[REALM] = at_realm[u]; chain[USERS] = at_users[u]; chain[USER] = at_user[u] }
-  if (nfound > 1) fail("user " u " has a stanza in " at_where[u] ": cannot tell which one the server reads; keep one and re-run")
+  if (nfound > 1) fail("user " u " has a stanza in " realm_labels(at_where[u]) ": cannot tell which one the server reads; keep one and re-run")
   first = child(chain[REALMS], "realm")
   if (nfound == 0) {
     # Not there yet: it goes into the first realm.
@@ -327,10 +377,9 @@ function current_docroot(u,    c) {
   return c ? trim(inner(c)) : "\001"
 }
 
-# Sets the fields of user u (whose path exists) to those of grant g; leaves alone those that
-# already read right.
+# Sets the fields of user u to those of grant g; leaves alone those that already read right.
+# The chain must be that of u (locate(u) returned PATH + 1 on this parse).
 function set_fields(u, g,    f, c, v) {
-  if (locate(u) != PATH + 1) fail("internal: the path of " u " vanished")
   for (f = 1; f <= 4; f++) {
     v = val[g, f]
     c = field(u, f)
@@ -338,7 +387,6 @@ function set_fields(u, g,    f, c, v) {
     else if (tok_t[c] == "e") queue(tok_s[c], tok_e[c], field_text(f, v))
     else if (trim(inner(c)) != v) queue(tok_e[c] + 1, tok_s[tok_m[c]] - 1, v)
   }
-  flush()
 }
 
 # Whether element k, at level lvl of the chain, holds nothing but the chain below it (the fields,
@@ -356,22 +404,40 @@ function holds_only_chain(k, lvl,    j, prev) {
   return blank(slice(doc, prev, tok_s[tok_m[k]] - 1))
 }
 
-# Working copy of the state: records r* in install order.
-function find_record(u,    i) { for (i = 1; i <= nrec; i++) if (ru[i] == u) return i; return 0 }
-function drop_record(i,    j, f) {
-  for (j = i; j < nrec; j++) {
-    ru[j] = ru[j + 1]; rinst[j] = rinst[j + 1]; rcreated[j] = rcreated[j + 1]
-    for (f = 1; f <= 4; f++) rprev[j, f] = rprev[j + 1, f]
-  }
-  nrec--
+# The state: one file per aspera.conf for every stack that installed docroots in it. Records r*
+# in install order, each owned by one stack (rs): rs, ru (user), rinst (the docroot installed),
+# rcreated (the outermost level created with it, or "none"), rprev (the four fields before).
+# A user has at most one record: rec_of[user]. A dropped record is only marked (rdead), so that
+# dropping thousands costs nothing.
+function add_record(stack, u,    f) {
+  nrec++; rs[nrec] = stack; ru[nrec] = u; rcreated[nrec] = "none"; rdead[nrec] = 0
+  for (f = 1; f <= 4; f++) rprev[nrec, f] = "-"
+  rec_of[u] = nrec
+  return nrec
+}
+function drop_record(i) { rdead[i] = 1; delete rec_of[ru[i]] }
+
+# The identity of a stack is "<stackName>:<My Account>:<Other Account>"; messages spell it out.
+function stack_label(id,    p) {
+  if (split(id, p, ":") != 3) return "stack " id
+  return "stack " p[1] " (My Account " p[2] ", Other Account " p[3] ")"
+}
+
+# Messages about single users: the first few in full, then a count (thousands of users would
+# otherwise drown the rest of the output).
+function tell(msg) {
+  if (++told <= MAX_TOLD) note(msg)
+}
+function tell_rest() {
+  if (told > MAX_TOLD) note("... and " (told - MAX_TOLD) " more users, as above")
 }
 
 # Undo what record i installed, when the docroot is still the one this stack wrote.
 function revert(i,    u, c, f, lvl, top) {
   u = ru[i]
   if (current_docroot(u) != rinst[i]) {
-    if (locate(u) == PATH + 1 && field(u, 1)) note(u ": docroot was changed outside this stack since it was installed; left as it is")
-    else note(u ": docroot already removed")
+    if (locate(u) == PATH + 1 && field(u, 1)) tell(u ": docroot was changed outside this stack since it was installed; left as it is")
+    else tell(u ": docroot already removed")
     return
   }
   # A level above <user> may hold users reverted before this one: their edits go in first.
@@ -386,7 +452,8 @@ function revert(i,    u, c, f, lvl, top) {
     }
     if (top) queue_removal(chain[top])
     else for (f = 1; f <= 4; f++) { c = field(u, f); if (c) queue_removal(c) }
-    note(u ": docroot removed, with the elements this stack had added")
+    if (top && top <= USER && top > LEVEL[rcreated[i]]) hand_over(i, chain[top - 1])
+    tell(u ": docroot removed, with the elements this stack had added")
     return
   }
   for (f = 1; f <= 4; f++) {
@@ -395,29 +462,45 @@ function revert(i,    u, c, f, lvl, top) {
     else if (c) queue(tok_s[c], tok_e[tok_m[c]], dec(substr(rprev[i, f], 2)))
     else queue_child(chain[PATH], dec(substr(rprev[i, f], 2)))
   }
-  note(u ": docroot removed; the settings from before this stack are restored")
+  tell(u ": docroot removed; the settings from before this stack are restored")
+}
+
+# Record i created levels above <user> (<aaa> ... <users>) that stay because they hold other
+# users (k is the innermost of them). Whoever removes the last user in them must remove them too,
+# or the file does not end as it began: hand them to the newest remaining record (of any stack)
+# whose user is in k and whose own stanza was created by an install. Without one, what holds
+# them is not ours, and they stay.
+function hand_over(i, k,    j, t) {
+  for (j = nrec; j >= 1; j--) {
+    if (j == i || rdead[j] || rcreated[j] == "none" || LEVEL[rcreated[j]] > USER) continue
+    if (!(ru[j] in at_user)) continue
+    t = at_user[ru[j]]
+    if (tok_s[t] < tok_s[k] || tok_s[t] > tok_s[tok_m[k]]) continue
+    if (LEVEL[rcreated[i]] < LEVEL[rcreated[j]]) rcreated[j] = rcreated[i]
+    return
+  }
 }
 
 # Make user g carry its desired docroot and flags; record what was there before. The edits are
 # queued (see flush) and read back once all are applied; only a missing <aaa>, <realms>, <realm>
 # or <users>, which the next user may need too, is written at once.
-function install(g,    u, i, m, f, c, ours, fresh, text) {
+function install(g,    u, i, m, f, c, ours, fresh, text, cur) {
   u = du[g]
-  i = find_record(u)
-  ours = (i && current_docroot(u) == rinst[i])
+  i = (u in rec_of) ? rec_of[u] : 0
+  # One locate serves the whole user (its chain stays valid: nothing is spliced in between).
+  m = locate(u)
+  if (m < USER) { flush(); m = locate(u) }
+  cur = "\001"
+  if (m == PATH + 1 && (c = field(u, 1))) cur = trim(inner(c))
+  ours = (i && cur == rinst[i])
   if (i && !ours) {
-    note(u ": docroot was changed outside this stack since it was installed; the current one becomes the one to restore")
+    tell(u ": docroot was changed outside this stack since it was installed; the current one becomes the one to restore")
     drop_record(i)
     i = 0
   }
   fresh = !i
-  if (fresh) {
-    nrec++; i = nrec; ru[i] = u; rcreated[i] = "none"
-    for (f = 1; f <= 4; f++) rprev[i, f] = "-"
-  }
+  if (fresh) i = add_record(STACK, u)
   rinst[i] = dd[g]
-  m = locate(u)
-  if (m < USER) { flush(); m = locate(u) }
   if (m <= PATH) {
     insertion(chain[m - 1])
     text = sep(ci) chain_text(m, ci, g)
@@ -430,30 +513,40 @@ function install(g,    u, i, m, f, c, ours, fresh, text) {
   set_fields(u, g)
 }
 
-# The state file: a "format" line, then one "user" record per docroot this stack installed.
-# A file with records but no format line was written by an earlier version, which put its
-# stanzas in a top-level <CONF><users> that Aspera does not read: that is not undone here.
-function read_state(path,    line, r, f, n, format, legacy) {
-  nrec = 0; state_text = ""; format = 0; legacy = ""
+# The state file: a comment, a "format" line, then one "user" record per docroot installed.
+# Files of earlier versions are refused with what to do: format 2 (one state file per stackName,
+# records without the stack) and the first one (no format line, stanzas in a top-level <users>).
+function read_state(path,    line, r, f, n, format, legacy, i) {
+  nrec = 0; format = 0; legacy = ""
+  split("", rec_of)
   while ((r = (getline line < path)) > 0) {
-    state_text = state_text line "\n"
     if (line == "" || substr(line, 1, 1) == "#") continue
     n = split(line, f, "\t")
-    if (n == 2 && f[1] == "format" && f[2] == STATE_FORMAT && !format && !nrec && legacy == "") { format = 1; continue }
+    if (n == 2 && f[1] == "format" && !format && !nrec && legacy == "") {
+      if (f[2] == STATE_FORMAT) { format = 1; continue }
+      if (f[2] == "2") fail("the state file " path " was written by an earlier version of aspera-cross-account, for one stack (this version keeps the docroots of every stack on this host in one state file, and knows which stack installed each). Remove those docroots with the uninstall.sh of that version (or its cdktf destroy) first, or, if they are gone already, delete " path "; then run again")
+    }
     if (!format && n == 8 && f[1] == "user") { legacy = legacy (legacy == "" ? "" : ", ") f[2]; continue }
-    if (!format || n != 8 || f[1] != "user" || f[4] !~ /^(none|aaa|realms|realm|users|user|file_system|access|paths|path)$/) fail("cannot read the state file " path "; leave it in place and fix it (or restore it from a backup) before re-running")
-    nrec++; ru[nrec] = f[2]; rinst[nrec] = f[3]; rcreated[nrec] = f[4]
-    rprev[nrec, 1] = f[5]; rprev[nrec, 2] = f[6]; rprev[nrec, 3] = f[7]; rprev[nrec, 4] = f[8]
+    if (!format || n != 9 || f[1] != "user" || f[2] == "" || f[3] == "" || f[5] !~ /^(none|aaa|realms|realm|users|user|file_system|access|paths|path)$/ || (f[3] in rec_of)) fail("cannot read the state file " path "; leave it in place and fix it (or restore it from a backup) before re-running")
+    i = add_record(f[2], f[3])
+    rinst[i] = f[4]; rcreated[i] = f[5]
+    rprev[i, 1] = f[6]; rprev[i, 2] = f[7]; rprev[i, 3] = f[8]; rprev[i, 4] = f[9]
   }
   if (r == 0) close(path)
   if (legacy != "") fail("the state file " path " was written by an earlier version of aspera-cross-account, which put the docroots of " legacy " in a <users> section directly under <CONF> (Aspera does not read users there). This version does not undo that. By hand: delete the <user> stanzas of " legacy " from that top-level <users> (or put back the aspera.conf.bak.* copy taken before the first install), then delete " path " and run again")
 }
-function state_out(    t, i) {
-  if (nrec == 0) return ""
-  t = "# aspera-cross-account stack " stack ": what it changed in aspera.conf, for its uninstall. Do not edit.\n"
-  t = t "format\t" STATE_FORMAT "\n"
-  for (i = 1; i <= nrec; i++) t = t "user\t" ru[i] "\t" rinst[i] "\t" rcreated[i] "\t" rprev[i, 1] "\t" rprev[i, 2] "\t" rprev[i, 3] "\t" rprev[i, 4] "\n"
-  return t
+# The state as text ("" when no record is left: the file is then removed).
+function state_text(    i, n, live) {
+  n = 0; live = 0
+  chunk[++n] = "# aspera-cross-account: the docroots installed in this aspera.conf, by stack, and what was there before, for their uninstall. Do not edit.\n"
+  chunk[++n] = "format\t" STATE_FORMAT "\n"
+  for (i = 1; i <= nrec; i++) {
+    if (rdead[i]) continue
+    live++
+    chunk[++n] = "user\t" rs[i] "\t" ru[i] "\t" rinst[i] "\t" rcreated[i] "\t" rprev[i, 1] "\t" rprev[i, 2] "\t" rprev[i, 3] "\t" rprev[i, 4] "\n"
+  }
+  if (!live) { split("", chunk); return "" }
+  return join_pieces(n)
 }
 
 # Stanzas for our users in a <users> directly under <CONF>: the server does not read them, and
@@ -476,10 +569,11 @@ function warn_legacy(    k, j, nm, t) {
 }
 
 BEGIN {
-  mode = ENVIRON["MODE"]; stack = ENVIRON["STACK"]
+  mode = ENVIRON["MODE"]; STACK = ENVIRON["STACK"]
   where = ENVIRON["CONF_IN"]
   constants()
-  read_grants()
+  if (STACK !~ /^[A-Za-z0-9][A-Za-z0-9_-]*:[0-9]+:[0-9]+$/) fail("internal: the stack identity " STACK " is malformed")
+  read_grants(ENVIRON["GRANTS_FILE"])
   read_conf()
   read_state(ENVIRON["STATE_IN"])
   if (mode == "verify") verify()
@@ -501,28 +595,30 @@ function constants(    j) {
   for (j = 1; j <= PATH; j++) LEVEL[L[j]] = j
   split("absolute read_allowed write_allowed dir_allowed", F, " ")
   for (j = 1; j <= 4; j++) FIELD[F[j]] = j
-  STATE_FORMAT = 2
-  dirty = 1; nq = 0
+  STATE_FORMAT = 3
+  MAX_TOLD = 20
+  dirty = 1; nq = 0; told = 0
 }
 
-# Desired grants: "user read_allowed write_allowed dir_allowed docroot" per line.
-function read_grants(    n, j, lines, w) {
+# Desired grants: "user read_allowed write_allowed dir_allowed docroot" per line of the file.
+function read_grants(path,    r, line, w) {
   nd = 0
-  n = split(ENVIRON["GRANTS"], lines, "\n")
-  for (j = 1; j <= n; j++) {
-    if (blank(lines[j])) continue
-    if (split(lines[j], w, " ") != 5) fail("malformed grant line: " lines[j])
-    if (w[1] !~ /^[A-Za-z0-9_.@-]+$/ || w[2] !~ /^(true|false)$/ || w[3] !~ /^(true|false)$/ || w[4] !~ /^(true|false)$/) fail("malformed grant line: " lines[j])
+  while ((r = (getline line < path)) > 0) {
+    if (blank(line)) continue
+    if (split(line, w, " ") != 5) fail("malformed grant line: " line)
+    if (w[1] !~ /^[A-Za-z0-9_.@-]+$/ || w[2] !~ /^(true|false)$/ || w[3] !~ /^(true|false)$/ || w[4] !~ /^(true|false)$/) fail("malformed grant line: " line)
     # The docroot must already be XML text: no "<", and "&" only as an entity.
     if (index(w[5], "<") || w[5] !~ /^([^&]|&(amp|lt|gt|quot|apos);)*$/) fail("the docroot of " w[1] " is not XML-escaped")
     if (w[1] in wanted) fail("two grants for user " w[1])
     nd++; du[nd] = w[1]; wanted[w[1]] = nd
     val[nd, 2] = w[2]; val[nd, 3] = w[3]; val[nd, 4] = w[4]; val[nd, 1] = w[5]; dd[nd] = w[5]
   }
+  if (r < 0) fail("internal: cannot read the grants")
+  if (r == 0) close(path)
 }
 
 # Read back: every grant has exactly its docroot and flags, and the state file says so.
-function verify(    g, f, c, i) {
+function verify(    g, f, c, i, ours) {
   parse()
   for (g = 1; g <= nd; g++) {
     if (locate(du[g]) != PATH + 1) fail("read back: no docroot path for " du[g])
@@ -531,25 +627,75 @@ function verify(    g, f, c, i) {
       if (!c || trim(inner(c)) != val[g, f]) fail("read back: <" F[f] "> of " du[g] " is not " val[g, f])
     }
   }
-  if (nrec != nd) fail("read back: the state file lists " nrec " users, expected " nd)
-  for (i = 1; i <= nrec; i++) if (!(ru[i] in wanted) || rinst[i] != dd[wanted[ru[i]]]) fail("read back: the state file disagrees for " ru[i])
+  ours = 0
+  for (i = 1; i <= nrec; i++) {
+    if (rs[i] != STACK) continue
+    ours++
+    if (!(ru[i] in wanted) || rinst[i] != dd[wanted[ru[i]]]) fail("read back: the state file disagrees for " ru[i])
+  }
+  if (ours != nd) fail("read back: the state file lists " ours " users of this stack, expected " nd)
   exit 0
+}
+
+# Users this stack would take from another stack on this host: refused, nothing changed. A
+# transfer user has one docroot; two stacks writing it would undo each other.
+function refuse_conflicts(    g, i, n) {
+  n = 0
+  for (g = 1; g <= nd; g++) {
+    if (!(du[g] in rec_of)) continue
+    i = rec_of[du[g]]
+    if (rs[i] == STACK) continue
+    if (++n <= MAX_TOLD) note("error: " where ": transfer user " du[g] " already has a docroot installed by " stack_label(rs[i]) " on this host")
+  }
+  if (n == 0) return
+  if (n > MAX_TOLD) note("error: ... and " (n - MAX_TOLD) " more transfer users of other stacks")
+  fail(n " transfer user" (n == 1 ? "" : "s") " of " stack_label(STACK) " belong" (n == 1 ? "s" : "") " to another stack on this host (a user has one docroot: the second stack would replace the docroot of the first, and either uninstall would undo the other): give the grant another transferUser, or remove it from the other stack first. Nothing was changed")
+}
+
+# Aspera transfer users are system accounts: a docroot for a name the host does not know is
+# written, but nobody can log in with it; say so. Names are looked up with getent (ACCOUNTS, its
+# path: local files, LDAP, SSSD alike) in batches of 200 (a bounded command line; the names are
+# letters, digits and _ . @ -), or in /etc/passwd where getent is not installed.
+function warn_missing_accounts(    g, known, line, f, r, cmd, n, k, shown) {
+  if (ENVIRON["ACCOUNTS"] == "") {
+    while ((r = (getline line < "/etc/passwd")) > 0) { split(line, f, ":"); known[f[1]] = 1 }
+    if (r == 0) close("/etc/passwd")
+  } else {
+    for (g = 1; g <= nd; g += 200) {
+      cmd = ENVIRON["ACCOUNTS"] " passwd --"
+      for (k = g; k <= nd && k < g + 200; k++) cmd = cmd " " du[k]
+      cmd = cmd " 2>/dev/null"
+      while ((cmd | getline line) > 0) { split(line, f, ":"); known[f[1]] = 1 }
+      close(cmd)
+    }
+  }
+  n = 0; shown = ""
+  for (g = 1; g <= nd; g++) {
+    if (du[g] in known) continue
+    if (++n <= MAX_TOLD) shown = shown (n > 1 ? ", " : "") du[g]
+  }
+  if (n == 0) return
+  note("warning: " n " transfer user" (n == 1 ? " has" : "s have") " no system account on this host (" shown (n > MAX_TOLD ? ", and " (n - MAX_TOLD) " more" : "") "): Aspera transfer users are system accounts; the docroot" (n == 1 ? " is" : "s are") " written, but nobody can log in as " (n == 1 ? "that user" : "those users") " until the account exists")
 }
 
 # Converge aspera.conf to the grants: the new file on stdout, the new state to STATE_OUT.
 function apply(    i, g, old_state, new_state) {
-  old_state = state_text
+  old_state = ""
+  if (slurp(ENVIRON["STATE_IN"]) > 0) old_state = slurped
   parse()
+  refuse_conflicts()
+  if (nd > 0) warn_missing_accounts()
   warn_legacy()
   # Users this stack installed that are no longer granted: undo, newest first.
   # Each phase is computed on one parse and applied at once (flush); none of its edits overlap.
-  for (i = nrec; i >= 1; i--) if (!(ru[i] in wanted)) { revert(i); drop_record(i) }
+  for (i = nrec; i >= 1; i--) if (!rdead[i] && rs[i] == STACK && !(ru[i] in wanted)) { revert(i); drop_record(i) }
   flush()
   for (g = 1; g <= nd; g++) install(g)
   flush()
+  tell_rest()
   # The result is parsed and read back by the separate "verify" run that follows.
 
-  new_state = state_out()
+  new_state = state_text()
   printf "%s", new_state > ENVIRON["STATE_OUT"]
   if (close(ENVIRON["STATE_OUT"]) != 0) fail("cannot write the new state file")
   printf "%s", doc

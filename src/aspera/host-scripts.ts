@@ -64,7 +64,7 @@ export const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\
 // keep a value from breaking the one-grant-per-line table or naming a file outside the conf dir.
 const NO_SPACE_OR_CONTROL = /^[^\s\x00-\x1f\x7f]+$/;
 const TRANSFER_USER = /^[A-Za-z0-9_.@-]+$/;
-const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+const STACK_IDENTITY = /^[A-Za-z0-9][A-Za-z0-9_-]*:\d{12}:\d{12}$/;
 
 function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(`cannot render the Aspera host script: ${what}`);
@@ -77,9 +77,18 @@ export function scriptGrants(config: Config): ScriptGrant[] {
   });
 }
 
+/**
+ * Who owns a docroot on a host: the stack, as "<stackName>:<My Account>:<Other Account>". Several
+ * customers' stacks may configure one Aspera host (that is what the External ID is for), and each
+ * may keep the default stackName; the two accounts tell them apart, and the host's state file
+ * records this identity with every docroot so that a stack touches only its own.
+ */
+export const hostStackIdentity = (config: Pick<Config, 'stackName' | 'myAccount' | 'otherAccount'>): string =>
+  `${config.stackName}:${config.myAccount.accountId}:${config.otherAccount.accountId}`;
+
 /** The data block plus the constant logic. Exported for tests; use renderHostScripts. */
-export function renderScript(action: ScriptAction, stackName: string, asperaConfPath: string, grants: readonly ScriptGrant[]): string {
-  check(STACK_NAME.test(stackName), `stack name ${JSON.stringify(stackName)} must be letters, digits, "_" and "-"`);
+export function renderScript(action: ScriptAction, stackIdentity: string, asperaConfPath: string, grants: readonly ScriptGrant[]): string {
+  check(STACK_IDENTITY.test(stackIdentity), `stack identity ${JSON.stringify(stackIdentity)} must be "<stackName>:<My Account>:<Other Account>", the name letters, digits, "_" and "-"`);
   check(asperaConfPath.startsWith('/') && NO_SPACE_OR_CONTROL.test(asperaConfPath), `aspera.conf path ${JSON.stringify(asperaConfPath)} must be absolute, without spaces or control characters`);
   const seen = new Set<string>();
   const rows = grants.map((g) => {
@@ -102,7 +111,8 @@ export function renderScript(action: ScriptAction, stackName: string, asperaConf
     '',
     '# ---- Data (the only part that depends on the config) ----',
     `ACTION=${shellQuote(action)}`,
-    `STACK=${shellQuote(stackName)}`,
+    '# The stack, as the host state records it: stackName, My Account, Other Account.',
+    `STACK=${shellQuote(stackIdentity)}`,
     `DEFAULT_ASPERA_CONF=${shellQuote(asperaConfPath)}`,
     '# One line per grant: transfer user, read_allowed, write_allowed, dir_allowed, docroot as written',
     '# into aspera.conf (XML-escaped). Empty for uninstall: it removes what the state file records.',
@@ -117,10 +127,10 @@ export type ScriptTarget = Pick<AsperaHost, 'asperaConfPath'> & { readonly [fiel
 
 export function renderHostScripts(config: Config, host: ScriptTarget): HostScripts {
   return {
-    install: renderScript('install', config.stackName, host.asperaConfPath, scriptGrants(config)),
+    install: renderScript('install', hostStackIdentity(config), host.asperaConfPath, scriptGrants(config)),
     // The uninstall carries no grants: it undoes what the host's state file says this stack did,
     // so it stays right even when Terraform runs it after the grants in the config have changed.
-    uninstall: renderScript('uninstall', config.stackName, host.asperaConfPath, []),
+    uninstall: renderScript('uninstall', hostStackIdentity(config), host.asperaConfPath, []),
   };
 }
 

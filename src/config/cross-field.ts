@@ -304,5 +304,16 @@ export const FLEET_CHECKS: readonly CrossFieldCheck[] = [
       });
     },
   },
+  {
+    reads: [['buckets', '*', 'name'], ['asperaFleets', '*', 'scriptS3', 'bucket']],
+    check(config, report) {
+      const declared = new Set(config.buckets.map((b) => b.name));
+      config.asperaFleets.forEach((f, i) => {
+        if (declared.has(f.scriptS3.bucket)) {
+          report(['asperaFleets', i, 'scriptS3', 'bucket'], `names ${quote(f.scriptS3.bucket)}, a bucket of myAccount declared in "buckets": the fleet scripts hold the External ID and go to a bucket of otherAccount, which this stack writes with the other_account provider and the instances read with their own role`);
+        }
+      });
+    },
+  },
 ];
 

@@ -414,27 +414,42 @@ const fleetTargets = z
   }, expectedObject('an object { "autoScalingGroupName": ... } and/or { "tags": { ... } }'))
   .describe('Which managed instances in otherAccount the association applies to; an instance must match every target given (see docs/limitations.md on several targets).');
 
+/** A key prefix that goes into an IAM policy as it is: no wildcard, no policy variable, no empty or leading segment. */
+const literalKeyPrefix = (example: string, describe: string) =>
+  z
+    .string(expected(`an S3 key prefix such as "${example}"`))
+    .regex(...rule(S3_KEY_PREFIX, 'must be an S3 key prefix of 1-500 safe characters (letters, digits, ! _ . \' ( ) / -)'))
+    .regex(
+      ...rule(
+        S3_KEY_PREFIX_LITERAL,
+        'must not contain "*", "?" or "$": the prefix is part of the instances\' IAM policy (the ARN of the objects they may read or write), where IAM would read it as a wildcard or a policy variable ("${...}"), so the policy would allow more than the prefix',
+      ),
+    )
+    .regex(...rule(/^(?!\/)/, 'must not start with "/"'))
+    .regex(...rule(/^(?!.*\/\/)/, 'must not contain an empty segment "//"'))
+    // One spelling: "ssm/aspera/" is stored as "ssm/aspera" (the agent adds its own "/").
+    .transform((p) => p.replace(/\/+$/, ''))
+    .optional()
+    .describe(describe);
+
 const fleetOutputS3 = z
   .strictObject({
     bucket: bucketName('the name of an S3 bucket in otherAccount for the command output').describe('S3 bucket (in otherAccount) for the full command output.'),
-    keyPrefix: z
-      .string(expected('an S3 key prefix such as "ssm/aspera"'))
-      .regex(...rule(S3_KEY_PREFIX, 'must be an S3 key prefix of 1-500 safe characters (letters, digits, ! _ . \' ( ) / -)'))
-      .regex(
-        ...rule(
-          S3_KEY_PREFIX_LITERAL,
-          'must not contain "*", "?" or "$": the prefix is part of the instances\' IAM policy (the resource of s3:PutObject), where IAM would read it as a wildcard or a policy variable ("${...}"), so the policy would allow more than the prefix',
-        ),
-      )
-      .regex(...rule(/^(?!\/)/, 'must not start with "/"'))
-      .regex(...rule(/^(?!.*\/\/)/, 'must not contain an empty segment "//"'))
-      // One spelling: "ssm/aspera/" is stored as "ssm/aspera" (the agent adds its own "/").
-      .transform((p) => p.replace(/\/+$/, ''))
-      .optional()
-      .describe('Key prefix for the output objects, e.g. "ssm/aspera"; also the prefix the instances\' IAM policy allows them to write under.'),
+    keyPrefix: literalKeyPrefix('ssm/aspera', 'Key prefix for the output objects, e.g. "ssm/aspera"; also the prefix the instances\' IAM policy allows them to write under.'),
     region: region.optional().describe('Region of that bucket. Default: otherAccount.region.'),
   }, expectedObject('an object { "bucket": ..., "keyPrefix": ... }'))
   .describe('Where SSM Agent uploads the full output of each run (the console keeps only the first 2,500 characters).');
+
+const fleetScriptS3 = z
+  .strictObject({
+    bucket: bucketName('the name of an S3 bucket in otherAccount for the fleet scripts').describe(
+      'S3 bucket in otherAccount, in otherAccount.region, where the stack puts the fleet\'s host script (it holds the docroots, so the External ID): the instances download it with their own role. One bucket can serve every stack and fleet.',
+    ),
+    keyPrefix: literalKeyPrefix('aspera/scripts', 'Key prefix under which the scripts go (then <stackName>/<myAccount>/<fleet>/), e.g. "aspera/scripts"; the instances\' IAM policy allows reading under that path only.'),
+  }, expectedObject('an object { "bucket": ..., "keyPrefix": ... }'))
+  .describe(
+    'Where the host script reaches the instances: SSM documents hold at most 64 KB, and the script (its constant logic alone is over 50 KB, plus about 250 bytes per grant) does not fit in one. The document downloads it from here (aws:downloadContent) and runs it.',
+  );
 
 const asperaFleet = z
   .strictObject({
@@ -462,6 +477,7 @@ const asperaFleet = z
       .max(WAIT_FOR_SUCCESS_BOUNDS.max, `must be from ${WAIT_FOR_SUCCESS_BOUNDS.min} to ${WAIT_FOR_SUCCESS_BOUNDS.max} seconds`)
       .default(WAIT_FOR_SUCCESS_BOUNDS.default)
       .describe(`How long apply waits for the association's first run to succeed; a failure or no success by then fails the apply. Default ${WAIT_FOR_SUCCESS_BOUNDS.default}.`),
+    scriptS3: fleetScriptS3,
     outputS3: fleetOutputS3.optional(),
   }, expectedObject('an object { "name": ..., "targets": { ... } }'))
   .describe('A group of Aspera instances in otherAccount configured by AWS Systems Manager State Manager (no SSH): the same install script the SSH hosts receive.');

@@ -2,14 +2,19 @@
  * Aspera fleets: the instances of an Auto Scaling group, or those carrying given tags, in Other
  * Account, configured by AWS Systems Manager State Manager instead of SSH. Per fleet:
  *
- *  - aws_ssm_document <fleet>: a Command document whose one aws:runShellScript step is the host
- *    script, byte for byte the one the SSH path uploads (src/aspera/ssm-document.ts): the install
- *    script while the fleet's "docroots" is "installed", the uninstall script when "removed". Its
- *    name ends with the document's sha256 (8 hex digits), so a changed script is a new document
- *    and a new association: State Manager runs an association when it is created, and Terraform
- *    waits for that run (below). The content is read with file() from the stack directory, as
- *    the SSH path reads its script, and the install document is wrapped in sensitive(): it holds
- *    the docroots, which carry the External ID, and the plan then shows no value.
+ *  - aws_s3_object <fleet>: the host script, byte for byte the one the SSH path uploads (the
+ *    install script while the fleet's "docroots" is "installed", the uninstall script when
+ *    "removed"), in the fleet's scriptS3 bucket under <keyPrefix>/<stackName>/<My Account>/<fleet>/
+ *    (src/aspera/fleets.ts). Its key ends with the script's sha256, so a changed script is a new
+ *    object. Terraform uploads it from the stack directory (`source`: the content is in neither
+ *    the plan nor the state); with a generated External ID, the install script's content is
+ *    spliced at plan time and wrapped in sensitive().
+ *  - aws_ssm_document <fleet>: a Command document that downloads that object (aws:downloadContent,
+ *    with the instance's credentials) and runs it (aws:runShellScript), src/aspera/ssm-document.ts.
+ *    An SSM document holds at most 64 KB, which the script does not fit in. The document names
+ *    the object, so its name (ending with the document's sha256, 8 hex digits) changes with the
+ *    script: a new document and a new association, which State Manager runs when it is created,
+ *    and Terraform waits for that run (below). It carries no docroot and no External ID.
  *  - aws_ssm_association <fleet>: applies the document to every instance matching the fleet's
  *    targets, those launched later included (State Manager applies an association to new managed
  *    nodes that match it). Compliance severity and the optional S3 output location come from the
@@ -17,15 +22,16 @@
  *    Success, and fail when a run failed or none succeeded in time.
  *
  * Destroy: deleting an association runs nothing on the instances. The docroots are removed by
- * setting the fleet's "docroots" to "removed" and applying: the plan shows the install document
- * and association replaced by the uninstall ones, and that apply waits for the uninstall to
- * succeed. Only then is the fleet removed from the config (or the stack destroyed). A stack
+ * setting the fleet's "docroots" to "removed" and applying: the plan shows the install script,
+ * document and association replaced by the uninstall ones, and that apply waits for the uninstall
+ * to succeed. Only then is the fleet removed from the config (or the stack destroyed). A stack
  * destroyed with a fleet still "installed" leaves the docroots on the instances; they stop
  * working when the grant roles go.
  *
  * IAM: SSM Agent needs AmazonSSMManagedInstanceCore on the instance role. It is attached to the
  * host role when this stack creates it; an existing role must have it already (the review report
- * says so). With an S3 output location the instance role may also write the output there.
+ * says so). The instance role may read the fleets' script paths (src/iam/fleet-policy.ts), and
+ * with an S3 output location also write the output there.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -33,12 +39,12 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { SsmAssociation } from '@cdktf/provider-aws/lib/ssm-association';
+import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { SsmDocument } from '@cdktf/provider-aws/lib/ssm-document';
 import { App, type ITerraformDependable, Manifest, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { EXTERNAL_ID_MARKER, type HostScripts, sha256Hex } from '../aspera/host-scripts';
-import { renderSsmDocument, ssmShellDocument } from '../aspera/ssm-document';
-import { fleetAction, fleetTargets } from '../aspera/fleets';
+import { fleetAction, fleetScript, fleetTargets } from '../aspera/fleets';
 import type { AsperaFleet } from '../config/schema';
 import { hclString } from '../exchange/hcl';
 import { type PolicyDocument, renderPolicy } from '../iam/policy-document';
@@ -55,16 +61,11 @@ export const FLEETS_CONSTRUCT_ID = 'aspera_fleets';
 export const fleetDocumentName = (stackName: string, fleet: AsperaFleet, documentText: string): string =>
   `${stackName}-${fleet.name}-${fleetAction(fleet)}-${sha256Hex(documentText).slice(0, 8)}`;
 
-/** The rendered document of a fleet, around its host script (with EXTERNAL_ID_MARKER in place of a plan-time External ID). */
-export function fleetDocumentText(stackName: string, fleet: AsperaFleet, scripts: HostScripts): string {
-  const action = fleetAction(fleet);
-  const what = action === 'install' ? 'installs the S3 docroots of' : 'removes the S3 docroots of';
-  return renderSsmDocument(ssmShellDocument(scripts[action], action, `aspera-cross-account: ${what} stack ${stackName} in aspera.conf (fleet ${fleet.name})`));
-}
-
 export interface AsperaFleetConfigurationProps {
   /** Names the documents and associations (config.stackName). */
   readonly stackName: string;
+  /** My Account's ID: with the stack name, keeps this stack's scripts apart in a shared bucket. */
+  readonly myAccountId: string;
   /** config.asperaFleets. */
   readonly fleets: readonly AsperaFleet[];
   /** Other Account's region: where an S3 output bucket is unless the fleet names another. */
@@ -75,6 +76,8 @@ export interface AsperaFleetConfigurationProps {
   readonly ssmCorePolicyArn: string;
   /** The instance role's policy for the fleets' S3 output locations, if any fleet has one (src/iam/fleet-policy.ts). */
   readonly commandOutputPolicy?: PolicyDocument;
+  /** The instance role's policy for reading the fleets' scripts (src/iam/fleet-policy.ts); given when there are fleets. */
+  readonly scriptsPolicy?: PolicyDocument;
   /** The aws.other_account provider. */
   readonly provider: AwsProvider;
   /** The host role's name when this stack creates it (the SSM policy is attached to it), else undefined. */
@@ -88,6 +91,7 @@ export interface AsperaFleetConfigurationProps {
 }
 
 export interface FleetResources {
+  readonly script: S3Object;
   readonly document: SsmDocument;
   readonly association: SsmAssociation;
 }
@@ -96,6 +100,7 @@ export class AsperaFleetConfiguration extends Construct {
   readonly fleets: FleetResources[] = [];
   readonly ssmCoreAttachment?: IamRolePolicyAttachment;
   readonly commandOutputPolicy?: IamRolePolicy;
+  readonly scriptsPolicy?: IamRolePolicy;
 
   constructor(scope: Construct, id: string, props: AsperaFleetConfigurationProps) {
     super(scope, id);
@@ -125,34 +130,57 @@ export class AsperaFleetConfiguration extends Construct {
       instanceRoleReady.push(this.commandOutputPolicy);
     }
 
+    if (props.scriptsPolicy !== undefined) {
+      this.scriptsPolicy = new IamRolePolicy(this, 'fleet_scripts', {
+        provider,
+        name: `${stackName}-fleet-scripts`,
+        role: props.createdHostRoleName ?? props.hostRoleName,
+        policy: renderPolicy(props.scriptsPolicy),
+      });
+      this.scriptsPolicy.overrideLogicalId('transfer_host_fleet_scripts');
+      instanceRoleReady.push(this.scriptsPolicy);
+    }
+
     const summary: Record<string, Record<string, string>> = {};
     for (const fleet of fleets) {
-      const action = fleetAction(fleet);
-      const text = fleetDocumentText(stackName, fleet, props.scriptsFor(fleet));
+      const planned = fleetScript(stackName, props.myAccountId, props.region, fleet, props.scriptsFor(fleet));
+      const { action } = planned;
       mkdirSync(join(stackDir, ownDir, fleet.name), { recursive: true });
-      const relative = posix.join(ownDir, fleet.name, `${action}.ssm-document.json`);
-      writeFileSync(join(stackDir, relative), text, { mode: 0o644 });
+      const scriptPath = posix.join(ownDir, fleet.name, `${action}.sh`);
+      writeFileSync(join(stackDir, scriptPath), planned.script, { mode: 0o644 });
+      const documentPath = posix.join(ownDir, fleet.name, `${action}.ssm-document.json`);
+      writeFileSync(join(stackDir, documentPath), planned.document, { mode: 0o644 });
       const resourceName = `fleet_${fleet.name.replace(/-/g, '_')}`;
 
-      let content = `\${file(${hclString(relative)})}`;
-      if (action === 'install') {
-        // The install document carries the docroots (and so the External ID): not in the plan.
-        const read = planTimeExternalId === undefined ? `file(${hclString(relative)})` : `replace(file(${hclString(relative)}), ${hclString(EXTERNAL_ID_MARKER)}, ${planTimeExternalId.reference})`;
-        content = `\${sensitive(${read})}`;
-      }
       const generatedId = planTimeExternalId !== undefined && action === 'install';
+      const script = new S3Object(this, `${fleet.name}_script`, {
+        provider,
+        bucket: planned.bucket,
+        key: planned.key,
+        contentType: 'text/x-shellscript',
+        // The install script holds the docroots (and so the External ID): uploaded from the file
+        // (in neither plan nor state), or, with a generated External ID, spliced and sensitive().
+        ...(generatedId
+          ? { content: `\${sensitive(replace(file(${hclString(scriptPath)}), ${hclString(EXTERNAL_ID_MARKER)}, ${planTimeExternalId.reference}))}` }
+          : { source: scriptPath, sourceHash: `\${filesha256(${hclString(scriptPath)})}` }),
+        ...(generatedId ? { lifecycle: { precondition: [externalIdPrecondition(planTimeExternalId)] } } : {}),
+      });
+      script.overrideLogicalId(resourceName);
+
       const document = new SsmDocument(this, `${fleet.name}_document`, {
         provider,
-        name: fleetDocumentName(stackName, fleet, text),
+        name: fleetDocumentName(stackName, fleet, planned.document),
         documentType: 'Command',
         documentFormat: 'JSON',
         targetType: '/AWS::EC2::Instance',
-        content,
-        ...(generatedId ? { lifecycle: { precondition: [externalIdPrecondition(planTimeExternalId)] } } : {}),
+        content: `\${file(${hclString(documentPath)})}`,
+        // The script is in place before a document that downloads it exists.
+        dependsOn: [script],
       });
       document.overrideLogicalId(resourceName);
-      // A new generated External ID changes the content, not the name: replace the document (and
-      // so the association) anyway, so that the new docroots are installed and waited for.
+      // A new generated External ID changes the script's content, not its key (nor the document):
+      // replace the document (and so the association) anyway, so that the new docroots are
+      // installed and waited for.
       if (generatedId) document.addOverride('lifecycle.replace_triggered_by', [planTimeExternalId.reference.split('.').slice(0, 2).join('.')]);
 
       const association = new SsmAssociation(this, `${fleet.name}_association`, {
@@ -177,7 +205,7 @@ export class AsperaFleetConfiguration extends Construct {
       // Any change of the document (a new version in place included) makes a new association,
       // which State Manager runs at once, and whose first run apply waits for.
       association.addOverride('lifecycle.replace_triggered_by', [`aws_ssm_document.${resourceName}`]);
-      this.fleets.push({ document, association });
+      this.fleets.push({ script, document, association });
       summary[fleet.name] = { association_id: association.associationId, document_name: document.name, runs: action };
     }
 

@@ -17,6 +17,7 @@ import type { Config } from '../config/schema';
 import { appliesBucketOwnerHalf, appliesTransferHostHalf } from '../modes/mode';
 import { withThousands } from '../number-format';
 import { grantRoleName, grantRolePathOf, hostRoleName } from './arns';
+import { commandOutputPolicy, fleetScriptsPolicy } from './fleet-policy';
 import { hostAssumeGrantRolesPolicy } from './host-policy';
 import { renderPolicy } from './policy-document';
 import { grantRoles, hostRoleAccess } from './roles';
@@ -68,6 +69,10 @@ export function renderedIamPolicies(config: Config): RenderedIamPolicy[] {
     const { hostRole, policy } = hostRoleAccess(config);
     if (hostRole.kind === 'created') out.push({ kind: 'trust', owner: hostRole.roleName, json: hostRole.trustPolicy });
     out.push({ kind: 'inline', owner: hostRole.roleName, json: policy });
+    // The fleets' policies are inline on the same role: they count toward its total.
+    for (const fleetPolicy of [fleetScriptsPolicy(config), commandOutputPolicy(config)]) {
+      if (fleetPolicy !== undefined) out.push({ kind: 'inline', owner: hostRole.roleName, json: renderPolicy(fleetPolicy) });
+    }
   }
   return out;
 }

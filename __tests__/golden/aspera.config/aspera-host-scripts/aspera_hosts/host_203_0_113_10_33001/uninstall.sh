@@ -6,7 +6,8 @@ set -eu
 
 # ---- Data (the only part that depends on the config) ----
 ACTION='uninstall'
-STACK='aspera-cross-account'
+# The stack, as the host state records it: stackName, My Account, Other Account.
+STACK='aspera-cross-account:111111111111:222222222222'
 DEFAULT_ASPERA_CONF='/opt/aspera/etc/aspera.conf'
 # One line per grant: transfer user, read_allowed, write_allowed, dir_allowed, docroot as written
 # into aspera.conf (XML-escaped). Empty for uninstall: it removes what the state file records.

@@ -6,7 +6,8 @@ set -eu
 
 # ---- Data (the only part that depends on the config) ----
 ACTION='uninstall'
-STACK='media-xfer'
+# The stack, as the host state records it: stackName, My Account, Other Account.
+STACK='media-xfer:666666666666:777777777777'
 DEFAULT_ASPERA_CONF='/opt/aspera/etc/aspera.conf'
 # One line per grant: transfer user, read_allowed, write_allowed, dir_allowed, docroot as written
 # into aspera.conf (XML-escaped). Empty for uninstall: it removes what the state file records.

@@ -1,0 +1,19 @@
+#!/bin/sh
+# aspera-cross-account install script, rendered by cdktf synth: do not edit.
+# Installs the S3 docroots of this stack into aspera.conf (and removes any it installed before that are no longer granted).
+# Runs as root (re-executes itself with "sudo -n" otherwise). ASPERA_CONF overrides the file it edits.
+set -eu
+
+# ---- Data (the only part that depends on the config) ----
+ACTION='install'
+# The stack, as the host state records it: stackName, My Account, Other Account.
+STACK='media-xfer:666666666666:777777777777'
+DEFAULT_ASPERA_CONF='/opt/aspera/etc/aspera.conf'
+# One line per grant: transfer user, read_allowed, write_allowed, dir_allowed, docroot as written
+# into aspera.conf (XML-escaped). Empty for uninstall: it removes what the state file records.
+GRANTS='
+dailies_in true true true s3://arn%3Aaws%3Aiam%3A%3A666666666666%3Arole%2Faspera%2Fmedia-xfer%2Fmedia-xfer-dailies_in@s3.amazonaws.com/media-xfer-dailies/incoming;iam-role.external-id=media-xfer-2b7e1516
+masters_ro true false true s3://arn%3Aaws%3Aiam%3A%3A666666666666%3Arole%2Faspera%2Fmedia-xfer%2Fmedia-xfer-masters_ro@s3.amazonaws.com/media-xfer-masters;iam-role.external-id=media-xfer-2b7e1516
+'
+
+@golden: the constant script logic, as in __tests__/golden/script-logic.sh@
