@@ -1019,7 +1019,10 @@ if ! err=$(mkdir -- "$LOCK" 2>&1); then
   holder=
   IFS= read -r holder 2>/dev/null <"$LOCK/owner" || :
   if [ -z "$holder" ] || ! holder_gone "$holder"; then
-    die "$LOCK is held by ${holder:+the run "$holder" (pid start host), }another run editing $CONF${holder:-, or by a run that ended before recording itself (remove that directory if no run is in progress)}: wait for it and run again. Nothing was changed"
+    if [ -n "$holder" ]; then
+      die "$LOCK is held by the run \"$holder\" (pid start host), another run editing $CONF: wait for it and run again. Nothing was changed"
+    fi
+    die "$LOCK is held by another run editing $CONF, or by a run that ended before recording itself (remove that directory if no run is in progress): wait for it and run again. Nothing was changed"
   fi
   stale=$LOCK.stale.$$
   mv -- "$LOCK" "$stale" 2>/dev/null || die "the lock $LOCK of a run that is gone ($holder) changed hands while being taken over: run again. Nothing was changed"
