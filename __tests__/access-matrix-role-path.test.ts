@@ -5,11 +5,14 @@
  *
  * Role ARNs and paths below are written by hand from docs/what-the-stack-creates.md (grant roles under
  * /aspera/<stackName>/, the host role under hostRole.path), not computed by the code under test.
+ * Both buckets are SSE-KMS (a created key, whose key policy then names the grant roles by the path
+ * pattern, and an existing bucket's given key), so the battery's KMS decisions are compared too.
  */
 import {
   ADMIN,
   allowedKeys,
   assumeRoleRequest,
+  createdKeyArn,
   decide,
   decisionTable,
   readSynthesizedAccess,
@@ -24,9 +27,11 @@ const CONFIG = baseConfigInput({
   stackName: 'media',
   hostPolicy: 'role-path',
   hostRole: { name: 'aspera-transfer-host', path: '/ops/aspera/' },
+  // Both kinds of SSE-KMS bucket: a created key (whose key policy names the grant roles by the path
+  // pattern) and an existing bucket's key, given by ARN.
   buckets: [
-    { name: 'acme-aspera-inbox', create: true },
-    { name: 'acme-archive', create: false },
+    { name: 'acme-aspera-inbox', create: true, encryption: 'sse-kms' },
+    { name: 'acme-archive', create: false, kmsKeyArn: 'arn:aws:kms:us-east-1:111111111111:key/5b0e7c2d-3f4a-4b6c-9d8e-7f6a5b4c3d2e' },
   ],
   grants: [
     { transferUser: 'xfer2', bucket: 'acme-aspera-inbox', prefix: '', access: 'read-write' },
@@ -37,6 +42,7 @@ const CONFIG = baseConfigInput({
 const CASE: Case = {
   fixture: '(role-path config above)',
   partition: 'aws',
+  region: 'us-east-1',
   myAccount: '111111111111',
   otherAccount: '222222222222',
   externalId: 'aspera-7f3c9e21',
@@ -48,6 +54,10 @@ const CASE: Case = {
     { transferUser: 'xfer2', role: 'media-xfer2', bucket: 'acme-aspera-inbox', prefix: '', access: 'read-write' },
     { transferUser: 'partner_a', role: 'acme-partner-a-reader', bucket: 'acme-archive', prefix: 'exchange/partner-a', access: 'read-only' },
   ],
+  kmsKeys: {
+    'acme-aspera-inbox': { arn: createdKeyArn('aws', 'us-east-1', '111111111111', 'bucket_acme-aspera-inbox'), created: 'bucket_acme-aspera-inbox', objectContext: false },
+    'acme-archive': { arn: 'arn:aws:kms:us-east-1:111111111111:key/5b0e7c2d-3f4a-4b6c-9d8e-7f6a5b4c3d2e', objectContext: true },
+  },
 };
 
 const GRANT_ROLE_ARNS = ['arn:aws:iam::111111111111:role/aspera/media/media-xfer2', 'arn:aws:iam::111111111111:role/aspera/media/acme-partner-a-reader'];
@@ -157,6 +167,17 @@ test('every decision of the fixed battery is the same as with the exact list of 
   // Keys that name a grant role's ARN name it with its path; the decision is what must not differ.
   const withoutPath = [...pathTable].map(([key, decision]) => [key.split(':role/aspera/media/').join(':role/'), decision]);
   expect(withoutPath).toEqual([...exactTable]);
-  // Not a table of refusals: each grant role is assumable and used.
-  expect(allowedKeys(pathTable)).toEqual(expect.arrayContaining(['assume media-xfer2 | host role | External ID', 'assume acme-partner-a-reader | host role | External ID']));
+  // Not a table of refusals: each grant role is assumable and used, and uses its bucket's KMS key
+  // through S3 (the created key's policy names the grant roles by the path pattern here).
+  expect(allowedKeys(pathTable)).toEqual(
+    expect.arrayContaining([
+      'assume media-xfer2 | host role | External ID',
+      'assume acme-partner-a-reader | host role | External ID',
+      'kms:Decrypt | as media-xfer2 | KMS key of acme-aspera-inbox | via S3, context its bucket',
+      'kms:GenerateDataKey | as media-xfer2 | KMS key of acme-aspera-inbox | via S3, context its bucket',
+      'kms:Decrypt | as acme-partner-a-reader | KMS key of acme-archive | via S3, context its bucket',
+      'kms:Decrypt | as acme-partner-a-reader | KMS key of acme-archive | via S3, context an object under its prefix',
+    ]),
+  );
+  expect(allowedKeys(pathTable).filter((key) => key.startsWith('kms:'))).toHaveLength(4);
 });

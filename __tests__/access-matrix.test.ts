@@ -13,6 +13,7 @@ import {
   EXPECTED,
   FIXTURE_CASES as CASES,
   grantRoleRequest,
+  KMS_EXPECTED,
   loadS3Catalog,
   readSynthesizedAccess,
   THIRD_ACCOUNT,
@@ -146,21 +147,44 @@ describe.each(CASES)('access matrix for $fixture', (c) => {
       expect(allowed.sort()).toEqual([...expected.object.map((a) => `${a} object`), ...expected.bucket.map((a) => `${a} bucket`)].sort());
     });
 
-    test('nothing outside S3: no role chaining, no IAM, no KMS', async () => {
-      for (const [action, resource] of [
-        ['sts:AssumeRole', roleArn(CASES[0].grants[0].role)],
-        ['iam:PassRole', roleArn(grant.role)],
-        ['iam:PutRolePolicy', roleArn(grant.role)],
-        ['kms:Decrypt', `arn:${c.partition}:kms:us-east-1:${c.myAccount}:key/1234abcd-12ab-34cd-56ef-1234567890ab`],
-      ]) {
-        expect([action, await asGrant(grant, action, resource)]).toEqual([action, 'ImplicitlyDenied']);
-      }
-      for (const policy of grantRole(grant).inline) {
-        for (const statement of policy.Statement) {
-          for (const action of [statement.Action].flat() as string[]) expect(action).toMatch(/^s3:[A-Za-z]+$/);
+    const kmsKey = c.kmsKeys?.[grant.bucket];
+    const outsideS3 = () => [
+      ['sts:AssumeRole', roleArn(CASES[0].grants[0].role)],
+      ['iam:PassRole', roleArn(grant.role)],
+      ['iam:PutRolePolicy', roleArn(grant.role)],
+      // A key whose policy lets My Account do anything (the evaluator's default for a key it did not create).
+      ['kms:Decrypt', `arn:${c.partition}:kms:us-east-1:${c.myAccount}:key/1234abcd-12ab-34cd-56ef-1234567890ab`],
+    ];
+
+    if (kmsKey === undefined) {
+      test('nothing outside S3: no role chaining, no IAM, no KMS', async () => {
+        for (const [action, resource] of outsideS3()) {
+          expect([action, await asGrant(grant, action, resource)]).toEqual([action, 'ImplicitlyDenied']);
         }
-      }
-    });
+        // Allowed: named S3 actions only. (Denied: s3:* without TLS, see below.)
+        for (const policy of grantRole(grant).inline) {
+          for (const statement of policy.Statement) {
+            const pattern = statement.Effect === 'Deny' ? /^s3:\*$/ : /^s3:[A-Za-z]+$/;
+            for (const action of [statement.Action].flat() as string[]) expect(action).toMatch(pattern);
+          }
+        }
+      });
+    } else {
+      // What the grant may do with its bucket's key: iam-kms-access.test.ts.
+      test('nothing outside S3 but its bucket\'s KMS key: no role chaining, no IAM, no other key', async () => {
+        for (const [action, resource] of outsideS3()) {
+          expect([action, await asGrant(grant, action, resource)]).toEqual([action, 'ImplicitlyDenied']);
+        }
+        // Allowed: named S3 actions, and one statement of its access level's KMS actions on its bucket's key.
+        const outsideS3Statements = grantRole(grant).inline.flatMap((policy) =>
+          policy.Statement.filter((statement) => {
+            const pattern = statement.Effect === 'Deny' ? /^s3:\*$/ : /^s3:[A-Za-z]+$/;
+            return !([statement.Action].flat() as string[]).every((a) => pattern.test(a));
+          }),
+        );
+        expect(outsideS3Statements).toEqual([expect.objectContaining({ Effect: 'Allow', Action: KMS_EXPECTED[grant.access], Resource: [kmsKey.arn] })]);
+      });
+    }
 
     test('no access to any other bucket', async () => {
       const others = ['acme-unrelated-bucket', ...c.grants.map((g) => g.bucket).filter((b) => b !== grant.bucket)];
@@ -225,17 +249,21 @@ describe.each(CASES)('access matrix for $fixture', (c) => {
       }
     });
 
-    // Existing buckets keep whatever bucket policy their owner set; this stack only hardens its own.
-    if (c.createdBuckets.includes(grant.bucket)) {
-      test('plain HTTP is refused by the bucket policy of a created bucket', async () => {
-        const insecure = { 'aws:SecureTransport': 'false' };
-        for (const action of expected.object) {
-          expect([action, await asGrant(grant, action, objectInside(), insecure)]).toEqual([action, 'ExplicitlyDenied']);
-        }
-        const listContext = grant.prefix === '' ? insecure : { ...insecure, 's3:prefix': `${grant.prefix}/` };
-        expect(await asGrant(grant, 's3:ListBucket', bucketArn(grant.bucket), listContext)).toBe('ExplicitlyDenied');
-      });
-    }
+    // Whoever owns the bucket and whatever its policy says: the role's own policy refuses plain HTTP
+    // (a created bucket's TLS-only policy refuses it as well).
+    test('plain HTTP is refused, by the role\'s own policy', async () => {
+      const insecure = { 'aws:SecureTransport': 'false' };
+      const listContext = grant.prefix === '' ? insecure : { ...insecure, 's3:prefix': `${grant.prefix}/` };
+      const requests: Array<[string, string, Record<string, string>]> = [
+        ...expected.object.map((action): [string, string, Record<string, string>] => [action, objectInside(), insecure]),
+        ...expected.bucket.map((action): [string, string, Record<string, string>] => [action, bucketArn(grant.bucket), listContext]),
+      ];
+      for (const [action, resource, context] of requests) {
+        expect([action, await asGrant(grant, action, resource, context)]).toEqual([action, 'ExplicitlyDenied']);
+        const { resourcePolicy: _bucketPolicy, ...withoutBucketPolicy } = grantRoleRequest(access, c, grant.role, { action, resource, context });
+        expect([action, 'without bucket policy', await decide(withoutBucketPolicy)]).toEqual([action, 'without bucket policy', 'ExplicitlyDenied']);
+      }
+    });
   });
 
   test('buckets this stack creates carry the TLS-only policy, and only they have a bucket policy', () => {

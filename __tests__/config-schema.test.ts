@@ -47,6 +47,10 @@ const ONLY_THE_CLI_CATCHES: Record<string, string> = {
   ...APPLY_GUARD_ONLY_THE_CLI_CATCHES,
   'host-role-path-with-arn.patch.json': 'two optional fields exclude each other',
   'grant-role-arn-outside-role-path.patch.json': 'the ARN must contain another field',
+  'bucket-encryption-on-existing.patch.json': 'a field depends on another field of the same bucket',
+  'bucket-kms-key-without-sse-kms.patch.json': 'a field depends on another field of the same bucket',
+  'bucket-kms-key-other-region.patch.json': 'the ARN must contain another field',
+  'bucket-kms-key-other-partition.patch.json': 'the ARN must contain another field',
 };
 
 let validate: ValidateFunction;

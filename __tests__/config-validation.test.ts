@@ -80,6 +80,13 @@ const EXPECTED: Record<string, readonly Problem[]> = {
     ['asperaFleets[0].outputS3.keyPrefix', 'must be an S3 key prefix of 1-500 safe characters'],
     ['asperaFleets[0].outputS3.keyPrefix', 'must not contain "*", "?" or "$"'],
   ],
+  // SSE-KMS: "encryption" is for created buckets; a key is named by its full ARN, in the buckets' region and partition.
+  'bucket-encryption-unknown.patch.json': [['buckets[0].encryption', 'one of "sse-s3", "sse-kms"']],
+  'bucket-encryption-on-existing.patch.json': [['buckets[0].encryption', 'only for a bucket this stack creates']],
+  'bucket-kms-key-without-sse-kms.patch.json': [['buckets[0].kmsKeyArn', 'needs "encryption": "sse-kms"']],
+  'bucket-kms-key-alias.patch.json': [['buckets[0].kmsKeyArn', 'must be a full KMS key ARN']],
+  'bucket-kms-key-other-region.patch.json': [['buckets[0].kmsKeyArn', 'must be a key in us-east-1 (myAccount.region, where the buckets are), not eu-west-1']],
+  'bucket-kms-key-other-partition.patch.json': [['buckets[0].kmsKeyArn', 'must be a key in partition "aws"']],
   // connectionTimeout is a Terraform duration from 10s to 30m, written as a string.
   'connection-timeout-too-short.patch.json': [['asperaHosts[0].connectionTimeout', 'must be from 10s to 30m']],
   'connection-timeout-too-long.patch.json': [['asperaHosts[0].connectionTimeout', 'must be from 10s to 30m']],

@@ -18,11 +18,24 @@ const problemsOf = (input: unknown): string[] => {
   return result.ok ? [] : result.problems;
 };
 
-/** Every IAM document in a synthesized stack: [kind, role (or policy) name, JSON]. */
+/**
+ * A created KMS key's ARN is known only after apply: the synthesized policies hold a reference.
+ * Its length is fixed (a UUID key ID), so the check measures with an ARN of that length; here the
+ * reference is replaced by one, written out for the key's region and account.
+ */
+const createdKeyArn = (tf: TerraformJson, json: string): string =>
+  json.replace(/\$\{aws_kms_key\.([\w.-]+)\.arn\}/g, (_, name: string) => {
+    const provider = (tf.provider?.aws ?? []).find((p) => `aws.${p.alias}` === resourcesOfType(tf, 'aws_kms_key')[name].provider);
+    if (provider === undefined) throw new Error(`no provider for aws_kms_key.${name}`);
+    return `arn:aws:kms:${provider.region}:${provider.allowed_account_ids[0]}:key/00000000-0000-0000-0000-000000000000`;
+  });
+
+/** Every IAM document in a synthesized stack: [kind, role (or policy) name, JSON], and each created KMS key's policy: ['key', bucket, JSON]. */
 function iamDocuments(tf: TerraformJson): [string, string, string][] {
   const out: [string, string, string][] = [];
   for (const role of Object.values(resourcesOfType(tf, 'aws_iam_role'))) out.push(['trust', role.name, role.assume_role_policy]);
-  for (const policy of Object.values(resourcesOfType(tf, 'aws_iam_role_policy'))) out.push(['inline', String(resolveReference(tf, policy.role)), policy.policy]);
+  for (const policy of Object.values(resourcesOfType(tf, 'aws_iam_role_policy'))) out.push(['inline', String(resolveReference(tf, policy.role)), createdKeyArn(tf, policy.policy)]);
+  for (const key of Object.values(resourcesOfType(tf, 'aws_kms_key'))) out.push(['key', key.tags.Bucket, key.policy]);
   for (const policy of Object.values(resourcesOfType(tf, 'aws_iam_policy'))) out.push(['managed', policy.name, policy.policy]);
   return out.sort();
 }
@@ -40,6 +53,7 @@ describe('the documents the check measures are the ones the stack renders', () =
     ['mode "bucket-owner"', bucketOwner],
     ['mode "transfer-host"', transferHost],
     ['GovCloud, existing buckets', fixtureConfigInput('govcloud-existing-buckets.json')],
+    ['SSE-KMS buckets (a created key, given keys)', fixtureConfigInput('sse-kms-buckets.json')],
   ])('%s', (_, input) => {
     const config = validConfig(input);
     const rendered = renderedIamPolicies(config).map((p): [string, string, string] => [p.kind, p.owner, p.json]);
@@ -112,6 +126,57 @@ describe('a grant role\'s trust policy: 2,048 characters', () => {
     expect(problemsOf(trusting(atLimit + 1))).toEqual([
       `externalId: makes the grant roles' trust policy 2,049 characters (without whitespace); IAM allows 2,048 per trust policy (the default quota): shorten the External ID (${(atLimit + 1).toLocaleString('en-US')} characters) or the host role's path`,
     ]);
+  });
+});
+
+describe('the policy of a KMS key the stack creates: 32,768 bytes', () => {
+  // Every grant on one created SSE-KMS bucket; the key policy names each grant role's ARN.
+  const onKmsBucket = (count: number, form?: 'role-path'): ConfigInput =>
+    baseConfigInput({ buckets: [{ name: 'acme-aspera-inbox', create: true, encryption: 'sse-kms' }], grants: grantsOf(count), ...(form ? { hostPolicy: form } : {}) });
+  const keyPolicyBytes = (input: ConfigInput): number => Buffer.byteLength(JSON.stringify(JSON.parse(resourcesOfType(synthConfig(halvesOf(input).bucketOwner), 'aws_kms_key')['bucket_acme-aspera-inbox'].policy)));
+  // Each grant adds one ARN of the same length ("...xfer100" to "...xfer999"); measured on two syntheses.
+  const perGrant = (keyPolicyBytes(onKmsBucket(200)) - keyPolicyBytes(onKmsBucket(100))) / 100;
+  const fits = 100 + Math.floor((32_768 - keyPolicyBytes(onKmsBucket(100))) / perGrant);
+
+  test('the most grants that fit: accepted (in mode "bucket-owner", which has no host policy limit), and the synthesized key policy is within 32,768 bytes', () => {
+    const input = halvesOf(onKmsBucket(fits)).bucketOwner;
+    expect(problemsOf(input)).toEqual([]);
+    // The figures docs/what-the-stack-creates.md gives for the example's names.
+    expect([fits, perGrant]).toEqual([515, 62]);
+    const bytes = keyPolicyBytes(onKmsBucket(fits));
+    expect(bytes).toBeLessThanOrEqual(32_768);
+    expect(bytes + perGrant).toBeGreaterThan(32_768);
+  });
+
+  test('one grant more: refused at the bucket\'s "encryption", with the size, the bound and the ways out', () => {
+    expect(problemsOf(halvesOf(onKmsBucket(fits + 1)).bucketOwner)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^buckets\\[0\\]\\.encryption: makes the policy of the KMS key this stack creates for "acme-aspera-inbox" [\\d,]+ bytes: it names each of the ${(fits + 1).toLocaleString('en-US')} grant roles on the bucket, and KMS allows 32,768 bytes per key policy\\. Set "hostPolicy": "role-path"`),
+      ),
+    ]);
+  });
+
+  test('with "hostPolicy": "role-path" the key policy names the path: 5,000 grants on one SSE-KMS bucket are accepted, every grant policy carrying its KMS statement within 10,240 characters', () => {
+    const config = validConfig(onKmsBucket(5000, 'role-path'));
+    const grantPolicies = renderedIamPolicies(config).filter((p) => p.kind === 'inline' && p.owner !== 'aspera-transfer-host');
+    expect(grantPolicies).toHaveLength(5000);
+    for (const p of grantPolicies) {
+      expect(p.json).toContain('"AsperaKmsViaS3"');
+      expect(iamCount(p.json)).toBeLessThanOrEqual(10_240);
+    }
+    const [key] = renderedIamPolicies(config).filter((p) => p.kind === 'key');
+    expect(JSON.parse(key.json).Statement[1].Condition.ArnLike).toEqual({ 'aws:PrincipalArn': ['arn:aws:iam::111111111111:role/aspera/aspera-cross-account/*'] });
+    expect(JSON.parse(key.json).Statement[1].Condition.ArnEquals).toBeUndefined();
+    expect(reviewReport({ config, source: 'test' })).toContain("the roles under this stack's IAM path `/aspera/aspera-cross-account/` use it");
+  });
+
+  test('with "hostPolicy": "role-path", a list of roles that fits is still named role by role (the path would admit the stack\'s other grant roles)', () => {
+    const config = validConfig(onKmsBucket(100, 'role-path'));
+    const [key] = renderedIamPolicies(config).filter((p) => p.kind === 'key');
+    const roles = JSON.parse(key.json).Statement[1].Condition.ArnEquals['aws:PrincipalArn'];
+    expect(roles).toHaveLength(100);
+    expect(roles[0]).toBe('arn:aws:iam::111111111111:role/aspera/aspera-cross-account/aspera-cross-account-xfer0');
+    expect(JSON.parse(key.json).Statement[1].Condition.ArnLike).toBeUndefined();
   });
 });
 

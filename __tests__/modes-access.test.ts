@@ -7,27 +7,34 @@
  * itself grants the right access is access-matrix.test.ts's claim. Here each table is also checked
  * not to be vacuous: exactly the expected requests are allowed.
  */
-import { allowedKeys, decisionTable, EXPECTED, FIXTURE_CASES, listingPrefixes, readSynthesizedAccess, type Case, type Decision } from './helpers/access-matrix';
+import { allowedKeys, decisionTable, EXPECTED, FIXTURE_CASES, KMS_EXPECTED, listingPrefixes, readSynthesizedAccess, type Case, type Decision } from './helpers/access-matrix';
 import { fixtureConfigInput, halvesOf, remoteStateValues, resolvePlanTime, synthConfig, twoOrganizationsConfigInput } from './helpers/synth';
 
 /**
  * What the battery must allow, from the case alone: the host into each grant role with the External
- * ID; each grant's Aspera actions; listing inside its docroot; and plain HTTP only on a bucket this
- * stack does not create (an existing bucket keeps its owner's policy, which has no TLS rule here).
+ * ID; each grant's Aspera actions; listing inside its docroot; on an SSE-KMS bucket, what S3 asks
+ * KMS for on the grant's behalf (its access level's actions, with its bucket's ARN as encryption
+ * context, or an object's under its prefix when the bucket may not use a Bucket Key). Never plain
+ * HTTP (every grant role refuses it itself), never a same-named bucket of another account.
  */
 function expectedAllowed(c: Case): string[] {
   return c.grants
     .flatMap((g) => {
       const as = `as ${g.role}`;
-      const http = c.createdBuckets.includes(g.bucket)
-        ? []
-        : [...EXPECTED[g.access].object.map((a) => `${a} | ${as} over HTTP | object`), `s3:ListBucket | ${as} over HTTP | bucket`];
+      const key = c.kmsKeys?.[g.bucket];
+      const kms =
+        key === undefined
+          ? []
+          : KMS_EXPECTED[g.access].flatMap((a) => [
+              `${a} | ${as} | KMS key of ${g.bucket} | via S3, context its bucket`,
+              ...(key.objectContext ? [`${a} | ${as} | KMS key of ${g.bucket} | via S3, context an object under its prefix`] : []),
+            ]);
       return [
         `assume ${g.role} | host role | External ID`,
         ...EXPECTED[g.access].object.map((a) => `${a} | ${as} | object`),
         ...EXPECTED[g.access].bucket.map((a) => `${a} | ${as} | bucket`),
         ...listingPrefixes(g).inside.map((p) => `s3:ListBucket | ${as} | s3:prefix ${p === undefined ? '(none)' : JSON.stringify(p)}`),
-        ...http,
+        ...kms,
       ];
     })
     .sort();

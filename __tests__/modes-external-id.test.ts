@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { EXTERNAL_ID_MARKER } from '../src/aspera/host-scripts';
 import { grantRoleTrustPolicy } from '../src/iam/trust-policy';
-import { EXTERNAL_ID_STAND_IN, ExternalId } from '../src/modes/external-id';
+import { EXTERNAL_ID_STAND_IN, ExternalId, ExternalIds } from '../src/modes/external-id';
 import { fixtureConfigInput, halvesOf, validConfig } from './helpers/synth';
 
 const input = fixtureConfigInput('minimal.json');
@@ -65,4 +65,49 @@ test('generated here: random_id.external_id.hex, spliced into the host scripts i
 test('a docroot that holds the report\'s stand-in is refused rather than misreported (defence in depth: the schema refuses "~")', () => {
   const sneaky = { ...generated, grants: [{ ...generated.grants[0], prefix: 'in/~external-id~' }] };
   expect(() => ExternalId.of(sneaky).inReport(sneaky)).toThrow(/contains ~external-id~/);
+});
+
+describe('a rotation ("nextExternalId"): the trust accepts both, the hosts present the next one', () => {
+  const NEXT = 'rotated-5e0c1d2b';
+  const trustExternalIds = (config: typeof given) => {
+    const statement = grantRoleTrustPolicy(config).Statement[0] as { Condition: { StringEquals: Record<string, string | string[]> } };
+    return statement.Condition.StringEquals['sts:ExternalId'];
+  };
+
+  test('outside a rotation: one External ID, accepted and presented', () => {
+    const ids = ExternalIds.of(given);
+    expect([ids.rotating, ids.accepted.length, ids.presented.source, ids.presentedBy, ids.generates]).toEqual([false, 1, { kind: 'config', value: 'aspera-7f3c9e21' }, 'externalId', false]);
+  });
+
+  test('given in the config: both values in the trust, the next one in the docroots, the scripts and the hash the operator checks', () => {
+    const config = { ...given, nextExternalId: NEXT };
+    const ids = ExternalIds.of(config);
+    expect([ids.rotating, ids.presentedBy, ids.generates]).toEqual([true, 'nextExternalId', false]);
+    expect(ids.accepted.map((id) => id.inTerraform)).toEqual(['aspera-7f3c9e21', NEXT]);
+    expect(trustExternalIds(ids.inPolicy(config))).toEqual(['aspera-7f3c9e21', NEXT]);
+    expect(ids.presented.docroot(config, config.grants[0])).toBe(docrootWith(NEXT));
+    const install = ids.presented.hostScripts(config, config.asperaHosts[0]).install;
+    expect(install).toContain(`iam-role.external-id=${NEXT}`);
+    expect(install).not.toContain('aspera-7f3c9e21');
+    expect(ids.presented.sha256Expression).toBe(`"${createHash('sha256').update(NEXT).digest('hex')}"`);
+  });
+
+  test('read from the other half\'s state: the trust accepts the plan-time value and the next one', () => {
+    const config = { ...fromState, nextExternalId: NEXT };
+    const ids = ExternalIds.of(config);
+    const reference = '${data.terraform_remote_state.transfer_host_half.outputs.external_id}';
+    expect(trustExternalIds(ids.inPolicy(config))).toEqual([reference, NEXT]);
+    expect(ids.accepted.map((id) => id.sha256InTerraform)).toEqual([
+      '${sha256(data.terraform_remote_state.transfer_host_half.outputs.external_id)}',
+      createHash('sha256').update(NEXT).digest('hex'),
+    ]);
+  });
+
+  test('generated: the hosts present the next one, known at synth (nothing to splice in); the generated one is still kept', () => {
+    const config = { ...generated, nextExternalId: NEXT };
+    const ids = ExternalIds.of(config);
+    expect([ids.presentedBy, ids.generates, ids.presented.planTime]).toEqual(['nextExternalId', true, undefined]);
+    expect(ids.presented.inTerraform).toBe(NEXT);
+    expect(ids.presented.hostScripts(config, config.asperaHosts[0]).install).not.toContain(EXTERNAL_ID_MARKER);
+  });
 });

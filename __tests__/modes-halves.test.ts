@@ -156,8 +156,8 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
 
   test('mode "both" publishes every output of the halves but those only the other half\'s stack reads', () => {
     // Read by the other half alone (src/exchange/contract.ts): account IDs, the trusted role, the
-    // published grants, the External ID's hash and the grant-role path.
-    const exchangeOnly = ['bucket_owner_account_id', 'external_id_sha256', 'grant_role_path', 'grants', 'transfer_host_account_id', 'trusted_host_role_arn'];
+    // published grants, the External IDs' hashes and the grant-role path.
+    const exchangeOnly = ['bucket_owner_account_id', 'external_id_sha256', 'external_id_sha256s', 'grant_role_path', 'grants', 'transfer_host_account_id', 'trusted_host_role_arn'];
     const ofHalves = [...new Set([...Object.keys(bucketOwner.output ?? {}), ...Object.keys(transferHost.output ?? {})])];
     expect(Object.keys(both.output ?? {}).sort()).toEqual(ofHalves.filter((name) => !exchangeOnly.includes(name)).sort());
   });
@@ -166,6 +166,7 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
     expect(Object.keys(bucketOwner.output ?? {}).sort()).toEqual([
       'bucket_owner_account_id',
       'external_id_sha256',
+      'external_id_sha256s',
       'grant_role_arns',
       'grant_role_path',
       'grants',
@@ -188,6 +189,8 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
     expect([bucketOwner.output?.grant_role_path?.value, transferHost.output?.grant_role_path?.value]).toEqual([grantRolePath, grantRolePath]);
     expect(bucketOwner.output?.trusted_host_role_arn?.value).toBe(transferHost.output?.transfer_host_role_arn?.value);
     expect(bucketOwner.output?.external_id_sha256?.value).toBe(sha256(input.externalId as string));
+    // Outside a rotation the trust accepts that one External ID alone.
+    expect(bucketOwner.output?.external_id_sha256s?.value).toEqual([sha256(input.externalId as string)]);
     expect(transferHost.output?.external_id).toMatchObject({ value: input.externalId, sensitive: true });
     const grants = bucketOwner.output?.grants?.value as Record<string, { role_arn: string; bucket: string; prefix: string; access: string }>;
     expect(Object.keys(grants).sort()).toEqual(input.grants.map((g) => g.transferUser).sort());
@@ -236,10 +239,11 @@ describe('minimal.json through remote state: each half reads the other from a sh
       'aws:PrincipalArn': 'arn:aws:iam::222222222222:role/aspera-transfer-host',
     });
     expect(bucketOwner.output?.external_id_sha256?.value).toBe('${sha256(data.terraform_remote_state.transfer_host_half.outputs.external_id)}');
+    expect(bucketOwner.output?.external_id_sha256s?.value).toEqual(['${sha256(data.terraform_remote_state.transfer_host_half.outputs.external_id)}']);
     // The only plan-time expressions in the stack are reads of that output (and resource references).
     const expressions = JSON.stringify(bucketOwner).match(/\$\{[^}]*\}/g) ?? [];
     for (const e of new Set(expressions)) {
-      expect([e, /^\$\{(data\.terraform_remote_state\.transfer_host_half\.outputs\.external_id|sha256\(data\.terraform_remote_state\.transfer_host_half\.outputs\.external_id\)|aws_[a-z0-9_]+\.[A-Za-z0-9_-]+\.(id|name)|self\.outputs\.[a-z_]+.*|coalesce\(.*|can\(regex.*)\}$/.test(e)]).toEqual([e, true]);
+      expect([e, /^\$\{(data\.terraform_remote_state\.transfer_host_half\.outputs\.external_id|sha256\(data\.terraform_remote_state\.transfer_host_half\.outputs\.external_id\)|aws_[a-z0-9_]+\.[A-Za-z0-9_-]+\.(id|name|bucket)|self\.outputs\.[a-z_]+.*|coalesce\(.*|can\(regex.*)\}$/.test(e)]).toEqual([e, true]);
     }
   });
 
@@ -266,7 +270,10 @@ describe('minimal.json through remote state: each half reads the other from a sh
     expect(trusted.condition).toBe(`\${self.outputs.trusted_host_role_arn == "${bucketOwner.output?.trusted_host_role_arn?.value}"}`);
     const expectedGrants = /^\$\{self\.outputs\.grants == (\{.*\})\}$/.exec(grants.condition)![1];
     expect(hclObjectToJson(expectedGrants)).toEqual(bucketOwner.output?.grants?.value);
-    expect(externalId.condition).toBe(`\${self.outputs.external_id_sha256 == "${sha256('aspera-7f3c9e21')}"}`);
+    // Every External ID the bucket owner's trust accepts, or its one External ID from a version that publishes no list.
+    expect(externalId.condition).toBe(
+      `\${contains(self.outputs.external_id_sha256s != null ? self.outputs.external_id_sha256s : [self.outputs.external_id_sha256], "${sha256('aspera-7f3c9e21')}")}`,
+    );
     // The bucket owner publishes sha256() of the External ID it read from the operator's output:
     expect(bucketOwner.output?.external_id_sha256?.value).toBe('${sha256(data.terraform_remote_state.transfer_host_half.outputs.external_id)}');
     expect(sha256(transferHost.output?.external_id?.value as string)).toBe(sha256('aspera-7f3c9e21'));
@@ -311,7 +318,9 @@ describe('the transfer-host half generates the External ID when its config has n
 
   test('checks the bucket owner\'s External ID against the generated one', () => {
     const checks = transferHost.data!.terraform_remote_state.bucket_owner_half.lifecycle.postcondition as Array<{ condition: string }>;
-    expect(checks[3].condition).toBe('${self.outputs.external_id_sha256 == sha256(random_id.external_id.hex)}');
+    expect(checks[3].condition).toBe(
+      '${contains(self.outputs.external_id_sha256s != null ? self.outputs.external_id_sha256s : [self.outputs.external_id_sha256], sha256(random_id.external_id.hex))}',
+    );
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Safety rules that hold for every policy in every synthesized stack, whatever the config:
- * no wildcard actions, no "*" resources, no Not* elements in allows, only guarded trust, and
- * only concrete JSON (no Terraform expressions inside a policy). Run over every valid fixture,
+ * no wildcard actions, no "*" resources, no Not* elements in allows, only guarded trust, key
+ * policies that let only named roles use a key through S3, and only concrete JSON (no Terraform
+ * expressions inside a policy, but for the ARN of a KMS key the same stack creates). Run over every valid fixture,
  * a generated 100-grant config, and 2,000 grants over 100 buckets with "hostPolicy": "role-path",
  * which must still fit IAM's size limits.
  */
@@ -40,11 +41,50 @@ function policiesIn(tf: TerraformJson): FoundPolicy[] {
 
 const asList = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
+/**
+ * The one Terraform expression a policy may hold: the ARN of a KMS key the same stack creates, as
+ * the Resource of a grant role's KMS statement (the key does not exist at synth time; the plan
+ * shows the ARN). Anything else, anywhere else, is not concrete JSON.
+ */
+const CREATED_KEY_ARN = /^\$\{aws_kms_key\.[A-Za-z0-9_-]+\.arn\}$/;
+
+/** The data actions a key policy may allow, and only to the grant roles, through S3, for one bucket. */
+const KEY_DATA_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'];
+
+/** Problems with one KMS key policy (aws_kms_key.*.policy); [] when it is safe. */
+function keyPolicyProblems(policy: FoundPolicy, say: (message: string) => void): void {
+  (policy.doc.Statement as Array<Record<string, unknown>>).forEach((statement, i) => {
+    const at = (message: string) => say(`Statement[${i}] ${message}`);
+    if (statement.Effect !== 'Allow') return;
+    for (const key of ['NotAction', 'NotResource', 'NotPrincipal']) if (key in statement) at(`allows with ${key}`);
+    const aws = asList((statement.Principal as Record<string, unknown> | undefined)?.AWS);
+    if (aws.length !== 1 || !/^arn:aws[a-z-]*:iam::\d{12}:root$/.test(String(aws[0]))) at(`trusts ${JSON.stringify(statement.Principal)}: a key policy names its own account's root only`);
+    if (JSON.stringify(statement.Resource) !== '["*"]') at('a key policy statement must have Resource ["*"] (the key itself)');
+    const actions = asList(statement.Action) as string[];
+    for (const action of actions) if (!/^kms:[A-Za-z]+$/.test(action)) at(`allows the action ${JSON.stringify(action)}`);
+    const data = actions.filter((a) => KEY_DATA_ACTIONS.includes(a) || /^kms:(Encrypt|ReEncrypt|GenerateDataKey|CreateGrant)/.test(a));
+    if (data.length === 0) return;
+    const condition = (statement.Condition ?? {}) as Record<string, Record<string, unknown>>;
+    if (data.some((a) => !KEY_DATA_ACTIONS.includes(a))) at(`allows ${JSON.stringify(data)}: only kms:Decrypt and kms:GenerateDataKey are data actions a key policy may allow`);
+    if (typeof condition.StringEquals?.['kms:ViaService'] !== 'string' || !String(condition.StringEquals['kms:ViaService']).startsWith('s3.')) at('allows data actions without kms:ViaService = S3');
+    if (typeof condition.StringEquals?.['kms:EncryptionContext:aws:s3:arn'] !== 'string') at('allows data actions without one bucket as encryption context');
+    if (condition.ArnEquals?.['aws:PrincipalArn'] === undefined && condition.ArnLike?.['aws:PrincipalArn'] === undefined) at('allows data actions to the whole account, not named roles');
+  });
+}
+
 /** Problems with one policy; [] when it is safe. */
 function policyProblems(policy: FoundPolicy): string[] {
   const problems: string[] = [];
   const say = (message: string) => problems.push(`${policy.where}: ${message}`);
-  if (policy.text.includes('${')) say('contains a Terraform expression; policies must be concrete JSON');
+  if (policy.where.startsWith('aws_kms_key.')) {
+    if (policy.text.includes('${')) say('contains a Terraform expression; policies must be concrete JSON');
+    if (policy.doc.Version !== '2012-10-17') say(`Version ${JSON.stringify(policy.doc.Version)}, want "2012-10-17"`);
+    keyPolicyProblems(policy, say);
+    return problems;
+  }
+  // Outside a created key's ARN as a KMS Resource (checked below), no Terraform expression.
+  const createdKeyArns = (policy.doc.Statement as Array<Record<string, unknown>>).flatMap((st) => asList(st.Resource)).filter((r) => typeof r === 'string' && CREATED_KEY_ARN.test(r)) as string[];
+  if (createdKeyArns.reduce((text, arn) => text.split(JSON.stringify(arn)).join('""'), policy.text).includes('${')) say('contains a Terraform expression; policies must be concrete JSON');
   if (policy.doc.Version !== '2012-10-17') say(`Version ${JSON.stringify(policy.doc.Version)}, want "2012-10-17"`);
   const statements = policy.doc.Statement;
   if (!Array.isArray(statements) || statements.length === 0) return [...problems, `${policy.where}: no statements`];
@@ -73,7 +113,9 @@ function policyProblems(policy: FoundPolicy): string[] {
       for (const who of aws) if (typeof who !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:root$/.test(who)) at(`trusts ${JSON.stringify(who)}`);
       if (aws.length > 0) {
         const equals = (statement.Condition as Record<string, Record<string, unknown>> | undefined)?.StringEquals ?? {};
-        if (typeof equals['sts:ExternalId'] !== 'string') at('trusts an account without an sts:ExternalId StringEquals condition');
+        // One External ID, or two during a rotation ("nextExternalId").
+        const externalIds = asList(equals['sts:ExternalId']);
+        if (externalIds.length === 0 || externalIds.length > 2 || externalIds.some((id) => typeof id !== 'string' || id === '')) at('trusts an account without an sts:ExternalId StringEquals condition');
         if (typeof equals['aws:PrincipalArn'] !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]+$/.test(equals['aws:PrincipalArn'] as string)) {
           at('trusts an account without an aws:PrincipalArn StringEquals condition naming one role');
         }
@@ -88,7 +130,9 @@ function policyProblems(policy: FoundPolicy): string[] {
     const resources = asList(statement.Resource);
     const assumeOnly = actions.length === 1 && actions[0] === 'sts:AssumeRole';
     if (resources.length === 0) at('allows without a Resource');
+    const kmsOnly = actions.length > 0 && actions.every((a) => typeof a === 'string' && KEY_DATA_ACTIONS.includes(a));
     for (const resource of resources) {
+      if (kmsOnly && typeof resource === 'string' && CREATED_KEY_ARN.test(resource)) continue;
       if (typeof resource !== 'string' || !resource.startsWith('arn:')) {
         at(`allows on ${JSON.stringify(resource)}`);
         continue;
@@ -98,7 +142,8 @@ function policyProblems(policy: FoundPolicy): string[] {
         .replace(/^(arn:aws[a-z-]*:s3:::[a-z0-9.-]+(?:\/[^*?]+)?)\/\*$/, '$1')
         .replace(assumeOnly ? /^(arn:aws[a-z-]*:iam::\d{12}:role\/aspera\/[A-Za-z][A-Za-z0-9-]*)\/\*$/ : /$^/, '$1');
       if (/[*?]/.test(wildcardFree)) at(`allows on ${resource}: a wildcard outside an object prefix`);
-      if (!['s3', 'iam'].includes(service)) at(`allows on ${resource}: unexpected service`);
+      if (!['s3', 'iam', ...(kmsOnly ? ['kms'] : [])].includes(service)) at(`allows on ${resource}: unexpected service`);
+      if (service === 'kms' && !/^key\/([0-9a-f-]{36}|mrk-[0-9a-f]{32})$/.test(rest ?? '')) at(`allows on ${resource}: not one KMS key`);
       if (service === 's3' && /^[^/]*\*/.test(rest ?? '')) at(`allows on ${resource}: wildcard bucket name`);
     }
   });
@@ -140,6 +185,8 @@ const INLINE_PER_ROLE = 10_240;
 const MANAGED_POLICY = 6_144;
 const TRUST_POLICY = 2_048;
 const BUCKET_POLICY = 20_480;
+// KMS's limit for a key policy (AWS KMS quotas): 32 KB.
+const KEY_POLICY = 32_768;
 
 describe.each([...CONFIGS, [TWO_THOUSAND, undefined] as const])('policy safety: %s', (_name, input) => {
   let tf: TerraformJson;
@@ -154,6 +201,7 @@ describe.each([...CONFIGS, [TWO_THOUSAND, undefined] as const])('policy safety: 
       ...Object.keys(tf.resource?.aws_iam_role ?? {}).map((n) => `aws_iam_role.${n}.assume_role_policy`),
       ...Object.keys(tf.resource?.aws_iam_role_policy ?? {}).map((n) => `aws_iam_role_policy.${n}.policy`),
       ...Object.keys(tf.resource?.aws_s3_bucket_policy ?? {}).map((n) => `aws_s3_bucket_policy.${n}.policy`),
+      ...Object.keys(tf.resource?.aws_kms_key ?? {}).map((n) => `aws_kms_key.${n}.policy`),
     ];
     expect(expected.length).toBeGreaterThanOrEqual(3);
     expect(policies.map((p) => p.where).sort()).toEqual(expected.sort());
@@ -167,7 +215,9 @@ describe.each([...CONFIGS, [TWO_THOUSAND, undefined] as const])('policy safety: 
     for (const policy of policies) {
       const limit = policy.where.endsWith('.assume_role_policy')
         ? TRUST_POLICY
-        : policy.where.startsWith('aws_s3_bucket_policy')
+        : policy.where.startsWith('aws_kms_key.')
+          ? KEY_POLICY
+          : policy.where.startsWith('aws_s3_bucket_policy')
           ? BUCKET_POLICY
           : policy.where.startsWith('aws_iam_policy.')
             ? MANAGED_POLICY
@@ -237,11 +287,35 @@ describe('the safety check itself', () => {
     ['trust of everyone', statement({ Principal: { AWS: '*' }, Action: ['sts:AssumeRole'], Condition: { StringEquals: { 'sts:ExternalId': 'e', 'aws:PrincipalArn': 'arn:aws:iam::222222222222:role/h' } } })],
     ['trust of "*"', statement({ Principal: '*', Action: ['sts:AssumeRole'] })],
     ['trust of another service', statement({ Principal: { Service: 'lambda.amazonaws.com' }, Action: ['sts:AssumeRole'] })],
+    ['any KMS key', statement({ Action: ['kms:Decrypt'], Resource: ['arn:aws:kms:us-east-1:111111111111:key/*'] })],
+    ['a reference outside a KMS statement', statement({ Action: ['s3:GetObject'], Resource: ['${aws_kms_key.bucket_b.arn}'] })],
+    ['another expression as a KMS resource', statement({ Action: ['kms:Decrypt'], Resource: ['${data.aws_kms_key.any.arn}'] })],
+    ['a KMS action beyond S3\'s needs', statement({ Action: ['kms:CreateGrant'], Resource: ['arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab'] })],
   ])('rejects %s', (_what, stmt) => {
     expect(check(stmt)).not.toEqual([]);
   });
+  const keyPolicy = (stmt: Record<string, unknown>) =>
+    policyProblems({ where: 'aws_kms_key.k.policy', text: JSON.stringify({ Version: '2012-10-17', Statement: [stmt] }), doc: { Version: '2012-10-17', Statement: [stmt] } });
+  const root = { AWS: 'arn:aws:iam::111111111111:root' };
+  const viaS3 = { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com', 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::b' }, ArnEquals: { 'aws:PrincipalArn': ['arn:aws:iam::111111111111:role/r'] } };
+  test.each([
+    ['data actions for the whole account', statement({ Principal: root, Action: ['kms:Decrypt'], Resource: ['*'], Condition: { StringEquals: viaS3.StringEquals } })],
+    ['data actions without ViaService', statement({ Principal: root, Action: ['kms:Decrypt'], Resource: ['*'], Condition: { ArnEquals: viaS3.ArnEquals } })],
+    ['kms:Encrypt', statement({ Principal: root, Action: ['kms:Encrypt'], Resource: ['*'], Condition: viaS3 })],
+    ['another account', statement({ Principal: { AWS: 'arn:aws:iam::222222222222:role/x' }, Action: ['kms:DescribeKey'], Resource: ['*'] })],
+    ['"*" principal', statement({ Principal: '*', Action: ['kms:DescribeKey'], Resource: ['*'] })],
+    ['kms:*', statement({ Principal: root, Action: ['kms:*'], Resource: ['*'] })],
+  ])('rejects a key policy with %s', (_what, stmt) => {
+    expect(keyPolicy(stmt)).not.toEqual([]);
+  });
+  test('accepts the key policy shapes the stack uses', () => {
+    expect(keyPolicy(statement({ Principal: root, Action: ['kms:DescribeKey', 'kms:PutKeyPolicy'], Resource: ['*'] }))).toEqual([]);
+    expect(keyPolicy(statement({ Principal: root, Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: ['*'], Condition: viaS3 }))).toEqual([]);
+  });
   test('accepts the shapes the stack uses', () => {
     expect(check(statement({ Action: ['s3:GetObject'], Resource: [object, wholeBucket, 'arn:aws:s3:::b'] }))).toEqual([]);
+    expect(check(statement({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: ['${aws_kms_key.bucket_b.arn}'] }))).toEqual([]);
+    expect(check(statement({ Action: ['kms:Decrypt'], Resource: ['arn:aws:kms:us-east-1:111111111111:key/mrk-1a2b3c4d5e6f70819a2b3c4d5e6f7081'] }))).toEqual([]);
     expect(check(statement({ Principal: { Service: 'ec2.amazonaws.com' }, Action: ['sts:AssumeRole'] }))).toEqual([]);
     expect(check(statement({ Action: ['sts:AssumeRole'], Resource: ['arn:aws:iam::111111111111:role/aspera/media/*'] }))).toEqual([]);
     expect(

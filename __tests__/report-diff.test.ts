@@ -182,6 +182,43 @@ describe('diffAccess', () => {
     expect(result[0].attention).toBe(true);
   });
 
+  describe('SSE-KMS', () => {
+    const KEY = 'arn:aws:kms:eu-west-1:333333333333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const OTHER_KEY = 'arn:aws:kms:eu-west-1:555555555555:key/0f5e2c1a-7b3d-4c9e-8a21-5d6f7e8a9b0c';
+    type Buckets = Array<{ name: string; create: boolean; encryption?: 'sse-s3' | 'sse-kms'; kmsKeyArn?: string }>;
+    const archiveKey = (key: string | undefined) => (d: ConfigInput) => {
+      const archive = (d.buckets as Buckets).find((b) => b.name === 'acme.archive')!;
+      if (key === undefined) delete archive.kmsKeyArn;
+      else archive.kmsKeyArn = key;
+    };
+    const withArchiveKey = configOf(SEVERAL_GRANTS, archiveKey(KEY));
+    const kmsChanges = (edit: (d: ConfigInput) => void) => diffAccess(accessModel(withArchiveKey), accessModel(configOf(SEVERAL_GRANTS, (d) => (archiveKey(KEY)(d), edit(d)))));
+
+    test("naming an existing bucket's key widens its readers by kms:Decrypt on that key, through S3 only", () => {
+      const result = changes(SEVERAL_GRANTS, archiveKey(KEY));
+      expect(kinds(result)).toEqual(['widened xfer3']);
+      expect(result[0].summary).toBe(`**xfer3** gains \`kms:Decrypt\` on the KMS key \`${KEY}\`, through S3 only, for \`s3://acme.archive/reports/\``);
+    });
+
+    test('another key is a change that needs attention, naming both keys; dropping the key narrows', () => {
+      const moved = kmsChanges(archiveKey(OTHER_KEY));
+      expect(kinds(moved)).toEqual(['changed xfer3']);
+      expect(moved[0].attention).toBe(true);
+      expect(moved[0].summary).toContain(`changes from the KMS key \`${KEY}\` to the KMS key \`${OTHER_KEY}\``);
+      const dropped = kmsChanges(archiveKey(undefined));
+      expect(kinds(dropped)).toEqual(['narrowed xfer3']);
+      expect(dropped[0].summary).toContain(`loses \`kms:Decrypt\` on the KMS key \`${KEY}\``);
+    });
+
+    test('a created bucket made SSE-KMS: each grant gains its access level\'s KMS actions on the key the stack creates', () => {
+      const result = changes(SEVERAL_GRANTS, (d) => void ((d.buckets as Buckets)[0].encryption = 'sse-kms'));
+      expect(result.map((c) => c.summary)).toEqual([
+        '**xfer1** gains `kms:Decrypt`, `kms:GenerateDataKey` on the KMS key this stack creates for s3://acme-inbox/, through S3 only, for `s3://acme-inbox/partners/alpha/`',
+        '**xfer2** gains `kms:Decrypt` on the KMS key this stack creates for s3://acme-inbox/, through S3 only, for `s3://acme-inbox/` (whole bucket)',
+      ]);
+    });
+  });
+
   test('without a base config every grant is new', () => {
     const result = diffAccess(undefined, accessModel(configOf(SEVERAL_GRANTS)));
     expect(kinds(result)).toEqual(['added xfer1', 'added xfer2', 'added xfer3']);

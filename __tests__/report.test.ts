@@ -15,6 +15,7 @@ import { diffAccess } from '../src/report/diff';
 import { accessModel, type AccessModel } from '../src/report/model';
 import { code } from '../src/report/text';
 import { configOf, firstGrantOnly, ONE_GRANT, SEVERAL_GRANTS, twoOrganizations } from './helpers/report-fixtures';
+import { fixtureConfigInput, validConfig } from './helpers/synth';
 
 interface ParsedDiagram {
   ok: boolean;
@@ -66,7 +67,7 @@ function hostileModel(): AccessModel {
     otherAccount: { ...model.otherAccount, accountId: '222"] --> injected["' },
     hostRole: { ...model.hostRole, name: 'role"]\n  evil["x' },
     hosts: model.hosts.map((h) => ({ ...h, id: 'end', asperaConfPath: '/a#b;<c>&d`e' })),
-    buckets: [{ name: 'end', created: true }],
+    buckets: [{ name: 'end', created: true, keyCreated: false }],
     grants: model.grants.map((g) => ({ ...g, bucket: 'end', roleName: 'a|b"c', transferUser: 'end', trust: { ...g.trust, externalId: '#quot;x"y#' } })),
   };
 }
@@ -235,6 +236,35 @@ describe.each([
 
   test('has no access diff without --base', () => {
     expect(report).not.toContain('## Access changes');
+  });
+});
+
+describe('the guards and the KMS key in each grant\'s section (sse-kms-buckets.json)', () => {
+  const config = validConfig(fixtureConfigInput('sse-kms-buckets.json'));
+  const report = reviewReport({ config, source: 'sse-kms-buckets.json' });
+  const row = (user: string, field: string) => grantSection(report, user).split('\n').find((line) => line.startsWith(`| ${field} |`)) ?? '';
+
+  test('every grant states TLS only and the owner pinned to My Account; read-only says it cannot upload', () => {
+    for (const grant of config.grants) {
+      const guards = row(grant.transferUser, 'Guards');
+      expect(guards).toContain(`without TLS is denied (${code('aws:SecureTransport')} ${code('false')})`);
+      expect(guards).toContain(`belongs to My Account ${code('333333333333')} (${code('s3:ResourceAccount')})`);
+      expect(guards.includes('read-only: no upload')).toBe(grant.access === 'read-only');
+    }
+  });
+
+  test('the KMS key row says whose key it is and, for another account\'s key, what its key policy must allow', () => {
+    expect(row('ingest', 'KMS key')).toContain('the KMS key this stack creates for s3://media-kms-inbox/ (SSE-KMS with an S3 Bucket Key, automatic rotation on)');
+    expect(row('ingest', 'KMS key')).toContain('only the grant roles on this bucket use it');
+    expect(row('mastering', 'KMS key')).toContain(`owned by account ${code('888888888888')}`);
+    expect(row('mastering', 'KMS key')).toContain(`**it must allow ${code('kms:Decrypt')}, ${code('kms:GenerateDataKey')} to ${code('arn:aws:iam::333333333333:role/media-kms-mastering')}`);
+    expect(row('archivist', 'KMS key')).toContain('an existing key of My Account');
+    expect(row('archivist', 'KMS key')).toContain(`the role may ${code('kms:Decrypt')} on it only through S3`);
+    expect(row('dropper', 'KMS key')).toBe('');
+  });
+
+  test('destroy says a created key goes only after its bucket', () => {
+    expect(report).toContain(`The KMS keys this stack created for ${code('media-kms-inbox')}: each is scheduled for deletion (after 30 days`);
   });
 });
 

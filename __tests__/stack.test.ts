@@ -100,7 +100,7 @@ describe('minimal config: created bucket, created host role, profiles, local sta
   test('the created bucket is private, encrypted, owner-enforced and TLS-only', () => {
     expect(resourceOf(tf, 'aws_s3_bucket', 'bucket_acme-aspera-inbox')).toMatchObject({ bucket: 'acme-aspera-inbox', provider: MY });
     expect(raw).toHaveResourceWithProperties(S3BucketPublicAccessBlock, {
-      bucket: '${aws_s3_bucket.bucket_acme-aspera-inbox.id}',
+      bucket: '${aws_s3_bucket.bucket_acme-aspera-inbox.bucket}',
       block_public_acls: true,
       block_public_policy: true,
       ignore_public_acls: true,
@@ -131,6 +131,9 @@ describe('minimal config: created bucket, created host role, profiles, local sta
       'aws_s3_bucket_policy',
     ]) {
       expect([type, resolveReference(tf, resourceOf(tf, type, 'bucket_acme-aspera-inbox').bucket)]).toEqual([type, 'acme-aspera-inbox']);
+      // By the bucket's "bucket" attribute (the configured name: the plan shows it), never its
+      // "id" (computed: "(known after apply)" on a first plan); still a reference, so it waits.
+      expect([type, resourceOf(tf, type, 'bucket_acme-aspera-inbox').bucket]).toEqual([type, '${aws_s3_bucket.bucket_acme-aspera-inbox.bucket}']);
     }
   });
 
@@ -168,17 +171,28 @@ describe('minimal config: created bucket, created host role, profiles, local sta
     expect(json(policy.policy)).toEqual({
       Version: '2012-10-17',
       Statement: [
+        // TLS only, whatever the bucket policy says.
+        {
+          Sid: 'DenyWithoutTls',
+          Effect: 'Deny',
+          Action: ['s3:*'],
+          Resource: ['arn:aws:s3:::acme-aspera-inbox', 'arn:aws:s3:::acme-aspera-inbox/*'],
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+        // Each allow only while the bucket is My Account's (111111111111).
         {
           Sid: 'AsperaObjects',
           Effect: 'Allow',
           Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
           Resource: ['arn:aws:s3:::acme-aspera-inbox/*'],
+          Condition: { StringEquals: { 's3:ResourceAccount': '111111111111' } },
         },
         {
           Sid: 'AsperaBucket',
           Effect: 'Allow',
           Action: ['s3:ListBucket', 's3:ListBucketMultipartUploads', 's3:GetBucketLocation'],
           Resource: ['arn:aws:s3:::acme-aspera-inbox'],
+          Condition: { StringEquals: { 's3:ResourceAccount': '111111111111' } },
         },
       ],
     });
@@ -266,16 +280,26 @@ describe('two buckets, prefixes, existing host role, assumeRoleArn, S3 state', (
     const policy = resourceOf(tf, 'aws_iam_role_policy', 'grant_partner_a');
     expect(policy.depends_on).toBeUndefined();
     expect(resolveReference(tf, policy.role)).toBe('acme-partner-a-reader');
+    // An existing bucket gets the same guards as a created one (TLS only, owned by My Account
+    // 444444444444); read-only: nothing about multipart uploads.
+    const owned = { 's3:ResourceAccount': '444444444444' };
     expect(json(policy.policy).Statement).toEqual([
-      { Sid: 'AsperaObjects', Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::acme.partner-archive/exchange/partner-a/*'] },
+      {
+        Sid: 'DenyWithoutTls',
+        Effect: 'Deny',
+        Action: ['s3:*'],
+        Resource: ['arn:aws:s3:::acme.partner-archive', 'arn:aws:s3:::acme.partner-archive/*'],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+      { Sid: 'AsperaObjects', Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::acme.partner-archive/exchange/partner-a/*'], Condition: { StringEquals: owned } },
       {
         Sid: 'AsperaListUnderPrefix',
         Effect: 'Allow',
         Action: ['s3:ListBucket'],
         Resource: ['arn:aws:s3:::acme.partner-archive'],
-        Condition: { StringLike: { 's3:prefix': ['exchange/partner-a/*'] } },
+        Condition: { StringEquals: owned, StringLike: { 's3:prefix': ['exchange/partner-a/*'] } },
       },
-      { Sid: 'AsperaBucket', Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucketMultipartUploads'], Resource: ['arn:aws:s3:::acme.partner-archive'] },
+      { Sid: 'AsperaBucket', Effect: 'Allow', Action: ['s3:GetBucketLocation'], Resource: ['arn:aws:s3:::acme.partner-archive'], Condition: { StringEquals: owned } },
     ]);
   });
 
@@ -356,7 +380,9 @@ describe('GovCloud, existing buckets only, S3 state with a KMS key', () => {
       Principal: { AWS: 'arn:aws-us-gov:iam::777777777777:root' },
       Condition: { StringEquals: { 'aws:PrincipalArn': 'arn:aws-us-gov:iam::777777777777:role/gov-aspera-host' } },
     });
-    expect(json(resourceOf(tf, 'aws_iam_role_policy', 'grant_ingest').policy).Statement[0].Resource).toEqual(['arn:aws-us-gov:s3:::gov-landing/drop/ingest/*']);
+    const statements = json(resourceOf(tf, 'aws_iam_role_policy', 'grant_ingest').policy).Statement;
+    expect(statements.find((st: { Sid: string }) => st.Sid === 'AsperaObjects').Resource).toEqual(['arn:aws-us-gov:s3:::gov-landing/drop/ingest/*']);
+    expect(statements.find((st: { Sid: string }) => st.Sid === 'DenyWithoutTls').Resource).toEqual(['arn:aws-us-gov:s3:::gov-landing', 'arn:aws-us-gov:s3:::gov-landing/*']);
   });
 
   test('no S3 resources at all when every bucket already exists', () => {

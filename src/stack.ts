@@ -27,7 +27,8 @@ export class AsperaCrossAccountStack extends TerraformStack {
     super(scope, id);
     configureStateBackend(this, config.state);
     const halves = composeHalves(this, config);
-    const { externalId } = halves;
+    // The hosts get the External ID they present: the next one during a rotation.
+    const externalId = halves.externalIds.presented;
     this.asperaHostDependencies = halves.docrootsWaitFor;
 
     // Constructed in every mode, with or without hosts: it also removes the host scripts an

@@ -143,7 +143,8 @@ export function halvesOf(input: ConfigInput, options: HalvesOptions = {}): { buc
     ...input,
     mode: 'transfer-host',
     myAccount: accountOnly(input.myAccount),
-    buckets: input.buckets.map((b) => ({ ...b, create: false })),
+    // Existing buckets have no "encryption" (their owner chose it); a kmsKeyArn still names the key.
+    buckets: input.buckets.map(({ encryption: _, ...b }) => ({ ...b, create: false })),
   };
   if (options.otherHalfState) {
     delete bucketOwner.externalId;

@@ -158,6 +158,35 @@ export const CROSS_FIELD_CHECKS: readonly CrossFieldCheck[] = [
     },
   },
   {
+    reads: [['buckets', '*', 'create'], ['buckets', '*', 'encryption'], ['buckets', '*', 'kmsKeyArn']],
+    check(config, report) {
+      config.buckets.forEach((b, i) => {
+        if (!b.create && b.encryption !== undefined) {
+          report(['buckets', i, 'encryption'], 'is only for a bucket this stack creates ("create": true): an existing bucket keeps its encryption; name its KMS key with "kmsKeyArn" if it uses SSE-KMS');
+        }
+        if (b.create && b.kmsKeyArn !== undefined && b.encryption !== 'sse-kms') {
+          report(['buckets', i, 'kmsKeyArn'], 'needs "encryption": "sse-kms" on a bucket this stack creates (with "sse-s3", the default, no KMS key is used)');
+        }
+      });
+    },
+  },
+  {
+    // S3 uses a KMS key of the bucket's own region only; and IAM cannot name a key of another partition.
+    reads: [['buckets', '*', 'kmsKeyArn'], ['myAccount', 'region']],
+    check(config, report) {
+      const region = config.myAccount.region;
+      config.buckets.forEach((b, i) => {
+        if (b.kmsKeyArn === undefined) return;
+        const [, keyPartition, , keyRegion] = b.kmsKeyArn.split(':');
+        if (keyPartition !== partitionOf(region)) {
+          report(['buckets', i, 'kmsKeyArn'], `must be a key in partition "${partitionOf(region)}" (that of myAccount.region ${region}), not "${keyPartition}": S3 cannot use a key of another partition`);
+        } else if (keyRegion !== region) {
+          report(['buckets', i, 'kmsKeyArn'], `must be a key in ${region} (myAccount.region, where the buckets are), not ${keyRegion}: S3 encrypts with a key of the bucket's own region only`);
+        }
+      });
+    },
+  },
+  {
     reads: [['buckets', '*', 'name'], ['grants', '*', 'bucket']],
     check(config, report) {
       const declared = config.buckets.map((b) => b.name);

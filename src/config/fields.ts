@@ -28,6 +28,10 @@ export const MODES = ['both', 'bucket-owner', 'transfer-host'] as const;
 export type Mode = (typeof MODES)[number];
 export const DEFAULT_MODE: Mode = 'both';
 
+/** How a bucket this stack creates is encrypted by default (src/constructs/bucket-owner-access.ts). */
+export const BUCKET_ENCRYPTIONS = ['sse-s3', 'sse-kms'] as const;
+export type BucketEncryption = (typeof BUCKET_ENCRYPTIONS)[number];
+
 /** How the transfer host's policy names the grant roles (rendered by src/iam/host-policy.ts). */
 export const HOST_POLICY_FORMS = ['exact-roles', 'role-path'] as const;
 export type HostPolicyForm = (typeof HOST_POLICY_FORMS)[number];
@@ -55,6 +59,8 @@ const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,30}$/;
 // IAM paths ("/" or "/a/b/"), in the role-name character set: no "*" or "?", which a policy would read as wildcards.
 const IAM_PATH = /^\/([\w+=,.@-]+\/)*$/;
 const TERRAFORM_STATE_KEY = /^[A-Za-z0-9!_.*'()\/-]{1,1024}$/;
+// A KMS key ARN: the key ID is a UUID, or "mrk-" and 32 hex digits for a multi-Region key.
+const KMS_KEY_ARN = new RegExp(`^arn:${ARN_PARTITION}:kms:[a-z0-9-]+:\\d{12}:key\\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`);
 // A key ID (a UUID, or "mrk-" and 32 hex digits for a multi-Region key), a key ARN or an alias.
 const KMS_KEY = new RegExp(`^(arn:${ARN_PARTITION}:kms:[a-z0-9-]+:\\d{12}:(key|alias)\\/[A-Za-z0-9/_-]+|alias\\/[A-Za-z0-9/_-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`);
 
@@ -268,6 +274,19 @@ const bucket = z
     create: z
       .boolean(expected('true (create and harden the bucket) or false (use an existing bucket)'))
       .describe('true: create the bucket (public access block, encryption, owner-enforced, TLS-only policy). false: the bucket exists already.'),
+    encryption: z
+      .enum(BUCKET_ENCRYPTIONS, expected(`one of ${BUCKET_ENCRYPTIONS.map((e) => `"${e}"`).join(', ')}`))
+      .optional()
+      .describe(
+        'Only for a bucket this stack creates: its default encryption. "sse-s3" (the default): S3-managed keys. "sse-kms": a KMS key, the one kmsKeyArn names or else one the stack creates (rotation on), with the S3 Bucket Key enabled; every grant on the bucket may use the key through S3 only.',
+      ),
+    kmsKeyArn: z
+      .string(expected('a KMS key ARN, e.g. "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"'))
+      .regex(...rule(KMS_KEY_ARN, 'must be a full KMS key ARN, "arn:<partition>:kms:<region>:<account>:key/<key ID>" (not an alias: IAM authorizes against the key)'))
+      .optional()
+      .describe(
+        'The KMS key the bucket\'s objects are encrypted with (SSE-KMS), in myAccount.region, owned by myAccount or another account. An existing bucket names the key it already uses; a created bucket with "encryption": "sse-kms" uses it instead of creating one. Each grant on the bucket gets kms:Decrypt (read-write also kms:GenerateDataKey) on this key, through S3 only.',
+      ),
   }, expectedObject('an object { "name": "<bucket>", "create": true|false }'))
   .describe('A bucket in myAccount that grants may name.');
 
@@ -552,6 +571,13 @@ const docrootTemplate = z
     }
   });
 
+/** An STS External ID, by STS's rules: the one definition of "externalId" and "nextExternalId". */
+const stsExternalId = z
+  .string(expected('an External ID: 2-1224 characters of letters, digits and _ + = , . @ : / -'))
+  .min(2, 'must be at least 2 characters (STS ExternalId rules)')
+  .max(1224, 'must be at most 1224 characters (STS ExternalId rules)')
+  .regex(...rule(/^[\w+=,.@:/-]*$/, 'may contain only letters, digits and _ + = , . @ : / - (STS ExternalId rules)'));
+
 export const configObject = z.strictObject({
   $schema: z.string(expected('a path or URL of the JSON schema')).optional().describe('For editors: "./aspera.config.schema.json".'),
   stackName: z
@@ -566,15 +592,20 @@ export const configObject = z.strictObject({
       'What this stack applies. "both" (default): everything, with credentials for both accounts. "bucket-owner": only My Account\'s half; ' +
         '"transfer-host": only Other Account\'s half, for when the two accounts belong to two organizations that each apply their own half.',
     ),
-  externalId: z
-    .string(expected('the External ID the transfer host presents when it assumes the roles'))
-    .min(2, 'must be at least 2 characters (STS ExternalId rules)')
-    .max(1224, 'must be at most 1224 characters (STS ExternalId rules)')
-    .regex(...rule(/^[\w+=,.@:/-]*$/, 'may contain only letters, digits and _ + = , . @ : / - (STS ExternalId rules)'))
+  externalId: stsExternalId
     .optional()
     .describe(
       'The External ID every grant role requires in sts:AssumeRole (STS rules: 2-1224 characters of letters, digits and _ + = , . @ : / -). ' +
         'Required in mode "both". Mode "transfer-host" generates one when it is left out; mode "bucket-owner" may read it with "otherHalfState".',
+    ),
+  nextExternalId: stsExternalId
+    .optional()
+    .describe(
+      'The External ID to rotate to, without an outage (same rules as externalId, and different from it). While it is set, the grant roles\' trust ' +
+        'accepts both externalId (in mode "bucket-owner" with "otherHalfState": the one read from the operator\'s state) and this one, and everything ' +
+        'the Aspera hosts use (docroots, host scripts, SSM scripts, the outputs "docroots" and "external_id") carries this one. Two organizations: the ' +
+        'bucket owner adds it and applies first. Once every host presents it, promote: set externalId to this value and remove nextExternalId ' +
+        '(the hosts do not change; the trust stops accepting the old one). Also how a generated External ID is rotated.',
     ),
   myAccount: awsAccount('My Account: the bucket owner. Buckets and the grant roles are created here.'),
   otherAccount: awsAccount('Other Account: owner of the Aspera transfer host. The host role and its assume-role policy live here.'),

@@ -1,6 +1,8 @@
 /**
  * The mode rules: what each half ("bucket-owner", "transfer-host") needs from the other, and which
- * fields belong to the other half or to mode "both". The mode names are field grammar (fields.ts).
+ * fields belong to the other half or to mode "both"; with them, the one rule of an External ID
+ * rotation that the modes do not already decide ("nextExternalId" differs from "externalId"). The
+ * mode names are field grammar (fields.ts).
  */
 import { accountOfArn } from '../aws/arns';
 import { partitionOf, partitionOfArn } from '../aws/partitions';
@@ -27,6 +29,21 @@ export const MODE_CHECKS: readonly CrossFieldCheck[] = [
         if (!given && !fromState) {
           report(['externalId'], 'is required in mode "bucket-owner": the External ID the operator chose (ask them for it), unless "otherHalfState" reads it from the transfer-host half\'s state');
         }
+      }
+    },
+  },
+  {
+    // A rotation moves to another External ID. Every mode allows "nextExternalId": beside
+    // "externalId", beside "otherHalfState" (the operator sends the new value; the one in their
+    // state cannot be compared here, the plan checks it: src/exchange/contract.ts), and in place of
+    // a generated one (mode "transfer-host": the hosts then present the next one, known at synth).
+    reads: [['externalId'], ['nextExternalId']],
+    check(config, report) {
+      if (config.nextExternalId !== undefined && config.nextExternalId === config.externalId) {
+        report(
+          ['nextExternalId'],
+          'must differ from "externalId": it is the External ID the rotation moves to. To finish a rotation (promote), keep the new value in "externalId" and remove "nextExternalId"',
+        );
       }
     },
   },

@@ -58,8 +58,9 @@
  *    "continue" the roles are destroyed regardless and a stale docroot may stay on an unreachable
  *    host (it no longer works: its role is gone). The uninstall script can be run by hand later.
  *
- * An External ID generated at apply time (mode "transfer-host" without "externalId") cannot be in
- * a file written at synth time. Then the install script is written with a marker in its place,
+ * An External ID generated at apply time (mode "transfer-host" without "externalId", and not
+ * rotating to a "nextExternalId", which the hosts then present) cannot be in a file written at
+ * synth time. Then the install script is written with a marker in its place,
  * and the create-time provisioner runs `inline = [replace(file(<install script>), <marker>,
  * <reference>)]` instead of `script`: Terraform uploads that text as one script file and runs it,
  * just as it does with `script` (one SSH session, the script's own file as $0 for `sudo -n`).

@@ -1,11 +1,13 @@
 /**
- * My Account (the bucket owner): the buckets this stack creates, hardened, and one cross-account
- * role per grant that the transfer host assumes with the External ID. Every name, description and
- * policy is decided by src/iam/roles.ts and src/s3/bucket-policy.ts; this construct wires them
- * into resources and orders them.
+ * My Account (the bucket owner): the buckets this stack creates, hardened (with their KMS keys when
+ * they are SSE-KMS and name none), and one cross-account role per grant that the transfer host
+ * assumes with the External ID. Every name, description and policy is decided by src/iam/roles.ts,
+ * src/iam/key-policy.ts, src/s3/bucket-policy.ts and src/s3/bucket-encryption.ts; this construct
+ * wires them into resources and orders them.
  */
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
@@ -15,14 +17,10 @@ import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { GrantRole } from '../iam/roles';
+import { bucketResourceName } from '../s3/bucket-encryption';
 import type { CreatedBucket } from '../s3/bucket-policy';
 
-/**
- * Terraform name of a created bucket's resources, e.g. aws_s3_bucket.bucket_acme-aspera-inbox.
- * Bucket names may contain dots, which Terraform names may not; "_" never occurs in a bucket
- * name, so replacing "." with "_" cannot make two buckets collide.
- */
-export const bucketResourceName = (bucketName: string): string => `bucket_${bucketName.replace(/\./g, '_')}`;
+export { bucketResourceName };
 
 /** Terraform name of a grant's role and policy, e.g. aws_iam_role.grant_xfer2. */
 export const grantResourceName = (transferUser: string): string => `grant_${transferUser}`;
@@ -39,6 +37,8 @@ export interface BucketOwnerAccessProps {
 /** The resources that make one created bucket safe to use; grants wait for all of them. */
 export interface HardenedBucket {
   readonly bucket: S3Bucket;
+  /** The KMS key created for it ("encryption": "sse-kms" without kmsKeyArn). */
+  readonly kmsKey?: KmsKey;
   readonly publicAccessBlock: S3BucketPublicAccessBlock;
   readonly encryption: S3BucketServerSideEncryptionConfigurationA;
   readonly ownershipControls: S3BucketOwnershipControls;
@@ -107,12 +107,30 @@ export class BucketOwnerAccess extends Construct {
     // No versioning on purpose: the design does not ask for it, and grant roles have DeleteObject
     // but not DeleteObjectVersion, so deleted transfers would linger as hidden versions that
     // nobody with Aspera access can see or remove.
-    const s3Bucket = new S3Bucket(this, name, { provider, bucket: bucket.name });
+    // A created key comes first and goes last: the bucket depends on it, so destroy schedules the
+    // key's deletion only once the bucket is gone (a bucket that still holds objects makes destroy
+    // stop, and its objects stay readable).
+    let kmsKey: KmsKey | undefined;
+    if (bucket.kmsKey?.kind === 'created') {
+      kmsKey = new KmsKey(this, `${name}_key`, {
+        provider,
+        description: bucket.kmsKey.description,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: bucket.kmsKey.policy,
+        tags: { Bucket: bucket.name },
+      });
+      kmsKey.overrideLogicalId(bucket.kmsKey.terraformName);
+    }
+    const s3Bucket = new S3Bucket(this, name, { provider, bucket: bucket.name, ...(kmsKey !== undefined ? { dependsOn: [kmsKey] } : {}) });
     s3Bucket.overrideLogicalId(name);
 
+    // The sub-resources name the bucket by its "bucket" attribute, not its "id": both wait for the
+    // bucket, but "bucket" is the configured name, which the plan shows, where "id" would read
+    // "(known after apply)" on a first plan.
     const publicAccessBlock = new S3BucketPublicAccessBlock(this, `${name}_public_access_block`, {
       provider,
-      bucket: s3Bucket.id,
+      bucket: s3Bucket.bucket,
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
@@ -120,26 +138,33 @@ export class BucketOwnerAccess extends Construct {
     });
     publicAccessBlock.overrideLogicalId(name);
 
-    // SSE-S3 (AES256): works for any principal the bucket policy and IAM allow, with no KMS key
-    // policy to keep in step across accounts. S3 Bucket Keys only apply to SSE-KMS, so none here.
+    // SSE-S3 (AES256) by default: works for any principal the bucket policy and IAM allow, with no
+    // KMS key policy to keep in step across accounts; S3 Bucket Keys apply only to SSE-KMS. With
+    // "sse-kms", the given key or the one created here, and a Bucket Key (fewer KMS requests; the
+    // grant roles' KMS permissions expect the bucket's ARN as the encryption context).
+    const kmsKeyArn = bucket.kmsKey === undefined ? undefined : kmsKey !== undefined ? kmsKey.arn : bucket.kmsKey.kind === 'given' ? bucket.kmsKey.arn : undefined;
     const encryption = new S3BucketServerSideEncryptionConfigurationA(this, `${name}_encryption`, {
       provider,
-      bucket: s3Bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }],
+      bucket: s3Bucket.bucket,
+      rule: [
+        kmsKeyArn === undefined
+          ? { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }
+          : { applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: kmsKeyArn }, bucketKeyEnabled: true },
+      ],
     });
     encryption.overrideLogicalId(name);
 
     // ACLs disabled: every object belongs to the bucket owner, whoever uploads it.
     const ownershipControls = new S3BucketOwnershipControls(this, `${name}_ownership`, {
       provider,
-      bucket: s3Bucket.id,
+      bucket: s3Bucket.bucket,
       rule: { objectOwnership: 'BucketOwnerEnforced' },
     });
     ownershipControls.overrideLogicalId(name);
 
     const policy = new S3BucketPolicy(this, `${name}_policy`, {
       provider,
-      bucket: s3Bucket.id,
+      bucket: s3Bucket.bucket,
       policy: bucket.policy,
       // S3 rejects concurrent PutBucketPolicy and PutPublicAccessBlock on one bucket
       // (OperationAborted), and the policy should only land once public access is blocked.
@@ -147,10 +172,10 @@ export class BucketOwnerAccess extends Construct {
     });
     policy.overrideLogicalId(name);
 
-    return { bucket: s3Bucket, publicAccessBlock, encryption, ownershipControls, policy };
+    return { bucket: s3Bucket, ...(kmsKey !== undefined ? { kmsKey } : {}), publicAccessBlock, encryption, ownershipControls, policy };
   }
 }
 
 function hardeningOf(hardened: HardenedBucket): ITerraformDependable[] {
-  return [hardened.bucket, hardened.publicAccessBlock, hardened.encryption, hardened.ownershipControls, hardened.policy];
+  return [hardened.bucket, ...(hardened.kmsKey !== undefined ? [hardened.kmsKey] : []), hardened.publicAccessBlock, hardened.encryption, hardened.ownershipControls, hardened.policy];
 }

@@ -12,9 +12,11 @@
  *    over: it trusts the ARN its own config names, and the read only checks that both agree. Which
  *    principal may enter My Account stays a decision written in My Account's reviewed config.
  *  - bucket owner -> transfer host: the grants as created (role ARN, bucket, prefix, access), the
- *    role they trust and a SHA-256 of the External ID they require. The transfer host derives
- *    every ARN it needs from its own config (the docroots on the Aspera host are rendered at synth
- *    time, so they cannot wait for plan-time values); the read checks that the bucket owner built
+ *    role they trust and the SHA-256 of every External ID they accept (two during a rotation, see
+ *    src/modes/external-id.ts; and, for operators on versions before rotations, that of the
+ *    current one alone). The transfer host derives every ARN it needs from its own config (the
+ *    docroots on the Aspera host are rendered at synth time, so they cannot wait for plan-time
+ *    values); the read checks that the bucket owner built
  *    exactly that, so a mismatch fails the plan instead of installing docroots that cannot work.
  *  - both ways: the IAM path of the grant roles ("grant_role_path"; "/" unless "hostPolicy" is
  *    "role-path"), so that the two halves agree on the host policy's form: the operator's policy
@@ -25,6 +27,8 @@ import type { Config, Grant } from '../config/schema';
 import { grantRoleArn, grantRolePathOf, hostRoleArn, normalizePrefix } from '../iam/arns';
 import { hclLiteral, hclString, templateText } from './hcl';
 import { s3Uri } from '../aws/arns';
+import { sha256Hex } from '../sha256';
+import type { PresentedBy } from '../modes/external-id';
 
 /**
  * Outputs of the bucket-owner half. Mode "both" publishes only grant_role_arns of these: the others
@@ -35,7 +39,10 @@ export const BUCKET_OWNER_OUTPUTS = {
   grantRoleArns: 'grant_role_arns',
   grants: 'grants',
   trustedHostRoleArn: 'trusted_host_role_arn',
+  /** SHA-256 of the current External ID ("externalId", or the one read from the operator's state). */
   externalIdSha256: 'external_id_sha256',
+  /** SHA-256 of every External ID the trust accepts; versions before rotations publish none. */
+  externalIdSha256s: 'external_id_sha256s',
   grantRolePath: 'grant_role_path',
 } as const;
 
@@ -142,19 +149,67 @@ export function transferHostHalfChecks(config: Config, state: OtherHalfState): O
         'the grant roles trust only the role this config names.',
     },
     grantRolePathCheck(config, `The transfer-host half (${templateText(where(state))})`, TRANSFER_HOST_OUTPUTS.grantRolePath),
+    ...(config.nextExternalId === undefined ? [] : [rotationOvertakenCheck(state, config.nextExternalId, externalId)]),
   ];
 }
 
 /**
- * What the transfer-host half checks before it relies on the bucket owner's roles.
- * `externalIdSha256Expression` is a Terraform expression for the SHA-256 of this half's External ID.
+ * During a rotation, with the current External ID read from the operator's state: the check that
+ * the operator has not switched yet. Once their state publishes "nextExternalId" (their hosts
+ * present it), the trust would accept that value twice and no longer the previous one, which
+ * exists nowhere else in this config: the plan stops and says to promote when every host presents
+ * the new one. Compared by SHA-256, so that no External ID is written into the condition (Terraform
+ * prints a failed condition's source); a missing or invalid value is the first check's to report.
  */
-export function bucketOwnerHalfChecks(config: Config, state: OtherHalfState, externalIdSha256Expression: string): OutputCheck[] {
+function rotationOvertakenCheck(state: OtherHalfState, nextExternalId: string, published: string): OutputCheck {
+  return {
+    condition: `\${try(sha256(${published}) != ${hclString(sha256Hex(nextExternalId))}, true)}`,
+    errorMessage:
+      `The transfer-host half (${templateText(where(state))}) already publishes "nextExternalId" as its External ID (output "${TRANSFER_HOST_OUTPUTS.externalId}"): ` +
+      "the operator's hosts present the new one. The trust can no longer accept the previous External ID, which this config reads from their state only. " +
+      'Once the operator confirms that every host presents the new one (those their stack configures, and any configured from its "docroots" output), ' +
+      'promote: remove "nextExternalId" here (the trust then accepts the External ID in their state, the new one).',
+  };
+}
+
+/** The External ID this half's hosts present, as the check against the bucket owner's trust sees it. */
+export interface PresentedExternalId {
+  /** A Terraform expression (without "${}") for its SHA-256. */
+  readonly sha256Expression: string;
+  /** Where it comes from, for the message (never the value). */
+  readonly by: PresentedBy;
+}
+
+/** Which External ID the hosts present, and what to do when the bucket owner's trust does not accept it. */
+const PRESENTED_WORDS: Record<PresentedBy, { readonly which: string; readonly todo: string }> = {
+  nextExternalId: {
+    which: 'would present, "nextExternalId"',
+    todo:
+      'A rotation starts on the bucket owner\'s side: send them the new value; they add it as "nextExternalId" and apply first, so that their roles accept ' +
+      'both the current External ID and the new one. Then apply this half: it moves the hosts to the new one.',
+  },
+  externalId: {
+    which: 'present, "externalId"',
+    todo:
+      `Send the bucket owner the External ID the hosts present (terraform output -raw ${TRANSFER_HOST_OUTPUTS.externalId}) and have them apply again with it in "externalId" ` +
+      '(or in "nextExternalId", to rotate to it without an outage).',
+  },
+  generated: {
+    which: 'present, the one generated at first apply (random_id.external_id)',
+    todo:
+      `Send the bucket owner the current one (terraform output -raw ${TRANSFER_HOST_OUTPUTS.externalId}) and have them apply again with it in "externalId" ` +
+      '(or in "nextExternalId", to rotate to it without an outage).',
+  },
+};
+
+/** What the transfer-host half checks before it relies on the bucket owner's roles. */
+export function bucketOwnerHalfChecks(config: Config, state: OtherHalfState, presented: PresentedExternalId): OutputCheck[] {
   const out = (name: string) => `self.outputs.${name}`;
   const from = `The bucket-owner half (${templateText(where(state))})`;
   const accountId = out(BUCKET_OWNER_OUTPUTS.accountId);
   const trusted = out(BUCKET_OWNER_OUTPUTS.trustedHostRoleArn);
   const grants = out(BUCKET_OWNER_OUTPUTS.grants);
+  const accepted = out(BUCKET_OWNER_OUTPUTS.externalIdSha256s);
   const expectedGrants = publishedGrants(config);
   return [
     {
@@ -176,10 +231,11 @@ export function bucketOwnerHalfChecks(config: Config, state: OtherHalfState, ext
         `It publishes \${jsonencode(${grants})}; this config expects ${templateText(JSON.stringify(expectedGrants))}.`,
     },
     {
-      condition: `\${${out(BUCKET_OWNER_OUTPUTS.externalIdSha256)} == ${externalIdSha256Expression}}`,
+      // A bucket owner on a version before rotations publishes no list: its one External ID.
+      condition: `\${contains(${accepted} != null ? ${accepted} : [${out(BUCKET_OWNER_OUTPUTS.externalIdSha256)}], ${presented.sha256Expression})}`,
       errorMessage:
-        `${from} requires another External ID than this half presents (compared by SHA-256). ` +
-        `Send the bucket owner the current one (terraform output -raw ${TRANSFER_HOST_OUTPUTS.externalId}) and have them apply again.`,
+        `${from} does not accept the External ID this half's hosts ${PRESENTED_WORDS[presented.by].which} (compared by SHA-256 with every External ID its grant roles accept: ` +
+        `output "${BUCKET_OWNER_OUTPUTS.externalIdSha256s}", or "${BUCKET_OWNER_OUTPUTS.externalIdSha256}" from a version without it). ${PRESENTED_WORDS[presented.by].todo}`,
     },
     grantRolePathCheck(config, from, BUCKET_OWNER_OUTPUTS.grantRolePath),
   ];

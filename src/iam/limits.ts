@@ -8,18 +8,21 @@
  *  - all inline policies of one role together: 10,240 characters (a hard limit);
  *  - one customer managed policy: 6,144 characters (hard);
  *  - one role trust policy: 2,048 characters by default (a raise to 4,096 can be requested; the
- *    config does not state one: only the External ID and the host role's ARN make this policy
- *    grow, and a shorter External ID is the better fix).
+ *    config does not state one: only the External ID (two during a rotation, "nextExternalId")
+ *    and the host role's ARN make this policy grow, and a shorter External ID is the better fix).
  * A test checks that the list below is exactly the set of IAM documents in the synthesized stack.
  */
 import { IAM_QUOTAS } from '../aws/iam-quotas';
 import type { Config } from '../config/schema';
 import { appliesBucketOwnerHalf, appliesTransferHostHalf } from '../modes/mode';
 import { withThousands } from '../number-format';
+import { partitionOf } from '../aws/partitions';
 import { grantRoleName, grantRolePathOf, hostRoleName } from './arns';
 import { commandOutputPolicy, fleetScriptsPolicy } from './fleet-policy';
 import { hostAssumeGrantRolesPolicy } from './host-policy';
 import { renderPolicy } from './policy-document';
+import { createdKmsKeys, KMS_KEY_POLICY_MAX_BYTES, keyPolicyBytes } from './key-policy';
+import type { KeyArnOf } from './kms-access';
 import { grantRoles, hostRoleAccess } from './roles';
 
 /** The policy size limits, as src/aws/iam-quotas.ts states them. */
@@ -36,7 +39,8 @@ export const MAX_EXTERNAL_ID_LENGTH = 1224;
 // Runs of whitespace, not single characters: the same count, several times faster on indented JSON.
 export const iamPolicySize = (json: string): number => json.replace(/\s+/g, '').length;
 
-export type IamPolicyKind = 'trust' | 'inline' | 'managed';
+/** "key": the key policy of a KMS key the stack creates (KMS, not IAM, but checked alike). */
+export type IamPolicyKind = 'trust' | 'inline' | 'managed' | 'key';
 
 /** One IAM document the stack renders, with where it goes. */
 export interface RenderedIamPolicy {
@@ -57,13 +61,23 @@ const setsHostRolePolicy = (config: Config): boolean => appliesTransferHostHalf(
  */
 const externalIdForSize = (config: Config): string => (config.externalId ?? 'x'.repeat(MAX_EXTERNAL_ID_LENGTH));
 
-/** Every IAM document the stack for `config` renders: those of src/iam/roles.ts, for the halves it applies. */
+/**
+ * A created key's ARN as it will be: known only after apply, but its length is fixed (the key ID
+ * is a UUID), so the policies are measured with one of that length rather than with the reference.
+ */
+const createdKeyArnForSize =
+  (config: Config): KeyArnOf =>
+  (key) =>
+    key.kind === 'given' ? key.arn : `arn:${partitionOf(config.myAccount.region)}:kms:${config.myAccount.region}:${config.myAccount.accountId}:key/00000000-0000-0000-0000-000000000000`;
+
+/** Every IAM document the stack for `config` renders: those of src/iam/roles.ts, for the halves it applies, and the created keys' policies. */
 export function renderedIamPolicies(config: Config): RenderedIamPolicy[] {
   const out: RenderedIamPolicy[] = [];
   if (createsGrantRoles(config)) {
-    for (const role of grantRoles({ ...config, externalId: externalIdForSize(config) })) {
+    for (const role of grantRoles({ ...config, externalId: externalIdForSize(config) }, createdKeyArnForSize(config))) {
       out.push({ kind: 'trust', owner: role.roleName, json: role.trustPolicy }, { kind: 'inline', owner: role.roleName, json: role.policy });
     }
+    for (const key of createdKmsKeys(config)) out.push({ kind: 'key', owner: key.bucket, json: key.policy });
   }
   if (setsHostRolePolicy(config)) {
     const { hostRole, policy } = hostRoleAccess(config);
@@ -112,12 +126,25 @@ export function iamLimitProblems(config: Config): IamLimitProblem[] {
   if (trust !== undefined) {
     const size = sizeOf(trust.json);
     const measured = config.externalId === undefined ? ` (measured with the longest External ID STS allows, ${withThousands(MAX_EXTERNAL_ID_LENGTH)} characters, as it comes from the other half's state)` : '';
-    problems.push({
-      path: config.externalId === undefined ? ('arn' in config.hostRole ? ['hostRole', 'arn'] : ['otherHalfState']) : ['externalId'],
-      message:
-        `makes the grant roles' trust policy ${withThousands(size)} characters (without whitespace)${measured}; IAM allows ${withThousands(IAM_POLICY_LIMITS.trustPolicy)} per trust policy (the default quota): ` +
-        `shorten the External ID (${withThousands(externalIdForSize(config).length)} characters) or the host role's path`,
-    });
+    const next = config.nextExternalId;
+    if (next !== undefined) {
+      // During a rotation the trust accepts two External IDs; the next one is the one still to choose.
+      const fits = IAM_POLICY_LIMITS.trustPolicy - (size - next.length);
+      problems.push({
+        path: ['nextExternalId'],
+        message:
+          `makes the grant roles' trust policy ${withThousands(size)} characters (without whitespace)${measured}: during the rotation it accepts both the current External ID ` +
+          `(${withThousands(externalIdForSize(config).length)} characters) and this one (${withThousands(next.length)}); IAM allows ${withThousands(IAM_POLICY_LIMITS.trustPolicy)} per trust policy (the default quota): ` +
+          (fits >= 2 ? `choose a nextExternalId of at most ${withThousands(fits)} characters` : "no nextExternalId fits beside the current External ID: shorten the host role's path"),
+      });
+    } else {
+      problems.push({
+        path: config.externalId === undefined ? ('arn' in config.hostRole ? ['hostRole', 'arn'] : ['otherHalfState']) : ['externalId'],
+        message:
+          `makes the grant roles' trust policy ${withThousands(size)} characters (without whitespace)${measured}; IAM allows ${withThousands(IAM_POLICY_LIMITS.trustPolicy)} per trust policy (the default quota): ` +
+          `shorten the External ID (${withThousands(externalIdForSize(config).length)} characters) or the host role's path`,
+      });
+    }
   }
 
   const inlineByRole = new Map<string, number>();
@@ -143,6 +170,21 @@ export function iamLimitProblems(config: Config): IamLimitProblem[] {
         message: `makes the inline policy of grant role ${JSON.stringify(role)} ${withThousands(size)} characters (without whitespace); IAM allows ${withThousands(IAM_POLICY_LIMITS.inlinePoliciesPerRole)}: use a shorter prefix`,
       });
     }
+  }
+
+  for (const p of policies) {
+    if (p.kind !== 'key') continue;
+    const bytes = keyPolicyBytes(JSON.parse(p.json));
+    if (bytes <= KMS_KEY_POLICY_MAX_BYTES) continue;
+    const index = config.buckets.findIndex((b) => b.name === p.owner);
+    const onKey = config.grants.filter((g) => g.bucket === p.owner).length;
+    problems.push({
+      path: ['buckets', index, 'encryption'],
+      message:
+        `makes the policy of the KMS key this stack creates for ${JSON.stringify(p.owner)} ${withThousands(bytes)} bytes: it names each of the ${withThousands(onKey)} grant roles on the bucket, and KMS allows ${withThousands(KMS_KEY_POLICY_MAX_BYTES)} bytes per key policy. ` +
+        `Set "hostPolicy": "role-path" (the key policy then names the roles' IAM path ${grantRolePathOf({ ...config, hostPolicy: 'role-path' })}, a constant size; on an applied stack this replaces every grant role), ` +
+        'or name a key whose policy you manage in "kmsKeyArn", or spread the grants over more buckets',
+    });
   }
 
   for (const p of policies) {

@@ -2,7 +2,7 @@
  * IAM policy documents as plain typed data (the shape AWS stores), plus a stable renderer.
  * Everything that decides a policy returns a PolicyDocument; constructs only render it.
  */
-export type ConditionOperator = 'StringEquals' | 'StringLike' | 'ArnEquals' | 'Bool' | 'NumericLessThan';
+export type ConditionOperator = 'StringEquals' | 'StringLike' | 'ArnEquals' | 'ArnLike' | 'Bool' | 'NumericLessThan';
 export type Condition = Partial<Record<ConditionOperator, Record<string, string | string[]>>>;
 
 export type Principal = '*' | { AWS: string | string[] } | { Service: string | string[] };

@@ -6,14 +6,16 @@
  * created. Pure: config in, values out, no cdktf.
  *
  * The policies themselves are decided elsewhere, one decision per file: trust-policy.ts (who may
- * assume), s3-access.ts (what a grant may do in S3), host-policy.ts (which roles the host may try).
+ * assume), s3-access.ts (what a grant may do in S3), kms-access.ts (what it may do with its
+ * bucket's KMS key), host-policy.ts (which roles the host may try).
  */
 import { s3Uri } from '../aws/arns';
-import type { Config } from '../config/schema';
+import type { Config, Grant } from '../config/schema';
 import { grantRoleName, grantRolePathOf, hostRoleArn, hostRoleName, hostRolePath, normalizePrefix } from './arns';
 import { hostAssumeGrantRolesPolicy } from './host-policy';
-import { renderPolicy } from './policy-document';
-import { grantPermissionsPolicy } from './s3-access';
+import { type KeyArnOf, grantKmsStatements, keyArnInTerraform } from './kms-access';
+import { policyDocument, type PolicyDocument, renderPolicy } from './policy-document';
+import { grantS3Statements } from './s3-access';
 import { grantRoleTrustPolicy, hostRoleTrustPolicy } from './trust-policy';
 
 /** Name of the inline S3 policy on every grant role (inline policy names are per role). */
@@ -35,8 +37,15 @@ export interface GrantRole {
   readonly policy: string;
 }
 
-/** The grant roles of the bucket owner's half, in config order. */
-export function grantRoles(config: Config): GrantRole[] {
+/** One grant role's inline policy: its S3 permissions, then its use of the bucket's KMS key if any. */
+export const grantPermissionsPolicy = (config: Config, grant: Grant, keyArnOf: KeyArnOf = keyArnInTerraform): PolicyDocument =>
+  policyDocument(...grantS3Statements(config, grant), ...grantKmsStatements(config, grant, keyArnOf));
+
+/**
+ * The grant roles of the bucket owner's half, in config order. `keyArnOf` names a created KMS key
+ * in the policies (by default a Terraform reference; the size check gives an ARN of the real length).
+ */
+export function grantRoles(config: Config, keyArnOf: KeyArnOf = keyArnInTerraform): GrantRole[] {
   // Rendered once: every grant role trusts the same host role with the same External ID.
   const trustPolicy = renderPolicy(grantRoleTrustPolicy(config));
   const rolePath = config.hostPolicy === 'role-path' ? grantRolePathOf(config) : undefined;
@@ -49,7 +58,7 @@ export function grantRoles(config: Config): GrantRole[] {
     description: `Aspera transfer user ${grant.transferUser}: ${grant.access} on ${s3Uri(grant.bucket, normalizePrefix(grant.prefix))}, assumed by ${trustedBy} with the External ID`,
     trustPolicy,
     policyName: GRANT_POLICY_NAME,
-    policy: renderPolicy(grantPermissionsPolicy(config, grant)),
+    policy: renderPolicy(grantPermissionsPolicy(config, grant, keyArnOf)),
   }));
 }
 

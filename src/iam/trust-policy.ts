@@ -4,6 +4,9 @@
  * Grant roles (My Account) trust the Other Account root, narrowed by two conditions:
  *  - sts:ExternalId must equal the External ID: the confused-deputy guard. A third party that
  *    also uses this Aspera operator cannot make it act on our buckets without our External ID.
+ *    During a rotation ("nextExternalId") the one StringEquals key lists two values, the current
+ *    External ID and the next, which IAM reads as either: hosts that present the old one and hosts
+ *    that already present the new one both get in, and nobody without one of the two.
  *  - aws:PrincipalArn must equal the host role's ARN: only the transfer host's role, not any other
  *    principal the Other Account's administrators allow to call sts:AssumeRole.
  * The principal is the account root rather than the host role's ARN on purpose: IAM resolves a
@@ -15,7 +18,13 @@ import { type Config, externalIdValue } from '../config/schema';
 import { accountRootArn, hostRoleArn, partitionOfConfig } from './arns';
 import { policyDocument, type PolicyDocument } from './policy-document';
 
+/** The External IDs the grant roles accept: "externalId", then "nextExternalId" during a rotation. */
+export function acceptedExternalIds(config: Pick<Config, 'externalId' | 'nextExternalId'>): string[] {
+  return [externalIdValue(config), ...(config.nextExternalId === undefined ? [] : [config.nextExternalId])];
+}
+
 export function grantRoleTrustPolicy(config: Config): PolicyDocument {
+  const externalIds = acceptedExternalIds(config);
   return policyDocument({
     Sid: 'TransferHostRoleWithExternalId',
     Effect: 'Allow',
@@ -23,7 +32,8 @@ export function grantRoleTrustPolicy(config: Config): PolicyDocument {
     Action: ['sts:AssumeRole'],
     Condition: {
       StringEquals: {
-        'sts:ExternalId': externalIdValue(config),
+        // One value stays a string: outside a rotation the policy is what it always was.
+        'sts:ExternalId': externalIds.length === 1 ? externalIds[0] : externalIds,
         'aws:PrincipalArn': hostRoleArn(config),
       },
     },

@@ -16,6 +16,7 @@
  *    - transfer_host (src/constructs/transfer-host-access.ts): the host role and its instance
  *      profile (or an existing role), and its policy that may assume the grant roles (roles.ts too)
  *    - in mode "transfer-host" without "externalId": random_id.external_id, the generated External ID
+ *      (kept while "nextExternalId" rotates away from it: src/modes/external-id.ts)
  *    - in mode "transfer-host" with "otherHalfState": data.terraform_remote_state.bucket_owner_half,
  *      the bucket owner's outputs checked against this config (bucketOwnerHalfChecks)
  *  the host configuration, wired once by src/stack.ts: the SSH hosts (aspera_hosts) and, with the
@@ -37,7 +38,7 @@ import { grantRoleArn, grantRolePathOf, hostRoleArn } from '../iam/arns';
 import { grantRoles, hostRoleAccess } from '../iam/roles';
 import { createdBuckets } from '../s3/bucket-policy';
 import { awsProviderFor, MY_ACCOUNT_ALIAS, OTHER_ACCOUNT_ALIAS } from '../providers';
-import { ExternalId, GENERATED_EXTERNAL_ID_BYTES, GENERATED_EXTERNAL_ID_ID, TRANSFER_HOST_HALF_ID } from './external-id';
+import { ExternalIds, GENERATED_EXTERNAL_ID_BYTES, GENERATED_EXTERNAL_ID_ID, TRANSFER_HOST_HALF_ID } from './external-id';
 import { appliesBucketOwnerHalf, appliesTransferHostHalf } from './mode';
 
 export { GENERATED_EXTERNAL_ID_BYTES, GENERATED_EXTERNAL_ID_ID, TRANSFER_HOST_HALF_ID } from './external-id';
@@ -47,7 +48,8 @@ export const BUCKET_OWNER_HALF_ID = 'bucket_owner_half';
 
 /** The halves one stack applies, as composed. */
 export interface Halves {
-  readonly externalId: ExternalId;
+  /** What the trust accepts and what the hosts present (src/modes/external-id.ts). */
+  readonly externalIds: ExternalIds;
   readonly bucketOwner?: { readonly provider: AwsProvider; readonly access: BucketOwnerAccess };
   readonly transferHost?: { readonly provider: AwsProvider; readonly access: TransferHostAccess };
   /** What a docroot needs before it is installed: the bucket owner's resources here, and the host's policy. */
@@ -60,22 +62,24 @@ export function composeHalves(stack: TerraformStack, config: Config): Halves {
   const myAccount = bucketOwnerHalf ? awsProviderFor(stack, MY_ACCOUNT_ALIAS, config.myAccount, config.stackName) : undefined;
   const otherAccount = transferHostHalf ? awsProviderFor(stack, OTHER_ACCOUNT_ALIAS, config.otherAccount, config.stackName) : undefined;
 
-  const externalId = ExternalId.of(config);
-  const source = externalId.source;
+  const externalIds = ExternalIds.of(config);
+  const source = externalIds.current.source;
   if (source.kind === 'other-half-state') {
     // The postcondition checks the value is an STS External ID (so it cannot break the policy JSON
     // it is interpolated into) before any role is planned.
     readOtherHalf(stack, TRANSFER_HOST_HALF_ID, { state: source.state, outputs: TRANSFER_HOST_OUTPUTS, checks: transferHostHalfChecks(config, source.state) });
   }
-  if (source.kind === 'generated') {
+  if (externalIds.generates) {
     new RandomProvider(stack, 'random');
-    // No keepers: the value never changes on its own. Rotate with `terraform apply
-    // -replace=random_id.external_id` in the synthesized stack, then send the new value over.
+    // No keepers: the value never changes on its own. Replacing it would cut every host off until
+    // the bucket owner's trust requires the new value; rotate with "nextExternalId" instead (see
+    // src/modes/external-id.ts): the bucket owner accepts both, the hosts move to the next one, and
+    // "externalId" set to it (the promotion) deletes this resource.
     // (The construct id differs from the Terraform name: the output "external_id" has that id.)
     const generated = new RandomId(stack, 'generated_external_id', { byteLength: GENERATED_EXTERNAL_ID_BYTES });
     generated.overrideLogicalId(GENERATED_EXTERNAL_ID_ID);
   }
-  const policyConfig = externalId.inPolicy(config);
+  const policyConfig = externalIds.inPolicy(config);
 
   const bucketOwner = myAccount && {
     provider: myAccount,
@@ -90,7 +94,7 @@ export function composeHalves(stack: TerraformStack, config: Config): Halves {
     readOtherHalf(stack, BUCKET_OWNER_HALF_ID, {
       state: config.otherHalfState,
       outputs: BUCKET_OWNER_OUTPUTS,
-      checks: bucketOwnerHalfChecks(config, config.otherHalfState, externalId.sha256Expression),
+      checks: bucketOwnerHalfChecks(config, config.otherHalfState, { sha256Expression: externalIds.presented.sha256Expression, by: externalIds.presentedBy }),
     });
   }
 
@@ -98,7 +102,7 @@ export function composeHalves(stack: TerraformStack, config: Config): Halves {
   // assume it. In mode "transfer-host" the bucket owner's resources are in another state: the
   // docroots work from the moment the bucket owner has applied its half.
   const docrootsWaitFor = [...(bucketOwner?.access.dependables ?? []), ...(transferHost !== undefined ? [transferHost.access.assumeGrantRolesPolicy] : [])];
-  return { externalId, ...(bucketOwner && { bucketOwner }), ...(transferHost && { transferHost }), docrootsWaitFor };
+  return { externalIds, ...(bucketOwner && { bucketOwner }), ...(transferHost && { transferHost }), docrootsWaitFor };
 }
 
 /** One Terraform output of a half. */
@@ -114,7 +118,7 @@ interface HalfOutput {
 }
 
 /** The outputs of the bucket owner's half. */
-function bucketOwnerOutputs(config: Config, externalId: ExternalId): HalfOutput[] {
+function bucketOwnerOutputs(config: Config, externalIds: ExternalIds): HalfOutput[] {
   return [
     {
       name: BUCKET_OWNER_OUTPUTS.grantRoleArns,
@@ -136,8 +140,14 @@ function bucketOwnerOutputs(config: Config, externalId: ExternalId): HalfOutput[
     { name: BUCKET_OWNER_OUTPUTS.accountId, description: 'My Account: the bucket owner', value: config.myAccount.accountId, exchange: true },
     {
       name: BUCKET_OWNER_OUTPUTS.externalIdSha256,
-      description: 'SHA-256 of the External ID the grant roles require, so the operator can check theirs without it being sent back',
-      value: externalId.sha256InTerraform,
+      description: 'SHA-256 of the External ID the grant roles require ("externalId", or the one read from the operator\'s state), so the operator can check theirs without it being sent back',
+      value: externalIds.current.sha256InTerraform,
+      exchange: true,
+    },
+    {
+      name: BUCKET_OWNER_OUTPUTS.externalIdSha256s,
+      description: 'SHA-256 of every External ID the grant roles accept: the current one and, during a rotation, "nextExternalId"',
+      value: externalIds.accepted.map((id) => id.sha256InTerraform),
       exchange: true,
     },
     {
@@ -150,7 +160,8 @@ function bucketOwnerOutputs(config: Config, externalId: ExternalId): HalfOutput[
 }
 
 /** The outputs of the transfer host's half. */
-function transferHostOutputs(config: Config, externalId: ExternalId, access: TransferHostAccess): HalfOutput[] {
+function transferHostOutputs(config: Config, externalIds: ExternalIds, access: TransferHostAccess): HalfOutput[] {
+  const presented = externalIds.presented;
   return [
     {
       name: TRANSFER_HOST_OUTPUTS.hostRoleArn,
@@ -165,7 +176,7 @@ function transferHostOutputs(config: Config, externalId: ExternalId, access: Tra
     {
       name: TRANSFER_HOST_OUTPUTS.docroots,
       description: 'S3 docroot per Aspera transfer user, as installed in aspera.conf',
-      value: Object.fromEntries(config.grants.map((grant) => [grant.transferUser, externalId.docroot(config, grant)])),
+      value: Object.fromEntries(config.grants.map((grant) => [grant.transferUser, presented.docroot(config, grant)])),
       // The default docroot carries the External ID, so it is as sensitive as external_id.
       sensitive: true,
     },
@@ -173,7 +184,7 @@ function transferHostOutputs(config: Config, externalId: ExternalId, access: Tra
       name: TRANSFER_HOST_OUTPUTS.externalId,
       description: 'External ID the transfer host presents when it assumes a grant role',
       descriptionForOtherParty: 'External ID the transfer host presents when it assumes a grant role (send it to the bucket owner)',
-      value: externalId.inTerraform,
+      value: presented.inTerraform,
       // Not an AWS secret, but it is the confused-deputy guard: keep it out of logs and plan output.
       sensitive: true,
     },
@@ -190,8 +201,8 @@ function transferHostOutputs(config: Config, externalId: ExternalId, access: Tra
 export function publishOutputs(stack: TerraformStack, config: Config, halves: Halves): void {
   const both = halves.bucketOwner !== undefined && halves.transferHost !== undefined;
   const outputs = [
-    ...(halves.bucketOwner !== undefined ? bucketOwnerOutputs(config, halves.externalId) : []),
-    ...(halves.transferHost !== undefined ? transferHostOutputs(config, halves.externalId, halves.transferHost.access) : []),
+    ...(halves.bucketOwner !== undefined ? bucketOwnerOutputs(config, halves.externalIds) : []),
+    ...(halves.transferHost !== undefined ? transferHostOutputs(config, halves.externalIds, halves.transferHost.access) : []),
   ];
   for (const output of outputs) {
     if (both && output.exchange) continue;

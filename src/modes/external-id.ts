@@ -1,14 +1,28 @@
 /**
- * Which External ID this stack uses, and how it appears wherever it appears. One decision, made
- * here once: the grant roles' trust policy, the docroots (output and host scripts), the checks
- * between the halves and the review report all ask this value instead of deciding again.
+ * Which External IDs this stack uses, and how each appears wherever it appears. One decision, made
+ * here once: which IDs the grant roles' trust accepts, which one the Aspera hosts present, and how
+ * each is written in a policy, a docroot (output and host scripts), the checks between the halves
+ * and the review report. Everything else asks ExternalIds instead of deciding again.
  *
- * Three sources (src/config/schema.ts allows "externalId" left out only for the last two):
+ * The current External ID has one of three sources (src/config/schema.ts allows "externalId" left
+ * out only for the last two):
  *  - given in the config ("externalId"): known at synth time, rendered as it is;
  *  - read from the other half's state (mode "bucket-owner" with "otherHalfState"): the
  *    transfer-host half's published output, a plan-time value;
  *  - generated here (mode "transfer-host" without "externalId"): random_id, 128 bits as lowercase
  *    hex, created at the first apply and kept in this half's state.
+ *
+ * A rotation without an outage ("nextExternalId", the cutover) adds a second one, always given in
+ * the config, and splits the two roles an External ID plays:
+ *  - what the grant roles' trust accepts: the current one and the next (src/iam/trust-policy.ts);
+ *  - what the hosts present: the next one only, in every docroot (the "docroots" output, the SSH
+ *    host scripts, the fleets' scripts), the transfer-host half's "external_id" output and the
+ *    SHA-256 that half checks against what the bucket owner's trust accepts.
+ * Promotion is one config change: "externalId" takes the new value and "nextExternalId" goes. What
+ * the hosts present does not change then; the trust stops accepting the old value. A generated
+ * External ID stays in state during its rotation (random_id.external_id is kept, though nothing
+ * reads it), so that removing "nextExternalId" without promoting returns the hosts to the value
+ * the trust still accepts; setting "externalId" at promotion deletes it.
  *
  * A plan-time value cannot be in text written at synth time. Where it goes into a Terraform string
  * (a policy, an output) it is a reference, "${...}". Where it goes into a file rendered at synth
@@ -110,9 +124,9 @@ export class ExternalId {
     return this.source.kind === 'config' ? this.source.value : `\${${this.reference}}`;
   }
 
-  /** The config the policy functions (src/iam/) see: its External ID as it appears in the policy. */
+  /** The config the policy functions (src/iam/) see: this External ID as it appears in the policy. */
   inPolicy(config: Config): Config {
-    return this.known ? config : { ...config, externalId: this.inTerraform };
+    return { ...config, externalId: this.inTerraform };
   }
 
   /** A Terraform expression (without "${}") for the value's SHA-256, for the checks between the halves. */
@@ -131,7 +145,7 @@ export class ExternalId {
    * what grantDocroot renders with the concrete value.
    */
   docroot(config: Config, grant: Grant): string {
-    if (this.known) return grantDocroot(config, grant);
+    if (this.source.kind === 'config') return grantDocroot({ ...config, externalId: this.source.value }, grant);
     // Refuse a config whose docroot contains the marker already: every marker stands for the value.
     if (grantDocroot({ ...config, externalId: '' }, grant).includes(DOCROOT_MARKER)) throw new Error(`the docroot of ${grant.transferUser} contains ${DOCROOT_MARKER}`);
     return grantDocroot({ ...config, externalId: DOCROOT_MARKER }, grant).split(DOCROOT_MARKER).join(this.inTerraform);
@@ -151,16 +165,16 @@ export class ExternalId {
 
   /** The host scripts as written at synth time: with the value, or with EXTERNAL_ID_MARKER where a plan-time value goes. */
   hostScripts(config: Config, target: ScriptTarget): HostScripts {
-    const planTime = this.planTime;
-    return planTime === undefined ? renderHostScripts(config, target) : renderHostScriptsWithExternalIdMarker(config, target, planTime.hexDigits);
+    if (this.source.kind === 'config') return renderHostScripts({ ...config, externalId: this.source.value }, target);
+    return renderHostScriptsWithExternalIdMarker(config, target, (this.planTime as PlanTimeExternalId).hexDigits);
   }
 
   /**
-   * The config the review report's renderers see: its own External ID, or EXTERNAL_ID_STAND_IN
+   * The config the review report's renderers see: this External ID, or EXTERNAL_ID_STAND_IN
    * where a plan-time value will be.
    */
   inReport(config: Config): Config {
-    if (this.known) return config;
+    if (this.source.kind === 'config') return { ...config, externalId: this.source.value };
     if (config.grants.some((g) => grantDocroot({ ...config, externalId: '' }, g).includes(EXTERNAL_ID_STAND_IN))) {
       throw new Error(`a docroot of this config contains ${EXTERNAL_ID_STAND_IN}, which the review uses for the External ID`);
     }
@@ -177,5 +191,66 @@ export class ExternalId {
       case 'generated':
         return 'the External ID generated at first apply';
     }
+  }
+}
+
+/** Which config field (or the generation) the External ID the hosts present comes from. */
+export type PresentedBy = 'externalId' | 'nextExternalId' | 'generated';
+
+/**
+ * The External IDs of one config: the current one (any source), and during a rotation the next
+ * one (given in the config). What the trust accepts and what the hosts present, as the header says.
+ */
+export class ExternalIds {
+  static of(config: Config): ExternalIds {
+    return ExternalIds.from(externalIdSource(config), config.nextExternalId);
+  }
+
+  /** The External IDs of a current source and a next value already decided (e.g. those an access model records). */
+  static from(current: ExternalIdSource, next?: string): ExternalIds {
+    return new ExternalIds(ExternalId.from(current), next === undefined ? undefined : ExternalId.from({ kind: 'config', value: next }));
+  }
+
+  private constructor(
+    /** The External ID the trust has accepted until now; outside a rotation the only one. */
+    readonly current: ExternalId,
+    /** During a rotation: the one it moves to ("nextExternalId"). */
+    readonly next: ExternalId | undefined,
+  ) {}
+
+  /** Whether a rotation is under way ("nextExternalId" set). */
+  get rotating(): boolean {
+    return this.next !== undefined;
+  }
+
+  /** Every External ID the grant roles' trust accepts: the current one, then the next. */
+  get accepted(): readonly ExternalId[] {
+    return this.next === undefined ? [this.current] : [this.current, this.next];
+  }
+
+  /** The External ID the Aspera hosts present (docroots, host scripts, "external_id"): the next one during a rotation. */
+  get presented(): ExternalId {
+    return this.next ?? this.current;
+  }
+
+  /** Where the presented External ID comes from. Only the transfer host's half presents one: never from the other half's state. */
+  get presentedBy(): PresentedBy {
+    if (this.next !== undefined) return 'nextExternalId';
+    return this.current.source.kind === 'generated' ? 'generated' : 'externalId';
+  }
+
+  /** Whether this stack creates random_id.external_id: the current External ID is generated (kept during its rotation, see the header). */
+  get generates(): boolean {
+    return this.current.source.kind === 'generated';
+  }
+
+  /** The config the policy functions (src/iam/) see: the current External ID as it appears in the policy, "nextExternalId" as it is. */
+  inPolicy(config: Config): Config {
+    return this.current.inPolicy(config);
+  }
+
+  /** The config the review report's trust renderers see: the current External ID or its stand-in, "nextExternalId" as it is. */
+  inReport(config: Config): Config {
+    return this.current.inReport(config);
   }
 }

@@ -32,7 +32,10 @@ export interface HalfOwnership {
   readonly hostRole: 'created' | 'existing' | 'other-party';
   /** Whether this stack installs docroots on Aspera hosts (it has hosts and applies the transfer-host half). */
   readonly installsDocroots: boolean;
+  /** Where the current External ID comes from (a generated one is this stack's: random_id.external_id). */
   readonly externalId: ExternalIdSource;
+  /** During a rotation: the External ID the trust accepts besides the current one, and the one the hosts present. */
+  readonly nextExternalId?: string;
 }
 
 export function halfOwnership(config: Config): HalfOwnership {
@@ -46,5 +49,6 @@ export function halfOwnership(config: Config): HalfOwnership {
     hostRole: !transferHostHalf ? 'other-party' : 'name' in config.hostRole ? 'created' : 'existing',
     installsDocroots: transferHostHalf && config.asperaHosts.length > 0,
     externalId: externalIdSource(config),
+    ...(config.nextExternalId === undefined ? {} : { nextExternalId: config.nextExternalId }),
   };
 }

@@ -5,7 +5,13 @@
  *
  * Both models are computed by the same code (this branch's), so a change in the policy code itself
  * does not show here: it shows in the code diff and in the Terraform plan.
+ *
+ * The External ID is compared as two facts (src/modes/external-id.ts): which IDs the trust accepts
+ * and which one the hosts present. A rotation's start (the trust accepts the next one too, the
+ * docroots move to it) and its promotion (the trust drops the old one, the docroots stay) are
+ * worded from those facts, and so is a direct change that cuts the hosts off.
  */
+import { ExternalIds } from '../modes/external-id';
 import type { ExternalIdSource } from '../modes/half-ownership';
 import { externalIdStandInText } from './half-wording';
 import type { AccessModel, GrantAccess, TrustSummary } from './model';
@@ -64,7 +70,7 @@ function change(kind: ChangeKind, transferUsers: string[], summary: string, deta
 }
 
 /** Trust differences as user-independent sentences, so identical changes can be grouped. */
-function trustDifferences(from: TrustSummary, to: TrustSummary, compareExternalId: boolean): { principal: string[]; details: string[] } {
+function trustDifferences(from: TrustSummary, to: TrustSummary): { principal: string[]; details: string[] } {
   const principal: string[] = [];
   const details: string[] = [];
   const addedPrincipals = minus(to.principals, from.principals);
@@ -75,13 +81,7 @@ function trustDifferences(from: TrustSummary, to: TrustSummary, compareExternalI
   if (from.principalArn !== to.principalArn) {
     principal.push(`the host role allowed to assume them changes from ${code(from.principalArn ?? 'any')} to ${code(to.principalArn ?? 'any')}`);
   }
-  if (compareExternalId && from.externalId !== to.externalId) {
-    principal.push(
-      to.externalId === undefined
-        ? `the External ID condition is removed (was ${code(from.externalId ?? '')})`
-        : `the External ID changes from ${code(from.externalId ?? 'none')} to ${code(to.externalId)}: every docroot changes with it`,
-    );
-  }
+  // The External ID is compared on its own (externalIdChanges), from the configs.
   const known = (c: string) => c.startsWith('sts:ExternalId ') || c.startsWith('aws:PrincipalArn ');
   const lostConditions = minus(from.conditions, to.conditions).filter((c) => !known(c));
   const newConditions = minus(to.conditions, from.conditions).filter((c) => !known(c));
@@ -102,9 +102,6 @@ function bothApply(from: AccessModel, to: AccessModel) {
   };
 }
 
-/** True when both External IDs are known and comparable as values (both from the configs). */
-const externalIdsComparable = (from: ExternalIdSource, to: ExternalIdSource): boolean => from.kind === 'config' && to.kind === 'config';
-
 /** The same source of an External ID that is not in the config: the same state object, or both generated. */
 function sameSource(from: ExternalIdSource, to: ExternalIdSource): boolean {
   if (from.kind === 'other-half-state' && to.kind === 'other-half-state') {
@@ -112,6 +109,17 @@ function sameSource(from: ExternalIdSource, to: ExternalIdSource): boolean {
   }
   return from.kind === to.kind && from.kind !== 'config';
 }
+
+/**
+ * The same External ID on both sides: the same value in the configs, or the same source of one
+ * that is not (whatever its value, it is the same one). A generated one always differs from a
+ * configured one.
+ */
+const sameExternalId = (a: ExternalIdSource, b: ExternalIdSource): boolean =>
+  a.kind === 'config' && b.kind === 'config' ? a.value === b.value : sameSource(a, b);
+
+/** A model's External IDs: what the trust accepts and what the hosts present. */
+const externalIdsOf = (model: AccessModel): ExternalIds => ExternalIds.from(model.externalId, model.nextExternalId);
 
 function grantChanges(fromModel: AccessModel, toModel: AccessModel, from: GrantAccess, to: GrantAccess): AccessChange[] {
   const u = to.transferUser;
@@ -136,10 +144,20 @@ function grantChanges(fromModel: AccessModel, toModel: AccessModel, from: GrantA
 
   const gained = minus(to.actions, from.actions);
   const lost = minus(from.actions, to.actions);
+  // KMS actions are on the bucket's key (through S3 only), not on the bucket: said apart.
+  const isKms = (action: string) => action.startsWith('kms:');
+  const keyOf = (grant: GrantAccess) => (grant.kmsKey === undefined ? 'its KMS key' : grant.kmsKey.owner === 'created' ? grant.kmsKey.arn : `the KMS key ${code(grant.kmsKey.arn)}`);
   if (relation !== 'disjoint') {
-    if (gained.length > 0) out.push(change('widened', [u], `${user(u)} gains ${list(gained.map(code))} on ${where(to)}${level}${whose}`));
-    if (lost.length > 0) out.push(change('narrowed', [u], `${user(u)} loses ${list(lost.map(code))} on ${where(to)}${level}${whose}`));
-    const samePolicyShape = relation === 'same' && gained.length === 0 && lost.length === 0;
+    const [gainedS3, gainedKms] = [gained.filter((a) => !isKms(a)), gained.filter(isKms)];
+    const [lostS3, lostKms] = [lost.filter((a) => !isKms(a)), lost.filter(isKms)];
+    if (gainedS3.length > 0) out.push(change('widened', [u], `${user(u)} gains ${list(gainedS3.map(code))} on ${where(to)}${level}${whose}`));
+    if (gainedKms.length > 0) out.push(change('widened', [u], `${user(u)} gains ${list(gainedKms.map(code))} on ${keyOf(to)}, through S3 only, for ${where(to)}${level}${whose}`));
+    if (lostS3.length > 0) out.push(change('narrowed', [u], `${user(u)} loses ${list(lostS3.map(code))} on ${where(to)}${level}${whose}`));
+    if (lostKms.length > 0) out.push(change('narrowed', [u], `${user(u)} loses ${list(lostKms.map(code))} on ${keyOf(from)}${level}${whose}`));
+    if (from.kmsKey !== undefined && to.kmsKey !== undefined && from.kmsKey.arn !== to.kmsKey.arn) {
+      out.push({ ...change('changed', [u], `${user(u)}: the KMS key of ${where(to)} changes from ${keyOf(from)} to ${keyOf(to)}${whose}`), attention: true });
+    }
+    const samePolicyShape = relation === 'same' && gained.length === 0 && lost.length === 0 && from.kmsKey?.arn === to.kmsKey?.arn;
     if (samePolicyShape && JSON.stringify(from.permissions) !== JSON.stringify(to.permissions)) {
       out.push({
         ...change('changed', [u], `${user(u)}: the role's S3 policy changes (same actions, bucket and prefix; other resources or conditions): read the plan`),
@@ -170,9 +188,8 @@ function grantChanges(fromModel: AccessModel, toModel: AccessModel, from: GrantA
     if (!from.hostMayAssume && to.hostMayAssume) out.push(change('widened', [u], `${user(u)}: the transfer host role may now assume ${code(to.roleArn)}`));
     if (from.hostMayAssume && !to.hostMayAssume) out.push(change('narrowed', [u], `${user(u)}: the transfer host role may no longer assume ${code(to.roleArn)}`));
 
-    const externalIdExplains = externalIdsComparable(fromModel.externalId, toModel.externalId)
-      ? from.trust.externalId !== to.trust.externalId
-      : !sameSource(fromModel.externalId, toModel.externalId);
+    // A docroot that changes only because the hosts present another External ID is in externalIdChanges.
+    const externalIdExplains = !sameExternalId(externalIdsOf(fromModel).presented.source, externalIdsOf(toModel).presented.source);
     const explained = out.length > 0 || externalIdExplains;
     if (!explained && from.docroot !== to.docroot) {
       out.push(change('changed', [u], `${user(u)}: the docroot changes`, [`Before: ${code(from.docroot)}`, `After: ${code(to.docroot)}`]));
@@ -329,11 +346,11 @@ function externalIdOrigin(source: ExternalIdSource): string {
 }
 
 /**
- * An External ID that is not in both configs: one change for every grant in both. Whether a value
- * read at plan time differs cannot be told here; a generated one always differs from a configured one.
+ * A direct change of the one External ID (no rotation on either side) whose values are not both in
+ * the configs: one change for every grant in both. Whether a value read at plan time differs
+ * cannot be told here; a generated one always differs from a configured one.
  */
-function externalIdChange(from: AccessModel, to: AccessModel, users: string[]): AccessChange[] {
-  if (users.length === 0 || externalIdsComparable(from.externalId, to.externalId) || sameSource(from.externalId, to.externalId)) return [];
+function externalIdSourceChange(from: AccessModel, to: AccessModel, users: string[]): AccessChange[] {
   const who = list(users.map(user));
   const what = `the External ID was ${externalIdOrigin(from.externalId)} and is now ${externalIdOrigin(to.externalId)}`;
   if (from.externalId.kind === 'other-half-state' || to.externalId.kind === 'other-half-state') {
@@ -346,6 +363,94 @@ function externalIdChange(from: AccessModel, to: AccessModel, users: string[]): 
     ];
   }
   return [change('principal', users, `Who may assume the role of ${who} changes: ${what}: every docroot changes with it, and the bucket owner must require the new value`)];
+}
+
+/** One External ID in a rotation's words: its value (with its field when `of` is given), or where it comes from. */
+function externalIdWords(id: ExternalIdSource, of?: ExternalIds): string {
+  if (id.kind !== 'config') return externalIdOrigin(id);
+  if (of === undefined) return code(id.value);
+  const field = of.next !== undefined && sameExternalId(of.next.source, id) ? 'nextExternalId' : 'externalId';
+  return `${code(id.value)} (${code(field)})`;
+}
+
+/**
+ * The External ID from one config to the other, for every grant in both: which IDs the trust
+ * accepts and which one the hosts present. A rotation's start and its promotion are worded from
+ * those two facts, so that a promotion (the docroots stay) never reads as a change of every docroot.
+ */
+function externalIdChanges(from: AccessModel, to: AccessModel, users: string[]): AccessChange[] {
+  if (users.length === 0) return [];
+  const before = externalIdsOf(from);
+  const after = externalIdsOf(to);
+  const rotation = before.rotating || after.rotating;
+  const bothInConfigs = from.externalId.kind === 'config' && to.externalId.kind === 'config';
+  if (!sameExternalId(from.externalId, to.externalId)) {
+    // A current External ID read from the other half's state that may have changed, or another source outside a rotation.
+    const planTime = from.externalId.kind === 'other-half-state' || to.externalId.kind === 'other-half-state';
+    if (planTime || (!rotation && !bothInConfigs)) return externalIdSourceChange(from, to, users);
+  }
+
+  const accepts = (ids: ExternalIds) => ids.accepted.map((id) => id.source);
+  const gained = accepts(after).filter((a) => !accepts(before).some((b) => sameExternalId(a, b)));
+  const lost = accepts(before).filter((b) => !accepts(after).some((a) => sameExternalId(a, b)));
+  const hostsMove = !sameExternalId(before.presented.source, after.presented.source);
+  if (gained.length === 0 && lost.length === 0 && !hostsMove) return [];
+
+  const who = list(users.map(user));
+  const plain = (ids: readonly ExternalIdSource[]) => ids.map((id) => externalIdWords(id)).join(' and ');
+  const named = (ids: readonly ExternalIdSource[], of: ExternalIds) => ids.map((id) => externalIdWords(id, of)).join(' and ');
+  const trustIsOurs = to.ownership.bucketOwnerHalf;
+  const docrootsAreOurs = from.ownership.transferHostHalf && to.ownership.transferHostHalf;
+  const fromState = to.externalId.kind === 'other-half-state';
+  const presentedBefore = before.presented.source;
+  const presentedAfter = plain([after.presented.source]);
+  const trust = trustIsOurs ? "the grant roles' trust" : "the bucket owner's trust (managed by the other party)";
+  const sentences: string[] = [];
+
+  if (!rotation) {
+    // One External ID in the configs replaced by another: the hosts lose access between the two updates.
+    sentences.push(
+      `the External ID changes from ${plain([from.externalId])} to ${plain([to.externalId])}: every docroot changes with it`,
+      'hosts are cut off from the moment the trust stops accepting the old value until they present the new one (and any host configured outside this stack until it is updated); ' +
+        `to rotate without an outage, add the new value as ${code('nextExternalId')} first and promote it once every host presents it`,
+    );
+  } else if (gained.length > 0 && lost.length === 0) {
+    sentences.push(
+      trustIsOurs
+        ? `an External ID rotation starts: ${trust} accepts ${named(gained, after)} as well as ${named(accepts(before), before)}`
+        : `an External ID rotation starts: ${trust} must accept ${named(gained, after)} as well before this is applied (they add it as ${code('nextExternalId')} and apply first)`,
+    );
+    if (docrootsAreOurs) sentences.push(`every docroot changes to present ${presentedAfter}`);
+    else if (!to.ownership.transferHostHalf) sentences.push(`the operator then moves their hosts to ${presentedAfter}`);
+    if (trustIsOurs) sentences.push(`nothing is cut off: hosts that still present ${plain(accepts(before))} keep working until the promotion`);
+  } else if (gained.length === 0 && lost.length > 0 && fromState) {
+    // The current one is the operator's published value: what it is now shows only in the plan.
+    sentences.push(
+      `${trust} no longer accepts ${named(lost, before)} besides ${plain([to.externalId])}: this promotes the rotation if the operator's state publishes the new value by now ` +
+        '(`cdktf plan` shows it in each trust policy), and abandons it otherwise',
+    );
+  } else {
+    const promoted = gained.length === 0 && !hostsMove;
+    const abandoned = gained.length === 0 && hostsMove;
+    const what = promoted ? 'the External ID rotation is promoted: ' : abandoned ? 'the External ID rotation is abandoned: ' : '';
+    sentences.push(
+      gained.length === 0
+        ? `${what}${trust} ${trustIsOurs ? 'no longer accepts' : 'need no longer accept'} ${named(lost, before)}, only ${named(accepts(after), after)}`
+        : `${trust} accepts ${named(accepts(after), after)} instead of ${named(accepts(before), before)}`,
+    );
+    if (docrootsAreOurs) sentences.push(hostsMove ? `every docroot changes to present ${presentedAfter}` : `the docroots do not change (they present ${presentedAfter} already)`);
+    if (trustIsOurs && lost.length > 0) {
+      // Who loses access: hosts still presenting an External ID the trust no longer accepts.
+      const outside = docrootsAreOurs ? 'one configured outside this stack' : 'one the operator configured outside their stack';
+      sentences.push(
+        hostsMove && lost.some((id) => sameExternalId(id, presentedBefore))
+          ? `hosts that still present ${plain([presentedBefore])} are cut off until they present ${presentedAfter}`
+          : `a host that still presents ${plain(lost)} (${outside} from the ${code('docroots')} output, say) is cut off: approve once every host presents ${presentedAfter}`,
+      );
+    }
+  }
+  if (gained.length === 0 && lost.length === 0) return [change('changed', users, `The docroots of ${who} change: ${sentences.join('; ')}`)];
+  return [change('principal', users, `Who may assume the role of ${who} changes: ${sentences.join('; ')}`)];
 }
 
 /**
@@ -376,7 +481,7 @@ export function diffAccess(from: AccessModel | undefined, to: AccessModel): Acce
     }
     kept.push(grant.transferUser);
     out.push(...grantChanges(from, to, old, grant));
-    const trust = trustDifferences(old.trust, grant.trust, externalIdsComparable(from.externalId, to.externalId));
+    const trust = trustDifferences(old.trust, grant.trust);
     if (trust.principal.length > 0 || trust.details.length > 0) {
       const key = JSON.stringify(trust);
       const group = trustGroups.get(key) ?? { users: [], ...trust };
@@ -392,7 +497,7 @@ export function diffAccess(from: AccessModel | undefined, to: AccessModel): Acce
       out.push(change('changed', group.users, `The trust policy of the role of ${who} changes`, group.details));
     }
   }
-  if (from !== undefined) out.push(...externalIdChange(from, to, kept));
+  if (from !== undefined) out.push(...externalIdChanges(from, to, kept));
   for (const old of from?.grants ?? []) {
     if (!nextUsers.has(old.transferUser)) {
       const deleted = from?.ownership.bucketOwnerHalf && to.ownership.bucketOwnerHalf;

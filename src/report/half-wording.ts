@@ -1,7 +1,8 @@
 /**
  * How the report words the two-organization facts: which half a config describes, what belongs
- * to the other party, and an External ID that is not known at synth time. Pure; the facts come
- * from the access model (src/modes/half-ownership.ts through model.ts).
+ * to the other party, an External ID that is not known at synth time, and a rotation of the
+ * External ID (which one the hosts present, which ones the trust accepts, what comes next). Pure;
+ * the facts come from the access model (src/modes/half-ownership.ts through model.ts).
  */
 import { EXTERNAL_ID_STAND_IN, ExternalId } from '../modes/external-id';
 import type { ExternalIdSource } from '../modes/half-ownership';
@@ -29,8 +30,10 @@ export function externalIdStandInText(source: ExternalIdSource): string {
   return externalId.known ? code(externalId.reportPhrase) : externalId.reportPhrase;
 }
 
-/** The External ID for the accounts table: the value, or where it comes from and when it is known. */
-export function externalIdDescription(source: ExternalIdSource): string {
+/** The External ID for the accounts table: the value, or where it comes from and when it is known; during a rotation, see rotationDescription. */
+export function externalIdDescription(model: AccessModel): string {
+  if (model.nextExternalId !== undefined) return rotationDescription(model, model.nextExternalId);
+  const source = model.externalId;
   if (source.kind === 'config') return code(source.value);
   if (source.kind === 'other-half-state') {
     return (
@@ -41,6 +44,49 @@ export function externalIdDescription(source: ExternalIdSource): string {
   return (
     `not in this config: generated at first apply (random hex, kept in this half's state, never changed by a config change), output ${code(source.output)} ` +
     '(sensitive: `npx cdktf output`). Send it to the bucket owner: their grant roles must require it before the host can assume them.'
+  );
+}
+
+/** The current External ID during a rotation, as the rotation's description names it: never a value the config does not hold. */
+function currentExternalIdText(source: ExternalIdSource): string {
+  if (source.kind === 'config') return `${code(source.value)} (${code('externalId')})`;
+  if (source.kind === 'other-half-state') return `${externalIdStandInText(source)} (output ${code(source.output)} of ${code(stateUrl(source.state))})`;
+  return `${externalIdStandInText(source)} (still kept in this half's state)`;
+}
+
+/**
+ * A rotation in progress ("nextExternalId", the cutover), in the words of the half this config
+ * applies: which External ID the hosts present, which ones the trust accepts, and what to do next.
+ */
+function rotationDescription(model: AccessModel, next: string): string {
+  const current = currentExternalIdText(model.externalId);
+  const nextText = `${code(next)} (${code('nextExternalId')})`;
+  const { bucketOwnerHalf, transferHostHalf } = model.ownership;
+  const head = '**Rotation in progress (cutover).**';
+  const promote = `set ${code('externalId')} to the new value and remove ${code('nextExternalId')}`;
+  const everyHost = `every host presents the new one (those this stack configures, and any configured outside it from the ${code('docroots')} output)`;
+  if (bucketOwnerHalf && transferHostHalf) {
+    return (
+      `${head} The Aspera hosts present ${nextText}: every docroot carries it. The grant roles' trust accepts ${current} and ${nextText}. ` +
+      `Next: once ${everyHost}, promote: ${promote}. The hosts do not change then; the trust stops accepting the old one.`
+    );
+  }
+  if (bucketOwnerHalf) {
+    const fromState = model.externalId.kind === 'other-half-state';
+    return (
+      `${head} The grant roles' trust accepts ${current} and ${nextText}; the operator's hosts present one of them. Apply this before the operator moves their hosts to the new one. ` +
+      (fromState ? 'Once their state publishes the new one, the plan stops until you promote. ' : '') +
+      `Next: once the operator confirms that every host presents the new one (those their stack configures, and any configured from its ${code('docroots')} output), promote: ` +
+      (fromState ? `remove ${code('nextExternalId')} (their state then holds the new one)` : promote) +
+      '; the trust then stops accepting the old one.'
+    );
+  }
+  const generated = model.externalId.kind === 'generated' ? ` (this deletes the generated one, ${code('random_id.external_id')})` : '';
+  return (
+    `${head} The Aspera hosts present ${nextText}: every docroot carries it, and the output ${code('external_id')} (sensitive) publishes it. ` +
+    `The bucket owner's trust must accept it before this is applied: they add it as ${code('nextExternalId')} and apply first` +
+    (model.otherHalfState === undefined ? '' : " (this half's plan checks that in their state)") +
+    `; their trust keeps accepting ${current} until they promote. Next: once ${everyHost}, promote: ${promote}${generated}, and have the bucket owner promote too. The hosts do not change then.`
   );
 }
 
@@ -68,8 +114,8 @@ export function modeParagraph(model: AccessModel): string {
     model.otherHalfState === undefined
       ? ''
       : model.mode === 'bucket-owner'
-        ? ` At plan time it reads the operator's state ${code(stateUrl(model.otherHalfState))} and fails unless the operator published a valid External ID and runs the host role this config trusts.`
-        : ` At plan time it reads the bucket owner's state ${code(stateUrl(model.otherHalfState))} and fails unless the bucket owner is in ${my}, trusts this host role, publishes exactly these grants and requires this half's External ID (compared by SHA-256).`;
+        ? ` At plan time it reads the operator's state ${code(stateUrl(model.otherHalfState))} and fails unless the operator published a valid External ID and runs the host role this config trusts${model.nextExternalId === undefined ? '' : ', and, during the rotation, unless the operator still publishes the previous External ID (not yet "nextExternalId")'}.`
+        : ` At plan time it reads the bucket owner's state ${code(stateUrl(model.otherHalfState))} and fails unless the bucket owner is in ${my}, trusts this host role, publishes exactly these grants and accepts the External ID this half's hosts present (compared by SHA-256).`;
   if (model.mode === 'both') {
     return (
       `**Mode ${code('both')}** (the default): this stack applies ${HALF_OF_MODE.both}, with credentials for both accounts: ` +

@@ -152,7 +152,7 @@ function accountsSection(model: AccessModel): string {
         ['Other Account (transfer host owner)', `${code(model.otherAccount.accountId)} in ${code(model.otherAccount.region)}`],
         ['Transfer host role', hostRoleDescription(model)],
         ['Transfer host role policy', hostPolicyDescription(model)],
-        ['External ID', externalIdDescription(model.externalId)],
+        ['External ID', externalIdDescription(model)],
         ['Aspera hosts', hosts],
         ...fleetRows(model),
         ...(model.otherHalfState === undefined
@@ -161,6 +161,36 @@ function accountsSection(model: AccessModel): string {
       ],
     ),
   ].join('\n');
+}
+
+/** The guards every grant role's policy carries (src/iam/s3-access.ts), in words. */
+function guardsDescription(model: AccessModel, grant: GrantAccess): string {
+  const theirs = model.ownership.bucketOwnerHalf ? '' : `${MANAGED_BY_OTHER_PARTY} This config expects: `;
+  return (
+    `${theirs}every request on ${code(s3Uri(grant.bucket))} without TLS is denied (${code('aws:SecureTransport')} ${code('false')}), whatever the bucket policy says; ` +
+    `every action is allowed only while the bucket belongs to My Account ${code(model.myAccount.accountId)} (${code('s3:ResourceAccount')}), so a bucket of the same name in another account is never read or written` +
+    (grant.access === 'read-only' ? '; read-only: no upload, delete or multipart action' : '')
+  );
+}
+
+/** The bucket's KMS key: whose it is, what the role may do with it, and what a key of another account must allow. */
+function kmsKeyDescription(model: AccessModel, grant: GrantAccess): string {
+  const key = grant.kmsKey!;
+  const actions = list(key.actions.map(code));
+  const use = `the role may ${actions} on it only through S3 in ${code(model.myAccount.region)} (${code('kms:ViaService')}) and only for this bucket (${code('kms:EncryptionContext:aws:s3:arn')})`;
+  if (key.owner === 'created') {
+    const who = key.keyPolicyNamesRolePath
+      ? `the roles under this stack's IAM path ${code(model.hostPolicy.grantRolePath)} use it (the list of the grant roles on this bucket would not fit in the 32,768 bytes KMS allows): the stack's grant roles on other buckets pass the key policy too, and only their own policies keep them to their own bucket's key`
+      : 'only the grant roles on this bucket use it; nobody else, however wide their IAM policies';
+    return `${key.arn} (SSE-KMS with an S3 Bucket Key, automatic rotation on): ${use}. Its key policy lets My Account administer it and ${who}.`;
+  }
+  if (key.owner === 'my-account') {
+    return `${code(key.arn)}, an existing key of My Account: ${use}. Its key policy is not this stack's: it must let IAM policies of My Account grant its use (the default key policy does) or name this role.`;
+  }
+  return (
+    `${code(key.arn)}, owned by account ${code(key.arn.split(':')[4])}: ${use}. Its key policy is its owner's, not this stack's: **it must allow ${actions} to ${code(grant.roleArn)} ` +
+    `(or to My Account ${code(model.myAccount.accountId)}), else every transfer fails with AccessDenied** after a green apply.`
+  );
 }
 
 function grantSection(model: AccessModel, grant: GrantAccess): string {
@@ -188,12 +218,18 @@ function grantSection(model: AccessModel, grant: GrantAccess): string {
 
   if (bucketOwnerHalf) {
     for (const p of grant.permissions) {
-      rows.push([`S3 actions on ${list(p.resources.map(code))}${p.conditions.length > 0 ? ` when ${p.conditions.map(code).join(' and ')}` : ''}`, list(p.actions.map(code))]);
+      const service = p.actions.every((a) => a.startsWith('kms:')) ? 'KMS' : 'S3';
+      rows.push([`${service} actions on ${list(p.resources.map(code))}${p.conditions.length > 0 ? ` when ${p.conditions.map(code).join(' and ')}` : ''}`, list(p.actions.map(code))]);
     }
-    rows.push(['All S3 actions', list(grant.actions.map(code))]);
+    for (const g of grant.guards) {
+      rows.push([`Denied on ${list(g.resources.map(code))}${g.conditions.length > 0 ? ` when ${g.conditions.map(code).join(' and ')}` : ''}`, list(g.actions.map(code))]);
+    }
+    rows.push(['All allowed actions', list(grant.actions.map(code))]);
   } else {
-    rows.push(["S3 actions (the role's policy)", `${expects} ${list(grant.actions.map(code))}`]);
+    rows.push(["Actions (the role's policy)", `${expects} ${list(grant.actions.map(code))}`]);
   }
+  rows.push(['Guards', guardsDescription(model, grant)]);
+  if (grant.kmsKey !== undefined) rows.push(['KMS key', kmsKeyDescription(model, grant)]);
 
   if (transferHostHalf) {
     rows.push(
@@ -203,7 +239,7 @@ function grantSection(model: AccessModel, grant: GrantAccess): string {
       ...(model.fleets.length === 0 ? [] : ([['Installed on fleets (SSM)', grant.fleets.length === 0 ? 'none' : list(grant.fleets.map(code))]] as [string, string][])),
     );
   } else {
-    rows.push(['Docroot', `${MANAGED_BY_OTHER_PARTY} The operator installs it on their Aspera hosts; it must name this role ARN and the External ID.`]);
+    rows.push(['Docroot', `${MANAGED_BY_OTHER_PARTY} The operator installs it on their Aspera hosts; it must name this role ARN and ${model.nextExternalId === undefined ? 'the External ID' : 'an External ID the trust accepts (the new one once the operator switches)'}.`]);
   }
   return [`### ${code(grant.transferUser)}: ${grant.access} on ${where(grant)}`, '', table(['Field', 'Value'], rows)].join('\n');
 }
@@ -217,11 +253,17 @@ function stateDescription(model: AccessModel): string {
 /** What destroy removes in My Account: the grant roles (the revocation) and the created buckets. */
 function bucketOwnerRemovals(model: AccessModel): string[] {
   const created = model.buckets.filter((b) => b.created).map((b) => code(b.name));
+  const keys = model.buckets.filter((b) => b.keyCreated).map((b) => code(b.name));
   return [
     `- In My Account ${code(model.myAccount.accountId)}: the grant roles ${list(model.grants.map((g) => code(g.roleArn)))} and their S3 policies. This is the revocation: from then on the transfer host cannot assume them, whatever is left on the host${model.mode === 'bucket-owner' ? ' and whatever the operator does' : ''}.`,
     ...(created.length > 0
       ? [
           `- The buckets this stack created: ${list(created)}, with their public access block, TLS-only policy, encryption and ownership settings. S3 deletes a bucket only when it is empty: a bucket that still holds objects makes destroy report an error and stays, without those settings.`,
+        ]
+      : []),
+    ...(keys.length > 0
+      ? [
+          `- The KMS keys this stack created for ${list(keys)}: each is scheduled for deletion (after 30 days; ${code('aws kms cancel-key-deletion')} stops it in that time) only once its bucket is deleted, so a bucket that still holds objects keeps its key.`,
         ]
       : []),
   ];
@@ -245,7 +287,9 @@ function transferHostRemovals(model: AccessModel): string[] {
     ),
     ...(model.externalId.kind === 'generated'
       ? [
-          `- The generated External ID (output ${code(model.externalId.output)}). A later apply generates a new one, which the bucket owner must then require (with "otherHalfState" they pick it up at their next apply).`,
+          model.nextExternalId === undefined
+            ? `- The generated External ID (output ${code(model.externalId.output)}). A later apply generates a new one, which the bucket owner must then require (with "otherHalfState" they pick it up at their next apply).`
+            : `- The generated External ID, kept in state while the hosts present ${code('nextExternalId')}.`,
         ]
       : []),
   ];

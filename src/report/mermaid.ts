@@ -32,13 +32,15 @@ export const mermaidId = (kind: string, index: number, name: string): string =>
 
 /**
  * How the diagram names the External ID on an AssumeRole edge: the value the trust policy requires,
- * or, when it is not known at synth time, where it comes from.
+ * or, when it is not known at synth time, where it comes from; during a rotation, also the next one.
  */
 export function externalIdEdgeText(model: AccessModel, grant: GrantAccess): string {
   const source = model.externalId;
-  if (source.kind === 'config') return `External ID ${grant.trust.externalId}`;
-  if (source.kind === 'other-half-state') return "External ID read from the operator's state at plan time";
-  return 'External ID generated at first apply';
+  // During a rotation the trust accepts the current External ID or the next one.
+  const next = model.nextExternalId === undefined ? '' : ` or ${model.nextExternalId} (next)`;
+  if (source.kind === 'config') return next === '' ? `External ID ${grant.trust.externalId}` : `External ID ${source.value}${next}`;
+  if (source.kind === 'other-half-state') return `External ID read from the operator's state at plan time${next}`;
+  return `External ID generated at first apply${next}`;
 }
 
 /** The label line of a part this config's stack does not create. */

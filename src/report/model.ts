@@ -11,14 +11,18 @@
 import type { Access, Config, OtherHalfStateConfig, StateConfig } from '../config/schema';
 import { docrootPermissions, grantDocroot } from '../aspera/docroot';
 import { grantRoleArn, grantRoleName, grantRolePathOf, hostRoleArn, hostRoleName, normalizePrefix } from '../iam/arns';
-import { ExternalId } from '../modes/external-id';
+import { ExternalIds } from '../modes/external-id';
 import { halfOwnership, type ExternalIdSource, type HalfOwnership } from '../modes/half-ownership';
 import type { Mode } from '../modes/mode';
 import { fleetAction, fleetTargets } from '../aspera/fleets';
 import { ssmCorePolicyArn } from '../iam/fleet-policy';
 import { type HostPolicyForm, hostAssumableRoles, hostMayAssume } from '../iam/host-policy';
 import type { PolicyDocument, PolicyStatement, Principal } from '../iam/policy-document';
-import { grantPermissionsPolicy } from '../iam/s3-access';
+import { grantPermissionsPolicy } from '../iam/roles';
+import type { KeyArnOf } from '../iam/kms-access';
+import { keyPolicyNamesRolePath } from '../iam/key-policy';
+import { accountOfArn } from '../aws/arns';
+import { bucketKmsKey, type BucketKmsKey } from '../s3/bucket-encryption';
 import { grantRoleTrustPolicy } from '../iam/trust-policy';
 import { s3Uri } from '../aws/arns';
 
@@ -33,7 +37,7 @@ export interface S3Permission {
 /** Who may assume a grant role: the trust policy's principals and the conditions they must meet. */
 export interface TrustSummary {
   readonly principals: readonly string[];
-  /** The sts:ExternalId the trust policy requires, if any. */
+  /** The sts:ExternalId the trust policy requires, if any; during a rotation both values, joined with ", ". */
   readonly externalId?: string;
   /** The aws:PrincipalArn the trust policy requires (the transfer host role), if any. */
   readonly principalArn?: string;
@@ -66,6 +70,18 @@ export interface AsperaFleetTarget {
   readonly outputLocation?: string;
 }
 
+/** The KMS key of a grant's bucket, as the review describes it. */
+export interface GrantKmsKey {
+  /** "created": this stack creates it for the bucket; "my-account": an existing key of My Account; "other-account": another account's key. */
+  readonly owner: 'created' | 'my-account' | 'other-account';
+  /** The key's ARN; for a created key, how the report names it. */
+  readonly arn: string;
+  /** The KMS actions the role's policy allows on it (through S3 only). */
+  readonly actions: readonly string[];
+  /** A created key whose policy names the stack's role path (the list of roles would not fit). */
+  readonly keyPolicyNamesRolePath?: true;
+}
+
 export interface GrantAccess {
   readonly transferUser: string;
   readonly bucket: string;
@@ -80,8 +96,12 @@ export interface GrantAccess {
   readonly roleArn: string;
   /** Every S3 action the role's policy allows, in policy order, without duplicates. */
   readonly actions: readonly string[];
-  /** The role's S3 policy, statement by statement. */
+  /** The role's S3 policy, statement by statement (Allow statements; its guards are in `guards`). */
   readonly permissions: readonly S3Permission[];
+  /** The Deny statements of the role's policy, rendered for people: what no allow can override. */
+  readonly guards: readonly S3Permission[];
+  /** The bucket's KMS key when it is SSE-KMS (src/s3/bucket-encryption.ts). */
+  readonly kmsKey?: GrantKmsKey;
   readonly trust: TrustSummary;
   /** Whether the transfer host role's identity policy lets it assume this grant's role. */
   readonly hostMayAssume: boolean;
@@ -112,7 +132,13 @@ export interface AccessModel {
    * the docroots hold EXTERNAL_ID_STAND_IN where the value will be.
    */
   readonly externalId: ExternalIdSource;
-  readonly buckets: readonly { readonly name: string; readonly created: boolean }[];
+  /**
+   * During a rotation ("nextExternalId"): the value the trust accepts besides the current one, and
+   * the one every docroot carries (src/modes/external-id.ts).
+   */
+  readonly nextExternalId?: string;
+  /** `keyCreated`: this stack also creates the bucket's KMS key ("encryption": "sse-kms" without kmsKeyArn). */
+  readonly buckets: readonly { readonly name: string; readonly created: boolean; readonly keyCreated: boolean }[];
   readonly hosts: readonly AsperaHostTarget[];
   readonly fleets: readonly AsperaFleetTarget[];
   /**
@@ -166,8 +192,8 @@ export function summarizeTrust(document: PolicyDocument): TrustSummary {
   };
 }
 
-export function summarizePermissions(document: PolicyDocument): S3Permission[] {
-  return document.Statement.filter((s) => s.Effect === 'Allow').map((s) => ({
+export function summarizePermissions(document: PolicyDocument, effect: 'Allow' | 'Deny' = 'Allow'): S3Permission[] {
+  return document.Statement.filter((s) => s.Effect === effect).map((s) => ({
     actions: [...s.Action],
     resources: [...(s.Resource ?? [])],
     conditions: renderConditions(s),
@@ -180,11 +206,24 @@ export const hostTargetId = (host: { host: string; port: number }): string =>
 
 export { EXTERNAL_ID_STAND_IN } from '../modes/external-id';
 
+/** How the report names a key this stack creates (its ARN is known only after apply). */
+export const createdKeyName = (bucket: string): string => `the KMS key this stack creates for ${s3Uri(bucket)}`;
+
+const keyInReport: KeyArnOf = (key) => (key.kind === 'given' ? key.arn : createdKeyName(key.bucket));
+
+function kmsKeyOf(config: Config, key: BucketKmsKey, actions: string[]): GrantKmsKey {
+  if (key.kind === 'created') return { owner: 'created', arn: keyInReport(key), actions, ...(keyPolicyNamesRolePath(config, key.bucket) ? { keyPolicyNamesRolePath: true as const } : {}) };
+  return { owner: accountOfArn(key.arn) === config.myAccount.accountId ? 'my-account' : 'other-account', arn: key.arn, actions };
+}
+
 export function accessModel(config: Config): AccessModel {
   const ownership = halfOwnership(config);
   const externalId = ownership.externalId;
   // The config the policy and docroot functions see: its own External ID, or the stand-in.
-  const rendered = ExternalId.from(externalId).inReport(config);
+  const externalIds = ExternalIds.from(externalId, ownership.nextExternalId);
+  const rendered = externalIds.inReport(config);
+  // The docroots carry the External ID the hosts present: the next one during a rotation.
+  const presented = externalIds.presented.inReport(config);
   const created = new Map(config.buckets.map((b) => [b.name, ownership.createdBuckets.includes(b.name)]));
   const hosts: AsperaHostTarget[] = config.asperaHosts.map((h) => ({
     id: hostTargetId(h),
@@ -208,7 +247,10 @@ export function accessModel(config: Config): AccessModel {
   const trust = summarizeTrust(grantRoleTrustPolicy(rendered));
   const grants = config.grants.map((grant): GrantAccess => {
     const prefix = normalizePrefix(grant.prefix);
-    const permissions = summarizePermissions(grantPermissionsPolicy(rendered, grant));
+    const key = bucketKmsKey(config.buckets.find((b) => b.name === grant.bucket)!);
+    const policy = grantPermissionsPolicy(rendered, grant, keyInReport);
+    const permissions = summarizePermissions(policy);
+    const kmsActions = [...new Set(permissions.flatMap((p) => p.actions).filter((a) => a.startsWith('kms:')))];
     const roleArn = grantRoleArn(rendered, grant);
     return {
       transferUser: grant.transferUser,
@@ -221,9 +263,11 @@ export function accessModel(config: Config): AccessModel {
       roleArn,
       actions: [...new Set(permissions.flatMap((p) => p.actions))],
       permissions,
+      guards: summarizePermissions(policy, 'Deny'),
+      ...(key === undefined ? {} : { kmsKey: kmsKeyOf(config, key, kmsActions) }),
       trust,
       hostMayAssume: hostMayAssume(rendered, roleArn),
-      docroot: grantDocroot(rendered, grant),
+      docroot: grantDocroot(presented, grant),
       confPermissions: docrootPermissions(grant),
       hosts: ownership.installsDocroots ? hosts.filter((h) => !h.retired).map((h) => h.id) : [],
       fleets: fleets.filter((f) => f.runs === 'install').map((f) => f.name),
@@ -238,7 +282,8 @@ export function accessModel(config: Config): AccessModel {
     hostRole: { name: hostRoleName(config), arn: hostRoleArn(config), managed: ownership.hostRole },
     hostPolicy: { form: config.hostPolicy, grantRolePath: grantRolePathOf(config), assumable: hostAssumableRoles(rendered) },
     externalId,
-    buckets: config.buckets.map((b) => ({ name: b.name, created: created.get(b.name) === true })),
+    ...(ownership.nextExternalId === undefined ? {} : { nextExternalId: ownership.nextExternalId }),
+    buckets: config.buckets.map((b) => ({ name: b.name, created: created.get(b.name) === true, keyCreated: created.get(b.name) === true && bucketKmsKey(b)?.kind === 'created' })),
     hosts: ownership.installsDocroots ? hosts : [],
     fleets,
     ...(fleets.length === 0 ? {} : { ssmCorePolicy: { arn: ssmCorePolicyArn(config), attachedByThisStack: ownership.hostRole === 'created' } }),
