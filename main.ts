@@ -26,11 +26,14 @@ function main(): number {
     const { App } = require('cdktf') as typeof import('cdktf');
     const { AsperaCrossAccountStack } = require('./src/stack') as typeof import('./src/stack');
     const { withoutTokenStackTraces } = require('./src/synth/token-stack-traces') as typeof import('./src/synth/token-stack-traces');
-    withoutTokenStackTraces(() => {
-      const app = new App();
-      new AsperaCrossAccountStack(app, result.config.stackName, result.config);
-      app.synth();
-    });
+    const { withoutUtilIsArrayWarning } = require('./src/synth/util-is-array') as typeof import('./src/synth/util-is-array');
+    withoutTokenStackTraces(() =>
+      withoutUtilIsArrayWarning(() => {
+        const app = new App();
+        new AsperaCrossAccountStack(app, result.config.stackName, result.config);
+        app.synth();
+      }),
+    );
   } finally {
     process.setSourceMapsEnabled(true);
   }

@@ -11,6 +11,7 @@ import { validateConfig } from '../../src/config-file';
 import type { Config, ConfigInput } from '../../src/config/schema';
 import { AsperaCrossAccountStack } from '../../src/stack';
 import { withoutTokenStackTraces } from '../../src/synth/token-stack-traces';
+import { withoutUtilIsArrayWarning } from '../../src/synth/util-is-array';
 
 /** The parts of cdk.tf.json the tests read. Blocks are keyed by Terraform type, then name. */
 export interface TerraformJson {
@@ -70,11 +71,13 @@ export interface SynthOutput {
 export function synthConfigToDir(input: unknown): SynthOutput {
   const config = validConfig(input);
   const outdir = mkdtempSync(join(tmpdir(), 'aspera-synth-'));
-  withoutTokenStackTraces(() => {
-    const app = new App({ outdir, stackTraces: false });
-    new AsperaCrossAccountStack(app, config.stackName, config);
-    app.synth();
-  });
+  withoutTokenStackTraces(() =>
+    withoutUtilIsArrayWarning(() => {
+      const app = new App({ outdir, stackTraces: false });
+      new AsperaCrossAccountStack(app, config.stackName, config);
+      app.synth();
+    }),
+  );
   const stackDir = join(outdir, 'stacks', config.stackName);
   const tf = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as TerraformJson;
   return { tf, config, outdir, stackDir };
