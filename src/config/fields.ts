@@ -614,7 +614,7 @@ export const configObject = z.strictObject({
     .enum(HOST_POLICY_FORMS, expected(`one of ${HOST_POLICY_FORMS.map((f) => `"${f}"`).join(', ')}`))
     .default(DEFAULT_HOST_POLICY_FORM)
     .describe(
-      'How the transfer host role\'s policy names the grant roles. "exact-roles" (default): it lists every grant role ARN (about 100 to 160 grants, by role name length: ' +
+      'How the transfer host role\'s policy names the grant roles. "exact-roles" (default): it lists every grant role ARN (164 grants with the example config\'s names, 103 with 64-character role names: ' +
         'IAM\'s 10,240 characters of inline policy per role). "role-path": the grant roles are created under the IAM path /aspera/<stackName>/ and the ' +
         'policy allows that path, at a constant size for any number of grants. Switching an applied stack replaces every grant role.',
     ),
