@@ -19,11 +19,8 @@ export const list = (items: readonly string[]): string => (items.length === 0 ? 
 /** A value safe inside a Markdown table cell ("|" would start a new column, even inside code spans). */
 export const cell = (value: string): string => value.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 
-/** A two-column Markdown table. */
-export function table(header: [string, string], rows: readonly [string, string][]): string {
-  return [
-    `| ${cell(header[0])} | ${cell(header[1])} |`,
-    '| --- | --- |',
-    ...rows.map(([key, value]) => `| ${cell(key)} | ${cell(value)} |`),
-  ].join('\n');
+/** A Markdown table; every row has the header's number of cells. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(header), `|${' --- |'.repeat(header.length)}`, ...rows.map(line)].join('\n');
 }
