@@ -17,11 +17,12 @@
  *    generated External ID, the saved plan file does (Terraform's way with sensitive values).
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCRIPTS_DIR } from '../../src/constructs/aspera-hosts';
 import { requireHostTools } from '../helpers/host-suite';
+import { awsProviderMirror } from '../helpers/real-provider';
 import { baseConfigInput, synthConfigToDir, type SynthOutput } from '../helpers/synth';
 import { terraformDir } from '../helpers/terraform-host';
 
@@ -32,32 +33,6 @@ const HEX = '00112233445566778899aabbccddeeff';
 const MARKER = 'ASPERAEXTERNALIDMARKER';
 const FLEET_DIR = `${SCRIPTS_DIR}/aspera_fleets/transfer-asg`;
 const RESOURCE = 'fleet_transfer_asg';
-
-/**
- * Where Terraform finds providers without a registry: its implied local mirror directories on Linux
- * (Terraform's CLI configuration docs, "Implied Local Mirror Directories"), then /opt/tf-plugins,
- * where this project's machines carry the AWS provider.
- */
-const MIRRORS = [
-  join(process.env.HOME ?? '/root', '.terraform.d/plugins'),
-  join(process.env.HOME ?? '/root', '.local/share/terraform/plugins'),
-  '/usr/local/share/terraform/plugins',
-  '/usr/share/terraform/plugins',
-  '/opt/tf-plugins',
-];
-
-/** A mirror holding hashicorp/aws for linux_amd64, and the newest version there. */
-function awsProviderMirror(): { dir: string; version: string } {
-  for (const dir of MIRRORS) {
-    const versions = join(dir, 'registry.terraform.io/hashicorp/aws');
-    if (!existsSync(versions)) continue;
-    const found = readdirSync(versions)
-      .filter((v) => /^\d+\.\d+\.\d+$/.test(v) && existsSync(join(versions, v, 'linux_amd64')))
-      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-    if (found.length > 0) return { dir, version: found[found.length - 1] };
-  }
-  throw new Error(`no hashicorp/aws provider for linux_amd64 in ${MIRRORS.join(', ')}: the plan part of this test needs one (registry.terraform.io/hashicorp/aws/<version>/linux_amd64/)`);
-}
 
 const dirs: string[] = [];
 beforeAll(() => requireHostTools());
