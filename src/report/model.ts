@@ -211,13 +211,16 @@ export const createdKeyName = (bucket: string): string => `the KMS key this stac
 
 const keyInReport: KeyArnOf = (key) => (key.kind === 'given' ? key.arn : createdKeyName(key.bucket));
 
-function kmsKeyOf(config: Config, key: BucketKmsKey, actions: string[]): GrantKmsKey {
-  if (key.kind === 'created') return { owner: 'created', arn: keyInReport(key), actions, ...(keyPolicyNamesRolePath(config, key.bucket) ? { keyPolicyNamesRolePath: true as const } : {}) };
+/** `namesRolePath`: per bucket with a created key, whether its key policy names the role path (asked once per bucket: it renders the policy). */
+function kmsKeyOf(config: Config, key: BucketKmsKey, actions: string[], namesRolePath: (bucket: string) => boolean): GrantKmsKey {
+  if (key.kind === 'created') return { owner: 'created', arn: keyInReport(key), actions, ...(namesRolePath(key.bucket) ? { keyPolicyNamesRolePath: true as const } : {}) };
   return { owner: accountOfArn(key.arn) === config.myAccount.accountId ? 'my-account' : 'other-account', arn: key.arn, actions };
 }
 
 export function accessModel(config: Config): AccessModel {
   const ownership = halfOwnership(config);
+  const rolePathByBucket = new Map<string, boolean>();
+  const namesRolePath = (bucket: string): boolean => rolePathByBucket.get(bucket) ?? rolePathByBucket.set(bucket, keyPolicyNamesRolePath(config, bucket)).get(bucket)!;
   const externalId = ownership.externalId;
   // The config the policy and docroot functions see: its own External ID, or the stand-in.
   const externalIds = ExternalIds.from(externalId, ownership.nextExternalId);
@@ -264,7 +267,7 @@ export function accessModel(config: Config): AccessModel {
       actions: [...new Set(permissions.flatMap((p) => p.actions))],
       permissions,
       guards: summarizePermissions(policy, 'Deny'),
-      ...(key === undefined ? {} : { kmsKey: kmsKeyOf(config, key, kmsActions) }),
+      ...(key === undefined ? {} : { kmsKey: kmsKeyOf(config, key, kmsActions, namesRolePath) }),
       trust,
       hostMayAssume: hostMayAssume(rendered, roleArn),
       docroot: grantDocroot(presented, grant),
