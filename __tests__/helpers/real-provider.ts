@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { ConfigInput } from '../../src/config/schema';
 import { hostRoleArn, hostRoleName } from '../../src/iam/arns';
-import { resolveReference, type SynthOutput, type TerraformJson } from './synth';
+import { mapStrings, resolveReference, type SynthOutput, type TerraformJson } from './synth';
 
 // ---- Where the provider comes from --------------------------------------------------------------
 
@@ -176,16 +176,6 @@ export interface RealProviderStack {
   /** The provider endpoints pointed at the stand-in (service names). */
   readonly services: readonly string[];
 }
-
-/** `value` with `f` applied to every string in it, except under "//" (cdktf's metadata comments). */
-const mapStrings = (value: unknown, f: (s: string) => string): any =>
-  typeof value === 'string'
-    ? f(value)
-    : Array.isArray(value)
-      ? value.map((v) => mapStrings(v, f))
-      : value !== null && typeof value === 'object'
-        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === '//' ? v : mapStrings(v, f)]))
-        : value;
 
 /** `value` without cdktf's "//" metadata comments. */
 const withoutComments = (value: unknown): unknown =>

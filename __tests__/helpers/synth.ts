@@ -166,14 +166,18 @@ export function halvesOf(input: ConfigInput, options: HalvesOptions = {}): { buc
  * published outputs (and a generated External ID) where the stack reads them.
  */
 export function resolvePlanTime<T>(tf: T, values: Readonly<Record<string, string>>): T {
-  const visit = (value: unknown): unknown => {
-    if (typeof value === 'string') return value.replace(/\$\{([^{}]*)\}/g, (whole, expression: string) => values[expression] ?? whole);
-    if (Array.isArray(value)) return value.map(visit);
-    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, visit(v)]));
-    return value;
-  };
-  return visit(tf) as T;
+  return mapStrings(tf, (text) => text.replace(/\$\{([^{}]*)\}/g, (whole, expression: string) => values[expression] ?? whole)) as T;
 }
+
+/** `value` with `f` applied to every string in it, except under "//" (cdktf's metadata comments, which Terraform ignores). */
+export const mapStrings = (value: unknown, f: (s: string) => string): any =>
+  typeof value === 'string'
+    ? f(value)
+    : Array.isArray(value)
+      ? value.map((v) => mapStrings(v, f))
+      : value !== null && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === '//' ? v : mapStrings(v, f)]))
+        : value;
 
 /**
  * The values a terraform_remote_state data source named `id` reads from the other half's stack:

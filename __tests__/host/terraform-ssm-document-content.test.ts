@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { SCRIPTS_DIR } from '../../src/constructs/aspera-hosts';
 import { requireHostTools } from '../helpers/host-suite';
 import { awsProviderMirror } from '../helpers/real-provider';
-import { baseConfigInput, synthConfigToDir, type SynthOutput } from '../helpers/synth';
+import { baseConfigInput, mapStrings, synthConfigToDir, type SynthOutput } from '../helpers/synth';
 import { terraformDir } from '../helpers/terraform-host';
 
 const FLEET = { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, scriptS3: { bucket: 'media-ops-aspera-scripts' } };
@@ -102,16 +102,6 @@ async function evaluate(out: SynthOutput): Promise<Values> {
     sshScript: o.ssh.value,
   };
 }
-
-/** `value` with `f` applied to every string in it. */
-const mapStrings = (value: unknown, f: (s: string) => string): unknown =>
-  typeof value === 'string'
-    ? f(value)
-    : Array.isArray(value)
-      ? value.map((v) => mapStrings(v, f))
-      : value !== null && typeof value === 'object'
-        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, f)]))
-        : value;
 
 /** One resource's part of a plan's text: from its "# <address> will be ..." line to the next such line. */
 function planOf(text: string, address: string): string {

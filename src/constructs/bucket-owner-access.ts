@@ -142,7 +142,7 @@ export class BucketOwnerAccess extends Construct {
     // KMS key policy to keep in step across accounts; S3 Bucket Keys apply only to SSE-KMS. With
     // "sse-kms", the given key or the one created here, and a Bucket Key (fewer KMS requests; the
     // grant roles' KMS permissions expect the bucket's ARN as the encryption context).
-    const kmsKeyArn = bucket.kmsKey === undefined ? undefined : kmsKey !== undefined ? kmsKey.arn : bucket.kmsKey.kind === 'given' ? bucket.kmsKey.arn : undefined;
+    const kmsKeyArn = kmsKey?.arn ?? (bucket.kmsKey?.kind === 'given' ? bucket.kmsKey.arn : undefined);
     const encryption = new S3BucketServerSideEncryptionConfigurationA(this, `${name}_encryption`, {
       provider,
       bucket: s3Bucket.bucket,

@@ -22,7 +22,7 @@ import { grantPermissionsPolicy } from '../iam/roles';
 import type { KeyArnOf } from '../iam/kms-access';
 import { keyPolicyNamesRolePath } from '../iam/key-policy';
 import { accountOfArn } from '../aws/arns';
-import { bucketKmsKey, type BucketKmsKey } from '../s3/bucket-encryption';
+import { bucketKmsKey, type BucketKmsKey, kmsKeyOfBucket } from '../s3/bucket-encryption';
 import { grantRoleTrustPolicy } from '../iam/trust-policy';
 import { s3Uri } from '../aws/arns';
 
@@ -250,7 +250,7 @@ export function accessModel(config: Config): AccessModel {
   const trust = summarizeTrust(grantRoleTrustPolicy(rendered));
   const grants = config.grants.map((grant): GrantAccess => {
     const prefix = normalizePrefix(grant.prefix);
-    const key = bucketKmsKey(config.buckets.find((b) => b.name === grant.bucket)!);
+    const key = kmsKeyOfBucket(config, grant.bucket);
     const policy = grantPermissionsPolicy(rendered, grant, keyInReport);
     const permissions = summarizePermissions(policy);
     const kmsActions = [...new Set(permissions.flatMap((p) => p.actions).filter((a) => a.startsWith('kms:')))];
