@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { xmlEscape } from '../src/aspera/docroot';
-import { embedAwk, renderHostScripts, renderScript, SCRIPT_LOGIC, shellQuote, type ScriptGrant } from '../src/aspera/host-scripts';
+import { embedAccessKeys, embedAwk, renderHostScripts, renderScript, SCRIPT_LOGIC, shellQuote, type ScriptGrant } from '../src/aspera/host-scripts';
 import { legacyUsers, placementOf, realmUsers } from './helpers/aspera-conf-oracle';
 import { lineChanges, splitLines, userBlocks } from './helpers/line-diff';
 import {
@@ -672,14 +672,21 @@ test.concurrent('a file with 5,000 users: ours land in the realm, every other st
   expect(readFileSync(w.conf, 'utf8')).toBe(original);
 }, 60000);
 
-describe('the awk program lives in its own file and is embedded when a script is rendered', () => {
+describe('the awk program and the access-key functions live in their own files and are embedded when a script is rendered', () => {
   const shell = readFileSync(join(__dirname, '..', 'src', 'aspera', 'aspera-conf-edit.sh'), 'utf8');
   const awk = readFileSync(join(__dirname, '..', 'src', 'aspera', 'aspera-conf-edit.awk'), 'utf8');
+  const accessKeys = readFileSync(join(__dirname, '..', 'src', 'aspera', 'node-api-access-keys.sh'), 'utf8');
 
-  test('the rendered logic is the shell file with the awk file, byte for byte, as the program argument', () => {
+  test('the rendered logic is the shell file with the awk file, byte for byte, as the program argument, and the access-key file in place of its marker line', () => {
     expect(SCRIPT_LOGIC).toContain(`awk '\n${awk}'\n}`);
-    expect(SCRIPT_LOGIC.replace(awk, '@ASPERA_CONF_EDIT_AWK@\n')).toBe(shell);
+    expect(SCRIPT_LOGIC).toContain(`\n${accessKeys}`);
+    expect(SCRIPT_LOGIC.replace(awk, '@ASPERA_CONF_EDIT_AWK@\n').replace(accessKeys, '# @NODE_API_ACCESS_KEYS_SH@\n')).toBe(shell);
     expect(scripts.install).toContain(awk);
+    expect(scripts.install).toContain(accessKeys);
+  });
+
+  test('a missing access-key marker is refused', () => {
+    expect(() => embedAccessKeys(shell.replace('# @NODE_API_ACCESS_KEYS_SH@\n', ''), accessKeys)).toThrow(/must hold the line # @NODE_API_ACCESS_KEYS_SH@ once/);
   });
 
   test('a single quote in the awk program, or a missing marker, is refused', () => {

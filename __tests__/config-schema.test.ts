@@ -51,6 +51,9 @@ const ONLY_THE_CLI_CATCHES: Record<string, string> = {
   'bucket-kms-key-without-sse-kms.patch.json': 'a field depends on another field of the same bucket',
   'bucket-kms-key-other-region.patch.json': 'the ARN must contain another field',
   'bucket-kms-key-other-partition.patch.json': 'the ARN must contain another field',
+  'grant-install-as-twice.patch.json': 'uniqueness of array items is checked in code (the message names the item)',
+  'grant-access-key-in-bucket-owner-mode.patch.json': 'a field depends on the mode',
+  'node-api-ca-file-on-http.patch.json': 'a field depends on another field of the same object',
 };
 
 let validate: ValidateFunction;

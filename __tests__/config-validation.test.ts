@@ -54,6 +54,19 @@ const EXPECTED: Record<string, readonly Problem[]> = {
   'grant-user-uppercase.patch.json': [['grants[0].transferUser', 'system user name']],
   'grant-user-shell-command.patch.json': [['grants[0].transferUser', 'system user name']],
   'grant-access-typo.patch.json': [['grants[0].access', '"read-write" or "read-only"']],
+  'grant-install-as-empty.patch.json': [['grants[0].installAs', 'must name at least one of "docroot" and "access-key"']],
+  'grant-install-as-twice.patch.json': [['grants[0].installAs', 'must not name a target twice']],
+  'grant-install-as-typo.patch.json': [['grants[0].installAs[0]', 'must be "docroot" or "access-key"']],
+  'grant-install-as-string.patch.json': [['grants[0].installAs', 'must be a list such as ["docroot"]']],
+  'grant-access-key-in-bucket-owner-mode.patch.json': [['grants[0].installAs', 'which the transfer-host half installs on the Aspera hosts']],
+  'node-api-http-to-another-host.patch.json': [['asperaHosts[0].nodeApi.url', 'must use https, unless the host is the Aspera host itself']],
+  'node-api-url-with-path.patch.json': [['asperaHosts[0].nodeApi.url', 'scheme, host and port only']],
+  'node-api-url-with-password.patch.json': [['asperaHosts[0].nodeApi.url', 'scheme, host and port only']],
+  'node-api-ca-file-on-http.patch.json': [['asperaHosts[0].nodeApi.caFile', 'is for an https URL']],
+  'node-api-credentials-relative.patch.json': [['asperaHosts[0].nodeApi.credentialsFile', 'must be an absolute path on the host without "." or ".." segments']],
+  'node-api-credentials-dot-dot.patch.json': [['asperaHosts[0].nodeApi.credentialsFile', 'must be an absolute path on the host without "." or ".." segments']],
+  'node-api-credentials-shell.patch.json': [['asperaHosts[0].nodeApi.credentialsFile', 'no spaces, quotes or "$"']],
+  'node-api-password-field.patch.json': [['asperaHosts[0].nodeApi.password', 'unknown field']],
   'grant-access-missing.patch.json': [['grants[0].access', 'is required']],
   'grant-prefix-leading-slash.patch.json': [['grants[0].prefix', 'must not start with "/"']],
   'grant-prefix-dot-dot.patch.json': [['grants[0].prefix', 'must not contain ".."']],
@@ -235,7 +248,7 @@ describe('valid configs', () => {
       stackName: 'aspera-cross-account',
       mode: 'both',
       hostPolicy: 'exact-roles',
-      grants: [{ ...minimal.grants[0], prefix: '' }],
+      grants: [{ ...minimal.grants[0], prefix: '', installAs: ['docroot'] }],
       asperaHosts: [],
       asperaFleets: [],
       s3Endpoint: 's3.amazonaws.com',
@@ -243,11 +256,19 @@ describe('valid configs', () => {
     });
     const withHost = validateConfig({ ...minimal, asperaHosts: [{ host: 'aspera.example.com', user: 'ec2-user' }] });
     expect(withHost.ok && withHost.config.asperaHosts).toEqual([
-      { host: 'aspera.example.com', user: 'ec2-user', port: 22, asperaConfPath: '/opt/aspera/etc/aspera.conf', connectionTimeout: '1m', retired: false },
+      {
+        host: 'aspera.example.com',
+        user: 'ec2-user',
+        port: 22,
+        asperaConfPath: '/opt/aspera/etc/aspera.conf',
+        nodeApi: { url: 'https://127.0.0.1:9092', credentialsFile: '/opt/aspera/etc/aspera-cross-account/node-api.credentials' },
+        connectionTimeout: '1m',
+        retired: false,
+      },
     ]);
     const withFleet = validateConfig({ ...minimal, asperaFleets: [{ name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, scriptS3: { bucket: 'media-ops-aspera-scripts' } }] });
     expect(withFleet.ok && withFleet.config.asperaFleets).toEqual([
-      { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, scriptS3: { bucket: 'media-ops-aspera-scripts' }, asperaConfPath: '/opt/aspera/etc/aspera.conf', docroots: 'installed', complianceSeverity: 'HIGH', waitForSuccessSeconds: 900 },
+      { name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, scriptS3: { bucket: 'media-ops-aspera-scripts' }, asperaConfPath: '/opt/aspera/etc/aspera.conf', nodeApi: { url: 'https://127.0.0.1:9092', credentialsFile: '/opt/aspera/etc/aspera-cross-account/node-api.credentials' }, docroots: 'installed', complianceSeverity: 'HIGH', waitForSuccessSeconds: 900 },
     ]);
   });
 

@@ -66,6 +66,8 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
   const otherAccount = input.otherAccount.accountId;
   const hasHosts = (input.asperaHosts ?? []).length > 0;
   const hasFleets = (input.asperaFleets ?? []).length > 0;
+  // Grants installed as Node API access keys: the transfer-host half generates the seed of their secrets (random_id).
+  const hasAccessKeys = input.grants.some((g) => (g.installAs ?? []).includes('access-key'));
   // Written out, not derived with the code's own grantRolePathOf: "/aspera/<stackName>/" in the path form.
   const grantRolePath = input.hostPolicy === 'role-path' ? `/aspera/${input.stackName}/` : '/';
 
@@ -92,19 +94,22 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
     expect(all.filter((a) => a.startsWith('aws_iam_role.')).every((a) => a.startsWith('aws_iam_role.grant_'))).toBe(true);
   });
 
-  test('transfer-host: only the Other Account provider is configured (and null for the hosts), and every resource uses it', () => {
-    expect(providerNames(transferHost)).toEqual(hasHosts ? ['aws', 'null'] : ['aws']);
-    expect(requiredProviders(transferHost)).toEqual(hasHosts ? ['aws', 'null'] : ['aws']);
+  test('transfer-host: only the Other Account provider is configured (and null for the hosts, random for the access key seed), and every resource uses it', () => {
+    const expected = ['aws', ...(hasHosts ? ['null'] : []), ...(hasAccessKeys ? ['random'] : [])];
+    expect(providerNames(transferHost)).toEqual(expected);
+    expect(requiredProviders(transferHost)).toEqual(expected);
     expect(awsAliases(transferHost)).toEqual([`other_account:${otherAccount}`]);
     for (const [address, provider] of providersUsed(transferHost)) {
-      expect([address, provider]).toEqual([address, address.startsWith('null_resource.') ? '(none)' : OTHER]);
+      expect([address, provider]).toEqual([address, address.startsWith('null_resource.') || address.startsWith('random_id.') ? '(none)' : OTHER]);
     }
   });
 
   test('transfer-host: nothing of My Account: no bucket, no bucket policy, no grant role', () => {
     const all = addresses(transferHost);
     // The fleets' script objects are S3 objects of Other Account (in the operator's bucket).
-    expect(all.filter((a) => /^aws_s3_|grant_|random_/.test(a) && !/^aws_s3_object\.fleet_/.test(a))).toEqual([]);
+    // And the access key seed is the operator's (their hosts use it).
+    expect(all.filter((a) => /^aws_s3_|grant_|random_/.test(a) && !/^aws_s3_object\.fleet_/.test(a) && a !== 'random_id.access_key_secret_seed')).toEqual([]);
+    expect(all.includes('random_id.access_key_secret_seed')).toBe(hasAccessKeys);
     expect(JSON.stringify(transferHost)).not.toContain(MY);
   });
 
@@ -142,7 +147,9 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
       expect(associations.map(([name]) => name).sort()).toEqual((input.asperaFleets ?? []).map((f) => `fleet_${f.name.replace(/-/g, '_')}`).sort());
       const commandOutput = (input.asperaFleets ?? []).some((f) => f.outputS3 !== undefined) ? ['aws_iam_role_policy.transfer_host_ssm_command_output'] : [];
       for (const [name, body] of associations) {
-        expect([name, body.depends_on]).toEqual([name, ['aws_iam_role_policy.transfer_host', 'aws_iam_role_policy_attachment.transfer_host_ssm_core', ...commandOutput, 'aws_iam_role_policy.transfer_host_fleet_scripts']]);
+        // The stack attaches AmazonSSMManagedInstanceCore only to a host role it creates.
+        const ssmCore = input.hostRole.name !== undefined ? ['aws_iam_role_policy_attachment.transfer_host_ssm_core'] : [];
+        expect([name, body.depends_on]).toEqual([name, ['aws_iam_role_policy.transfer_host', ...ssmCore, ...commandOutput, 'aws_iam_role_policy.transfer_host_fleet_scripts']]);
       }
     });
   }
@@ -174,6 +181,7 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
     ]);
     expect(Object.keys(transferHost.output ?? {}).sort()).toEqual(
       [
+        ...(hasAccessKeys ? ['access_key_secrets', 'access_keys'] : []),
         ...(hasFleets ? ['aspera_fleets'] : []),
         'docroots',
         'external_id',

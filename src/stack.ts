@@ -40,6 +40,7 @@ export class AsperaCrossAccountStack extends TerraformStack {
       scriptsFor: (host) => externalId.hostScripts(config, host),
       dependsOn: this.asperaHostDependencies,
       ...(planTime !== undefined ? { planTimeExternalId: planTime } : {}),
+      ...(halves.accessKeySeed !== undefined ? { accessKeySeed: halves.accessKeySeed } : {}),
     });
     if (halves.transferHost !== undefined) {
       const { access, provider } = halves.transferHost;
@@ -59,6 +60,7 @@ export class AsperaCrossAccountStack extends TerraformStack {
         hostRoleName: hostRoleName(config),
         dependsOn: this.asperaHostDependencies,
         ...(planTime !== undefined ? { planTimeExternalId: planTime } : {}),
+        ...(halves.accessKeySeed !== undefined ? { accessKeySeed: halves.accessKeySeed } : {}),
       });
     }
 

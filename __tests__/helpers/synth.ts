@@ -139,7 +139,8 @@ export const HALF_STATES = {
  */
 export function halvesOf(input: ConfigInput, options: HalvesOptions = {}): { bucketOwner: ConfigInput; transferHost: ConfigInput } {
   const accountOnly = (account: ConfigInput['myAccount']) => ({ accountId: account.accountId, region: account.region });
-  const bucketOwner: ConfigInput = { ...input, mode: 'bucket-owner', otherAccount: accountOnly(input.otherAccount) };
+  // The bucket owner's grants say nothing of how the hosts install them ("installAs" is the operator's).
+  const bucketOwner: ConfigInput = { ...input, mode: 'bucket-owner', otherAccount: accountOnly(input.otherAccount), grants: input.grants.map(({ installAs: _, ...g }) => g) };
   delete bucketOwner.asperaHosts;
   delete bucketOwner.asperaFleets;
   const transferHost: ConfigInput = {

@@ -6,17 +6,20 @@
 #     and on every exit, so that no copy of the docroots and External ID is left in the home.
 #  1. Re-runs itself as root with "sudo -n" when it is not root.
 #  2. Takes the lock of this aspera.conf (shared by every stack on the host; a lock left by a run
-#     that is gone is taken over) and computes the new aspera.conf: the awk program below edits
-#     the XML text in place (byte-exact splices), so everything it does not touch - other users'
-#     stanzas, comments, layout - stays byte-identical. A transfer user that another stack on this
+#     that is gone is taken over), reads this stack's Node API access keys when it has any (GET:
+#     node-api-access-keys.sh; a refusal there changes nothing) and computes the new aspera.conf:
+#     the awk program below edits the XML text in place (byte-exact splices), so everything it
+#     does not touch - other users' stanzas, comments, layout - stays byte-identical. A transfer user that another stack on this
 #     host installed is refused: nothing changes.
-#  3. Reads the result back and checks every docroot and flag, writes what it changed (and what
-#     was there before) to the state file next to aspera.conf, keeps a backup (0600, the newest
-#     KEEP_BACKUPS), renames the new file over aspera.conf, validates it with "asuserdata -v" when
+#  3. Creates, updates or deletes the access keys (POST, PUT, DELETE; a refused write takes back
+#     what this run created, and aspera.conf is left as it was), then reads the new aspera.conf
+#     back and checks every docroot and flag, writes what it changed (and what was there before)
+#     to the state file next to aspera.conf, keeps a backup (0600, the newest KEEP_BACKUPS), renames the new file over aspera.conf, validates it with "asuserdata -v" when
 #     that tool exists (putting the original back, by rename, when it is rejected) and restarts
 #     asperanoded - only if the file changed, and only for a file asuserdata accepts as it is on disk.
-# Install converges this stack's docroots to GRANTS; uninstall is the same with no grants: it
-# restores what the state file says was there before this stack, and leaves other stacks' alone.
+# Install converges this stack's docroots to GRANTS and its access keys to ACCESS_KEYS; uninstall
+# is the same with neither: it restores what the state file says was there before this stack,
+# deletes the access keys it created, and leaves other stacks' alone.
 
 PROG=aspera-cross-account
 # How many aspera.conf.bak.* copies are kept (each holds the docroots, so the External IDs).
@@ -92,11 +95,11 @@ if [ "$(id -u)" != 0 ]; then
   sudo -n true 2>/dev/null || die "$(id -un) is not root and may not use sudo without a password (sudo -n): connect as root or give $(id -un) passwordless sudo"
   say "re-running as root with sudo -n"
   rc=0
-  if [ -n "${ASPERA_CONF:-}" ]; then
-    sudo -n -u root ASPERA_CONF="$ASPERA_CONF" /bin/sh "$0" || rc=$?
-  else
-    sudo -n -u root /bin/sh "$0" || rc=$?
-  fi
+  # The overrides this script honours go along (sudo takes VAR=value before the command).
+  set --
+  if [ -n "${ASPERA_CONF:-}" ]; then set -- "$@" "ASPERA_CONF=$ASPERA_CONF"; fi
+  if [ -n "${ASPERA_NODE_API_URL:-}" ]; then set -- "$@" "ASPERA_NODE_API_URL=$ASPERA_NODE_API_URL"; fi
+  sudo -n -u root "$@" /bin/sh "$0" || rc=$?
   exit "$rc"
 fi
 forget_upload
@@ -117,6 +120,10 @@ esac
 STATE=$CONF.aspera-cross-account.state
 PENDING=$CONF.aspera-cross-account.restart-pending
 LOCK=$CONF.aspera-cross-account.lock
+
+# The Node API access keys (node-api-access-keys.sh, put in place of the marker below when the
+# script is rendered): functions only, called under the lock below.
+# @NODE_API_ACCESS_KEYS_SH@
 
 if [ ! -e "$CONF" ] && [ ! -L "$CONF" ]; then
   if [ "$ACTION" = uninstall ]; then
@@ -343,6 +350,10 @@ original=$LOCK/aspera.conf.original
 
 if [ -e "$PENDING" ]; then pending_existed=1; fi
 
+# The access keys are read first: an unreachable Node API, refused credentials or a key this
+# stack does not own stop the run before anything changes.
+access_keys_plan
+
 step="writing the grants"
 # printf is a shell builtin: the grants, however many, pass through no command line.
 printf '%s' "$GRANTS" >"$LOCK/grants" || die "cannot write $LOCK/grants; $CONF left unchanged"
@@ -356,6 +367,10 @@ case $rc in
   0 | 3 | 4) ;;
   *) die "$CONF left unchanged" ;;
 esac
+
+# aspera.conf can be changed as asked: the access keys are written now, before it is, so that a
+# write the Node API refuses leaves aspera.conf as it was.
+access_keys_apply
 
 validated=0
 if [ "$rc" = 0 ]; then

@@ -9,7 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AsperaHost, Config } from '../config/schema';
+import { type AsperaHost, type Config, DEFAULT_NODE_API_CREDENTIALS_FILE, DEFAULT_NODE_API_URL, type NodeApiConfig } from '../config/schema';
+import { ACCESS_KEY_SEED_MARKER, accessKeys, installsDocroot } from './access-key';
 import { docrootPermissions, grantDocrootXml } from './docroot';
 
 /** Where the awk program goes in aspera-conf-edit.sh: inside its single-quoted argument to awk. */
@@ -27,8 +28,21 @@ export function embedAwk(shell: string, awk: string): string {
   return `${parts[0]}'\n${awk.replace(/\n$/, '')}\n'${parts[1]}`;
 }
 
+/** Where node-api-access-keys.sh goes in aspera-conf-edit.sh: a line of its own. */
+const ACCESS_KEYS_MARKER = '# @NODE_API_ACCESS_KEYS_SH@\n';
+
+/** The shell logic with the access-key functions embedded (two files, so that shellcheck reads each). */
+export function embedAccessKeys(shell: string, accessKeysShell: string): string {
+  const parts = shell.split(ACCESS_KEYS_MARKER);
+  if (parts.length !== 2) throw new Error(`aspera-conf-edit.sh must hold the line ${ACCESS_KEYS_MARKER.trim()} once`);
+  return `${parts[0]}${accessKeysShell.replace(/\n*$/, '\n')}${parts[1]}`;
+}
+
 /** The constant part of every script; reviewers read it once. */
-export const SCRIPT_LOGIC = embedAwk(readFileSync(join(__dirname, 'aspera-conf-edit.sh'), 'utf8'), readFileSync(join(__dirname, 'aspera-conf-edit.awk'), 'utf8'));
+export const SCRIPT_LOGIC = embedAwk(
+  embedAccessKeys(readFileSync(join(__dirname, 'aspera-conf-edit.sh'), 'utf8'), readFileSync(join(__dirname, 'node-api-access-keys.sh'), 'utf8')),
+  readFileSync(join(__dirname, 'aspera-conf-edit.awk'), 'utf8'),
+);
 
 export type ScriptAction = 'install' | 'uninstall';
 
@@ -65,13 +79,36 @@ export const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\
 const NO_SPACE_OR_CONTROL = /^[^\s\x00-\x1f\x7f]+$/;
 const TRANSFER_USER = /^[A-Za-z0-9_.@-]+$/;
 const STACK_IDENTITY = /^[A-Za-z0-9][A-Za-z0-9_-]*:\d{12}:\d{12}$/;
+const ACCESS_KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+// The storage JSON goes between double quotes in curl's config (where only \\ and " are special)
+// and into the data block: no space, quote of the shell, backslash or control character.
+const STORAGE_JSON = /^\{[A-Za-z0-9"{}:,._\/@+=-]+\}$/;
+const NODE_API_URL_DATA = /^https?:\/\/[A-Za-z0-9.:\[\]-]+$/;
 
 function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(`cannot render the Aspera host script: ${what}`);
 }
 
+/** One Node API access key as the script receives it. */
+export interface ScriptAccessKey {
+  readonly id: string;
+  readonly transferUser: string;
+  /** The storage object of POST/PUT /access_keys, as JSON text without spaces. */
+  readonly storageJson: string;
+}
+
+/** How a script reaches the Node API, and the access keys it installs. */
+export interface ScriptNodeApi {
+  readonly url: string;
+  readonly credentialsFile: string;
+  readonly caFile?: string;
+  /** Install: the keys of the grants installed as access keys. Uninstall: none (it removes what the host's access-key state records). */
+  readonly keys: readonly ScriptAccessKey[];
+}
+
+/** The grants installed as docroots. */
 export function scriptGrants(config: Config): ScriptGrant[] {
-  return config.grants.map((grant) => {
+  return config.grants.filter(installsDocroot).map((grant) => {
     const p = docrootPermissions(grant);
     return { transferUser: grant.transferUser, readAllowed: p.readAllowed, writeAllowed: p.writeAllowed, dirAllowed: p.dirAllowed, docrootXml: grantDocrootXml(config, grant) };
   });
@@ -87,7 +124,7 @@ export const hostStackIdentity = (config: Pick<Config, 'stackName' | 'myAccount'
   `${config.stackName}:${config.myAccount.accountId}:${config.otherAccount.accountId}`;
 
 /** The data block plus the constant logic. Exported for tests; use renderHostScripts. */
-export function renderScript(action: ScriptAction, stackIdentity: string, asperaConfPath: string, grants: readonly ScriptGrant[]): string {
+export function renderScript(action: ScriptAction, stackIdentity: string, asperaConfPath: string, grants: readonly ScriptGrant[], nodeApi: ScriptNodeApi = NO_ACCESS_KEYS): string {
   check(STACK_IDENTITY.test(stackIdentity), `stack identity ${JSON.stringify(stackIdentity)} must be "<stackName>:<My Account>:<Other Account>", the name letters, digits, "_" and "-"`);
   check(asperaConfPath.startsWith('/') && NO_SPACE_OR_CONTROL.test(asperaConfPath), `aspera.conf path ${JSON.stringify(asperaConfPath)} must be absolute, without spaces or control characters`);
   const seen = new Set<string>();
@@ -98,6 +135,19 @@ export function renderScript(action: ScriptAction, stackIdentity: string, aspera
     check(NO_SPACE_OR_CONTROL.test(g.docrootXml) && !g.docrootXml.includes('<'), `the docroot of ${g.transferUser} must be XML-escaped, without spaces or control characters`);
     return [g.transferUser, String(g.readAllowed), String(g.writeAllowed), String(g.dirAllowed), g.docrootXml].join(' ');
   });
+  check(NODE_API_URL_DATA.test(nodeApi.url), `Node API URL ${JSON.stringify(nodeApi.url)} must be http(s)://<host>[:<port>]`);
+  check(nodeApi.credentialsFile.startsWith('/') && NO_SPACE_OR_CONTROL.test(nodeApi.credentialsFile) && !nodeApi.credentialsFile.includes("'"), `Node API credentials file ${JSON.stringify(nodeApi.credentialsFile)} must be an absolute path without spaces or quotes`);
+  check(nodeApi.caFile === undefined || (nodeApi.caFile.startsWith('/') && NO_SPACE_OR_CONTROL.test(nodeApi.caFile) && !/["'\\]/.test(nodeApi.caFile)), `Node API CA file ${JSON.stringify(nodeApi.caFile)} must be an absolute path without spaces or quotes`);
+  const keyIds = new Set<string>();
+  const keyRows = nodeApi.keys.map((k) => {
+    check(ACCESS_KEY_ID.test(k.id), `access key id ${JSON.stringify(k.id)} must be letters, digits and . _ -`);
+    check(TRANSFER_USER.test(k.transferUser), `transfer user ${JSON.stringify(k.transferUser)} must be letters, digits and _ . @ -`);
+    check(!keyIds.has(k.id), `access key ${k.id} is given twice`);
+    keyIds.add(k.id);
+    check(STORAGE_JSON.test(k.storageJson), `the storage of access key ${k.id} must be JSON without spaces, quotes of the shell or backslashes`);
+    return [k.id, k.transferUser, k.storageJson].join(' ');
+  });
+  check(action === 'install' || keyRows.length === 0, 'an uninstall script carries no access key');
   const what =
     action === 'install'
       ? 'Installs the S3 docroots of this stack into aspera.conf (and removes any it installed before that are no longer granted).'
@@ -106,7 +156,8 @@ export function renderScript(action: ScriptAction, stackIdentity: string, aspera
     '#!/bin/sh',
     `# aspera-cross-account ${action} script, rendered by cdktf synth: do not edit.`,
     `# ${what}`,
-    '# Runs as root (re-executes itself with "sudo -n" otherwise). ASPERA_CONF overrides the file it edits.',
+    '# Runs as root (re-executes itself with "sudo -n" otherwise). ASPERA_CONF overrides the file it edits,',
+    '# ASPERA_NODE_API_URL the Node API it calls for access keys.',
     'set -eu',
     '',
     '# ---- Data (the only part that depends on the config) ----',
@@ -117,20 +168,43 @@ export function renderScript(action: ScriptAction, stackIdentity: string, aspera
     '# One line per grant: transfer user, read_allowed, write_allowed, dir_allowed, docroot as written',
     '# into aspera.conf (XML-escaped). Empty for uninstall: it removes what the state file records.',
     `GRANTS=${shellQuote(rows.length === 0 ? '' : `\n${rows.join('\n')}\n`)}`,
+    '# The Node API of this host (for access keys): URL, root-only file with "<node user>:<password>",',
+    '# CA file ("" for none).',
+    `NODE_API_URL=${shellQuote(nodeApi.url)}`,
+    `NODE_API_CREDENTIALS=${shellQuote(nodeApi.credentialsFile)}`,
+    `NODE_API_CA_FILE=${shellQuote(nodeApi.caFile ?? '')}`,
+    '# One line per Node API access key: id, transfer user, storage as POST /access_keys takes it. Empty',
+    '# for uninstall: it removes the keys the access-key state records for this stack.',
+    `ACCESS_KEYS=${shellQuote(keyRows.length === 0 ? '' : `\n${keyRows.join('\n')}\n`)}`,
+    '# The seed the access key secrets are derived from; terraform apply puts it in place of the marker.',
+    `ACCESS_KEY_SEED=${shellQuote(keyRows.length === 0 ? '' : ACCESS_KEY_SEED_MARKER)}`,
     '',
     SCRIPT_LOGIC,
   ].join('\n');
 }
 
-/** Only where aspera.conf is matters to a script: an SSH host and a fleet of instances both have that. */
-export type ScriptTarget = Pick<AsperaHost, 'asperaConfPath'> & { readonly [field: string]: unknown };
+/** A script for no Node API access key (the default Node API settings; nothing calls them unless keys are recorded). */
+const NO_ACCESS_KEYS: ScriptNodeApi = { url: DEFAULT_NODE_API_URL, credentialsFile: DEFAULT_NODE_API_CREDENTIALS_FILE, keys: [] };
+
+/** The access keys of a config as the install script receives them. */
+export function scriptAccessKeys(config: Config): ScriptAccessKey[] {
+  return accessKeys(config).map((key) => ({ id: key.id, transferUser: key.transferUser, storageJson: JSON.stringify(key.storage) }));
+}
+
+/** What matters to a script: where aspera.conf and the Node API are. An SSH host and a fleet of instances both have that. */
+export type ScriptTarget = Pick<AsperaHost, 'asperaConfPath'> & { readonly nodeApi?: NodeApiConfig; readonly [field: string]: unknown };
+
+const scriptNodeApi = (host: ScriptTarget, keys: readonly ScriptAccessKey[]): ScriptNodeApi => {
+  const nodeApi = host.nodeApi ?? NO_ACCESS_KEYS;
+  return { url: nodeApi.url, credentialsFile: nodeApi.credentialsFile, ...(nodeApi.caFile !== undefined ? { caFile: nodeApi.caFile } : {}), keys };
+};
 
 export function renderHostScripts(config: Config, host: ScriptTarget): HostScripts {
   return {
-    install: renderScript('install', hostStackIdentity(config), host.asperaConfPath, scriptGrants(config)),
-    // The uninstall carries no grants: it undoes what the host's state file says this stack did,
-    // so it stays right even when Terraform runs it after the grants in the config have changed.
-    uninstall: renderScript('uninstall', hostStackIdentity(config), host.asperaConfPath, []),
+    install: renderScript('install', hostStackIdentity(config), host.asperaConfPath, scriptGrants(config), scriptNodeApi(host, scriptAccessKeys(config))),
+    // The uninstall carries no grants and no access keys: it undoes what the host's state files say
+    // this stack did, so it stays right even when Terraform runs it after the config has changed.
+    uninstall: renderScript('uninstall', hostStackIdentity(config), host.asperaConfPath, [], scriptNodeApi(host, [])),
   };
 }
 

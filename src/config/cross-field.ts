@@ -282,6 +282,21 @@ export const HOST_POLICY_CHECKS: readonly CrossFieldCheck[] = [
   },
 ];
 
+// ---- Node API access keys (src/aspera/access-key.ts) ---------------------------------------------
+
+const nodeApiCaChecks = (key: 'asperaHosts' | 'asperaFleets'): CrossFieldCheck => ({
+  reads: [[key, '*', 'nodeApi']],
+  check(config, report) {
+    config[key].forEach((target, i) => {
+      if (target.nodeApi.caFile !== undefined && target.nodeApi.url.startsWith('http://')) {
+        report([key, i, 'nodeApi', 'caFile'], `is for an https URL; nodeApi.url ${quote(target.nodeApi.url)} is plain http: remove caFile or use https`);
+      }
+    });
+  },
+});
+
+export const ACCESS_KEY_CHECKS: readonly CrossFieldCheck[] = [nodeApiCaChecks('asperaHosts'), nodeApiCaChecks('asperaFleets')];
+
 // ---- Aspera fleets (src/constructs/aspera-fleets.ts) --------------------------------------------
 
 export const FLEET_CHECKS: readonly CrossFieldCheck[] = [

@@ -90,6 +90,21 @@ export const CONNECTION_TIMEOUT_IN_BOUNDS = new RegExp(
 );
 export const DEFAULT_CONNECTION_TIMEOUT = '1m';
 export const DEFAULT_ASPERA_CONF_PATH = '/opt/aspera/etc/aspera.conf';
+
+/** What a grant installs on the Aspera hosts (src/aspera/access-key.ts decides the access key). */
+export const INSTALL_TARGETS = ['docroot', 'access-key'] as const;
+export type InstallTarget = (typeof INSTALL_TARGETS)[number];
+export const DEFAULT_INSTALL_TARGETS: InstallTarget[] = ['docroot'];
+/** HSTS serves the Node API over HTTPS on 9092 (HTTP on 9091, loopback only). */
+export const DEFAULT_NODE_API_URL = 'https://127.0.0.1:9092';
+/** The root-only file with the Node API user's credentials ("<node user>:<password>"), which the operator provides. */
+export const DEFAULT_NODE_API_CREDENTIALS_FILE = '/opt/aspera/etc/aspera-cross-account/node-api.credentials';
+/**
+ * A Node API URL: scheme, host and port, nothing else (the script adds /access_keys). "http" only to
+ * the host itself (a loopback address or "localhost"), where the traffic never leaves the machine.
+ */
+export const NODE_API_URL = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(:[1-9][0-9]{0,4})?$/;
+export const NODE_API_URL_LOOPBACK_OR_HTTPS = /^(https:\/\/.*|http:\/\/(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?)$/;
 /** The S3 endpoint of the aws partition; other partitions default to their regional one (src/aws/partitions.ts). */
 export const DEFAULT_S3_ENDPOINT = 's3.amazonaws.com';
 
@@ -319,6 +334,16 @@ const grant = z
     roleArn: roleArn
       .optional()
       .describe('Mode "transfer-host" only, instead of "roleName": the bucket owner\'s role for this grant by its ARN (from their "grant_role_arns" output).'),
+    installAs: z
+      .array(z.enum(INSTALL_TARGETS, expected(INSTALL_TARGETS.map((t) => `"${t}"`).join(' or '))), expected('a list such as ["docroot"], ["access-key"] or ["docroot", "access-key"]'))
+      .min(1, 'must name at least one of "docroot" and "access-key"')
+      .refine((targets) => new Set(targets).size === targets.length, 'must not name a target twice')
+      .default(DEFAULT_INSTALL_TARGETS)
+      .describe(
+        'What the Aspera hosts get for this grant. "docroot" (the default): the transfer user\'s S3 docroot in aspera.conf, for ascp transfer users on any Aspera version. ' +
+          '"access-key": a Node API access key (HSTS 4.x) whose storage is this bucket and prefix and whose credentials assume the grant role with the External ID, ' +
+          'for Faspex 5, Aspera on Cloud and Shares; its id and secret are in the outputs "access_keys" and "access_key_secrets". Both may be given.',
+      ),
   }, expectedObject('an object { "transferUser": ..., "bucket": ..., "prefix": ..., "access": ... }'))
   .describe('Access for one Aspera transfer user to one bucket (and prefix).');
 
@@ -333,6 +358,35 @@ const host = z
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
     else if (!grammar) ctx.addIssue({ code: 'custom', message: 'must be a hostname (e.g. "aspera.example.com") or an IPv4/IPv6 address' });
   });
+
+/**
+ * How the install script reaches the Node API on a host, for grants installed as access keys. The
+ * script runs on the host, so the default URL is the host itself; nothing here is a secret: the
+ * credentials stay in a root-only file on the host.
+ */
+const nodeApi = z
+  .strictObject({
+    url: z
+      .string(expected('a Node API URL such as "https://127.0.0.1:9092"'))
+      .regex(...rule(NODE_API_URL, 'must be a URL of the form "https://<host>[:<port>]" (scheme, host and port only: no path, user or query)'))
+      .regex(...rule(NODE_API_URL_LOOPBACK_OR_HTTPS, 'must use https, unless the host is the Aspera host itself (127.0.0.1, localhost or [::1]): the request carries the Node API password'))
+      .default(DEFAULT_NODE_API_URL)
+      .describe(`The Node API as seen from the Aspera host (the script calls it there, as root). Default "${DEFAULT_NODE_API_URL}". ASPERA_NODE_API_URL overrides it when the script runs.`),
+    credentialsFile: safePath('an absolute path on the host')
+      .regex(...rule(/^\/(?!.*(^|\/)\.\.?(\/|$))/, 'must be an absolute path on the host without "." or ".." segments'))
+      .default(DEFAULT_NODE_API_CREDENTIALS_FILE)
+      .describe(
+        `File on the host holding the Node API user's credentials as one line "<node user>:<password>", owned by root and readable by root only (the script refuses it otherwise). The operator creates it (see docs/access-keys.md); the credentials never pass through Terraform. Default "${DEFAULT_NODE_API_CREDENTIALS_FILE}".`,
+      ),
+    caFile: safePath('an absolute path on the host')
+      .regex(...rule(/^\/(?!.*(^|\/)\.\.?(\/|$))/, 'must be an absolute path on the host without "." or ".." segments'))
+      .optional()
+      .describe(
+        'PEM file on the host with the CA that signed the Node API\'s certificate. Without it, the certificate is checked against the system\'s CAs, except on a loopback URL (127.0.0.1, localhost, [::1]), where HSTS\'s self-signed certificate is accepted: that traffic never leaves the host.',
+      ),
+  }, expectedObject('an object { "url": ..., "credentialsFile": ... }'))
+  .default({ url: DEFAULT_NODE_API_URL, credentialsFile: DEFAULT_NODE_API_CREDENTIALS_FILE })
+  .describe('Where the install script reaches the Node API of this host, for the grants installed as access keys ("installAs"). Used only when a grant asks for an access key.');
 
 const asperaHost = z
   .strictObject({
@@ -357,6 +411,7 @@ const asperaHost = z
       .optional()
       .describe('SSH private key on the machine that runs cdktf (read at apply time, never stored in state): an absolute path or "~/...". Omit to use the SSH agent.'),
     asperaConfPath: asperaConfPath('the host'),
+    nodeApi,
     hostKey: z
       .string(expected('the server\'s SSH public host key'))
       .regex(...rule(SSH_PUBLIC_KEY, 'must be the server\'s SSH public host key, e.g. "ssh-ed25519 AAAAC3Nza..." (no comment)'))
@@ -478,6 +533,7 @@ const asperaFleet = z
       .describe('Names this group in resource names, the SSM document and the review report, e.g. "transfer-asg".'),
     targets: fleetTargets,
     asperaConfPath: asperaConfPath('the instances'),
+    nodeApi,
     docroots: z
       .enum(['installed', 'removed'], expected('"installed" or "removed"'))
       .default('installed')

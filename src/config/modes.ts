@@ -56,6 +56,17 @@ export const MODE_CHECKS: readonly CrossFieldCheck[] = [
     },
   },
   {
+    reads: [['mode'], ['grants', '*', 'installAs']],
+    check(config, report) {
+      if (config.mode !== 'bucket-owner') return;
+      config.grants.forEach((g, i) => {
+        if (g.installAs.includes('access-key')) {
+          report(['grants', i, 'installAs'], 'asks for a Node API access key, which the transfer-host half installs on the Aspera hosts: in mode "bucket-owner" remove it (the operator sets it in their half)');
+        }
+      });
+    },
+  },
+  {
     reads: [['mode'], ['asperaFleets']],
     check(config, report) {
       if (config.mode === 'bucket-owner' && config.asperaFleets.length > 0) {

@@ -18,7 +18,7 @@
  */
 import type { z } from 'zod';
 import { defaultS3Endpoint } from '../aws/partitions';
-import { CROSS_FIELD_CHECKS, FLEET_CHECKS, HOST_POLICY_CHECKS, issuePaths, overlaps } from './cross-field';
+import { ACCESS_KEY_CHECKS, CROSS_FIELD_CHECKS, FLEET_CHECKS, HOST_POLICY_CHECKS, issuePaths, overlaps } from './cross-field';
 import { configObject } from './fields';
 import { MODE_CHECKS } from './modes';
 
@@ -32,13 +32,18 @@ export {
   DEFAULT_COMPLIANCE_SEVERITY,
   DEFAULT_CONNECTION_TIMEOUT,
   DEFAULT_HOST_POLICY_FORM,
+  DEFAULT_INSTALL_TARGETS,
   DEFAULT_MODE,
+  DEFAULT_NODE_API_CREDENTIALS_FILE,
+  DEFAULT_NODE_API_URL,
   DEFAULT_S3_ENDPOINT,
   DOCROOT_PLACEHOLDERS,
   FLEET_NAME,
   GRANTS_ABOVE_ROLE_QUOTA,
   HOST_POLICY_FORMS,
   type HostPolicyForm,
+  INSTALL_TARGETS,
+  type InstallTarget,
   MAX_ASSOCIATION_TARGETS,
   MAX_GRANTS,
   type Mode,
@@ -51,7 +56,7 @@ export const configSchema = configObject
   .superRefine(
     (config, ctx) => {
       const wrong = ctx.issues.flatMap(issuePaths);
-      for (const { reads, check } of [...CROSS_FIELD_CHECKS, ...HOST_POLICY_CHECKS, ...FLEET_CHECKS, ...MODE_CHECKS]) {
+      for (const { reads, check } of [...CROSS_FIELD_CHECKS, ...HOST_POLICY_CHECKS, ...FLEET_CHECKS, ...ACCESS_KEY_CHECKS, ...MODE_CHECKS]) {
         if (reads.some((pattern) => wrong.some((path) => overlaps(path, pattern)))) continue;
         check(config, (path, message) => ctx.addIssue({ code: 'custom', path: [...path], message }));
       }
@@ -75,6 +80,7 @@ export type Grant = Config['grants'][number];
 export type Bucket = Config['buckets'][number];
 export type AsperaHost = Config['asperaHosts'][number];
 export type AsperaFleet = Config['asperaFleets'][number];
+export type NodeApiConfig = AsperaHost['nodeApi'];
 export type HostRoleConfig = Config['hostRole'];
 export type OtherHalfStateConfig = NonNullable<Config['otherHalfState']>;
 export type StateConfig = Config['state'];

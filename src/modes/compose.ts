@@ -34,11 +34,12 @@ import { BucketOwnerAccess } from '../constructs/bucket-owner-access';
 import { TransferHostAccess } from '../constructs/transfer-host-access';
 import { BUCKET_OWNER_OUTPUTS, bucketOwnerHalfChecks, publishedGrants, TRANSFER_HOST_OUTPUTS, transferHostHalfChecks } from '../exchange/contract';
 import { readOtherHalf } from '../exchange/remote-state';
+import { ACCESS_KEY_SEED_BYTES, ACCESS_KEY_SEED_ID, accessKeysFacts, accessKeySecretsExpression, hasAccessKeys } from '../aspera/access-key';
 import { grantRoleArn, grantRolePathOf, hostRoleArn } from '../iam/arns';
 import { grantRoles, hostRoleAccess } from '../iam/roles';
 import { createdBuckets } from '../s3/bucket-policy';
 import { awsProviderFor, MY_ACCOUNT_ALIAS, OTHER_ACCOUNT_ALIAS } from '../providers';
-import { ExternalIds, GENERATED_EXTERNAL_ID_BYTES, GENERATED_EXTERNAL_ID_ID, TRANSFER_HOST_HALF_ID } from './external-id';
+import { ExternalIds, GENERATED_EXTERNAL_ID_BYTES, GENERATED_EXTERNAL_ID_ID, type PlanTimeExternalId, TRANSFER_HOST_HALF_ID } from './external-id';
 import { appliesBucketOwnerHalf, appliesTransferHostHalf } from './mode';
 
 export { GENERATED_EXTERNAL_ID_BYTES, GENERATED_EXTERNAL_ID_ID, TRANSFER_HOST_HALF_ID } from './external-id';
@@ -54,7 +55,12 @@ export interface Halves {
   readonly transferHost?: { readonly provider: AwsProvider; readonly access: TransferHostAccess };
   /** What a docroot needs before it is installed: the bucket owner's resources here, and the host's policy. */
   readonly docrootsWaitFor: ITerraformDependable[];
+  /** With the transfer host's half, when a grant is installed as a Node API access key: the seed of the keys' secrets. */
+  readonly accessKeySeed?: PlanTimeExternalId;
 }
+
+/** The seed of the access key secrets, as the host constructs splice it and the outputs derive from it. */
+const ACCESS_KEY_SEED: PlanTimeExternalId = { reference: `random_id.${ACCESS_KEY_SEED_ID}.hex`, hexDigits: 2 * ACCESS_KEY_SEED_BYTES };
 
 export function composeHalves(stack: TerraformStack, config: Config): Halves {
   const bucketOwnerHalf = appliesBucketOwnerHalf(config.mode);
@@ -69,8 +75,14 @@ export function composeHalves(stack: TerraformStack, config: Config): Halves {
     // it is interpolated into) before any role is planned.
     readOtherHalf(stack, TRANSFER_HOST_HALF_ID, { state: source.state, outputs: TRANSFER_HOST_OUTPUTS, checks: transferHostHalfChecks(config, source.state) });
   }
+  const accessKeySeed = transferHostHalf && hasAccessKeys(config) ? ACCESS_KEY_SEED : undefined;
+  if (externalIds.generates || accessKeySeed !== undefined) new RandomProvider(stack, 'random');
+  if (accessKeySeed !== undefined) {
+    // Generated once, kept in state; the host scripts derive each key's secret from it
+    // (src/aspera/access-key.ts). Replacing it (apply -replace) gives every key a new secret.
+    new RandomId(stack, 'access_key_secret_seed', { byteLength: ACCESS_KEY_SEED_BYTES }).overrideLogicalId(ACCESS_KEY_SEED_ID);
+  }
   if (externalIds.generates) {
-    new RandomProvider(stack, 'random');
     // No keepers: the value never changes on its own. Replacing it would cut every host off until
     // the bucket owner's trust requires the new value; rotate with "nextExternalId" instead (see
     // src/modes/external-id.ts): the bucket owner accepts both, the hosts move to the next one, and
@@ -102,7 +114,7 @@ export function composeHalves(stack: TerraformStack, config: Config): Halves {
   // assume it. In mode "transfer-host" the bucket owner's resources are in another state: the
   // docroots work from the moment the bucket owner has applied its half.
   const docrootsWaitFor = [...(bucketOwner?.access.dependables ?? []), ...(transferHost !== undefined ? [transferHost.access.assumeGrantRolesPolicy] : [])];
-  return { externalIds, ...(bucketOwner && { bucketOwner }), ...(transferHost && { transferHost }), docrootsWaitFor };
+  return { externalIds, ...(bucketOwner && { bucketOwner }), ...(transferHost && { transferHost }), docrootsWaitFor, ...(accessKeySeed && { accessKeySeed }) };
 }
 
 /** One Terraform output of a half. */
@@ -159,10 +171,29 @@ function bucketOwnerOutputs(config: Config, externalIds: ExternalIds): HalfOutpu
   ];
 }
 
+/** The access keys' outputs: what each key is (for the review and Faspex / AoC registration), and their secrets. */
+function accessKeyOutputs(config: Config, seed: PlanTimeExternalId): HalfOutput[] {
+  const keys = accessKeysFacts(config);
+  return [
+    {
+      name: 'access_keys',
+      description: 'Node API access key per id, as created on every Aspera host: the transfer user whose grant it carries, bucket, path and the role it assumes with the External ID',
+      value: Object.fromEntries(keys.map((k) => [k.id, { transfer_user: k.transferUser, bucket: k.bucket, path: k.path, role_arn: k.roleArn }])),
+    },
+    {
+      name: 'access_key_secrets',
+      description: 'Secret of each Node API access key, by id: what registering the node in Faspex 5, Aspera on Cloud or Shares asks for (terraform output -json access_key_secrets)',
+      value: accessKeySecretsExpression(keys.map((k) => k.id), seed.reference),
+      sensitive: true,
+    },
+  ];
+}
+
 /** The outputs of the transfer host's half. */
-function transferHostOutputs(config: Config, externalIds: ExternalIds, access: TransferHostAccess): HalfOutput[] {
+function transferHostOutputs(config: Config, externalIds: ExternalIds, access: TransferHostAccess, accessKeySeed?: PlanTimeExternalId): HalfOutput[] {
   const presented = externalIds.presented;
   return [
+    ...(accessKeySeed !== undefined ? accessKeyOutputs(config, accessKeySeed) : []),
     {
       name: TRANSFER_HOST_OUTPUTS.hostRoleArn,
       description: 'Role in Other Account that the Aspera instance runs with and that may assume the grant roles',
@@ -202,7 +233,7 @@ export function publishOutputs(stack: TerraformStack, config: Config, halves: Ha
   const both = halves.bucketOwner !== undefined && halves.transferHost !== undefined;
   const outputs = [
     ...(halves.bucketOwner !== undefined ? bucketOwnerOutputs(config, halves.externalIds) : []),
-    ...(halves.transferHost !== undefined ? transferHostOutputs(config, halves.externalIds, halves.transferHost.access) : []),
+    ...(halves.transferHost !== undefined ? transferHostOutputs(config, halves.externalIds, halves.transferHost.access, halves.accessKeySeed) : []),
   ];
   for (const output of outputs) {
     if (both && output.exchange) continue;

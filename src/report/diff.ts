@@ -185,6 +185,16 @@ function grantChanges(fromModel: AccessModel, toModel: AccessModel, from: GrantA
     if (newFleets.length > 0) out.push(change('widened', [u], `${user(u)}: the docroot is also installed on the instances of fleet ${list(newFleets.map(code))} (SSM)`));
     if (goneFleets.length > 0) out.push(change('narrowed', [u], `${user(u)}: the docroot is no longer installed by fleet ${list(goneFleets.map(code))} (SSM)`));
 
+    // What the hosts get for the grant ("installAs"): a Node API access key opens the same S3 access to Faspex, AoC and Shares users.
+    if (from.accessKey === undefined && to.accessKey !== undefined) {
+      out.push(change('widened', [u], `${user(u)}: a Node API access key ${code(to.accessKey.id)} is created on the hosts, with the same S3 access (Faspex 5, Aspera on Cloud and Shares reach it through the key)`));
+    }
+    if (from.accessKey !== undefined && to.accessKey === undefined) out.push(change('narrowed', [u], `${user(u)}: the Node API access key ${code(from.accessKey.id)} is deleted from the hosts`));
+    const hadDocroot = from.installAs.includes('docroot');
+    const hasDocroot = to.installAs.includes('docroot');
+    if (!hadDocroot && hasDocroot) out.push(change('widened', [u], `${user(u)}: the docroot is installed in aspera.conf (ascp transfers as this user)`));
+    if (hadDocroot && !hasDocroot) out.push(change('narrowed', [u], `${user(u)}: the docroot is removed from aspera.conf`));
+
     if (!from.hostMayAssume && to.hostMayAssume) out.push(change('widened', [u], `${user(u)}: the transfer host role may now assume ${code(to.roleArn)}`));
     if (from.hostMayAssume && !to.hostMayAssume) out.push(change('narrowed', [u], `${user(u)}: the transfer host role may no longer assume ${code(to.roleArn)}`));
 

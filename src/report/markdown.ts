@@ -116,7 +116,7 @@ function fleetRows(model: AccessModel): [string, string][] {
   const fleets = model.fleets
     .map((f) => {
       const output = f.outputLocation === undefined ? 'output in SSM only (first 2,500 characters)' : `full output in ${code(f.outputLocation)}`;
-      const runs = f.runs === 'install' ? 'installs the docroots' : 'runs the uninstall (docroots "removed")';
+      const runs = f.runs === 'install' ? `installs ${hostInstalls(model, f.nodeApiUrl)}` : 'runs the uninstall (docroots "removed")';
       return `${code(f.name)} through AWS Systems Manager State Manager (no SSH): every managed instance with ${f.targets.map(code).join(' and ')}, those launched later included; ${runs}; ${code(f.asperaConfPath)}; compliance severity ${code(f.complianceSeverity)}; apply waits up to ${f.waitForSuccessSeconds} s for success; ${output}`;
     })
     .join('<br>');
@@ -133,13 +133,25 @@ function fleetRows(model: AccessModel): [string, string][] {
   ];
 }
 
+/** What a host (or every instance of a fleet) gets: which transfer users get docroots, which access keys. */
+function hostInstalls(model: AccessModel, nodeApiUrl: string | undefined): string {
+  const docroots = model.grants.filter((g) => g.installAs.includes('docroot')).map((g) => code(g.transferUser));
+  const keys = model.grants.filter((g) => g.accessKey !== undefined).map((g) => code(g.transferUser));
+  return [
+    docroots.length > 0 ? `docroots in aspera.conf for ${list(docroots)}` : 'no docroot',
+    keys.length > 0 ? `Node API access keys for ${list(keys)} (created through ${code(nodeApiUrl ?? '')})` : undefined,
+  ]
+    .filter((part) => part !== undefined)
+    .join('; ');
+}
+
 function accountsSection(model: AccessModel): string {
   const hosts = !model.ownership.transferHostHalf
     ? `${MANAGED_BY_OTHER_PARTY} The operator installs the docroots on their Aspera hosts from their own config.`
     : model.hosts.length === 0
       ? 'none configured: no docroot is installed by this stack'
       : model.hosts
-          .map((h) => `${code(h.id)} as ${code(h.user)}, ${code(h.asperaConfPath)}, over SSH${h.retired ? ': retired, the next apply runs the uninstall there and installs nothing' : ''}`)
+          .map((h) => `${code(h.id)} as ${code(h.user)}, ${code(h.asperaConfPath)}, over SSH${h.retired ? ': retired, the next apply runs the uninstall there and installs nothing' : `: ${hostInstalls(model, h.nodeApiUrl)}`}`)
           .join('<br>');
   return [
     '## Accounts and principals',
@@ -232,9 +244,28 @@ function grantSection(model: AccessModel, grant: GrantAccess): string {
   if (grant.kmsKey !== undefined) rows.push(['KMS key', kmsKeyDescription(model, grant)]);
 
   if (transferHostHalf) {
+    const docroot = grant.installAs.includes('docroot');
+    const key = grant.accessKey;
     rows.push(
-      ['Docroot (goes into aspera.conf)', codeWithExternalId(grant.docroot, model.externalId)],
-      ['aspera.conf permissions', `read_allowed=${flags.readAllowed}, write_allowed=${flags.writeAllowed}, dir_allowed=${flags.dirAllowed}`],
+      ['Installed as', [docroot ? 'a docroot in aspera.conf (for ascp transfer users)' : undefined, key !== undefined ? 'a Node API access key (for Faspex 5, Aspera on Cloud, Shares)' : undefined].filter((x) => x !== undefined).join(' and ')],
+      ...(docroot
+        ? ([
+            ['Docroot (goes into aspera.conf)', codeWithExternalId(grant.docroot, model.externalId)],
+            ['aspera.conf permissions', `read_allowed=${flags.readAllowed}, write_allowed=${flags.writeAllowed}, dir_allowed=${flags.dirAllowed}`],
+          ] as [string, string][])
+        : []),
+      ...(key !== undefined
+        ? ([
+            [
+              'Node API access key',
+              `id ${code(key.id)}: storage ${code('aws_s3')} ${code(grant.bucket)} path ${code(key.path)}, credentials ${code('assume-role')} of ${code(grant.roleArn)} with the External ID, session name ${code(key.sessionName)}. ` +
+                (grant.access === 'read-only'
+                  ? 'An access key carries no read/write flag: the role allows no upload or delete, so those fail at S3 whatever Faspex or AoC offers.'
+                  : 'An access key carries no read/write flag: what the role allows is what the key allows.'),
+            ],
+            ['Access key secret', `derived from ${code('random_id.access_key_secret_seed')} (in state); read it with ${code('terraform output -json access_key_secrets')} (sensitive, never shown here)`],
+          ] as [string, string][])
+        : []),
       ['Installed on', grant.hosts.length === 0 ? 'no host configured' : list(grant.hosts.map(code))],
       ...(model.fleets.length === 0 ? [] : ([['Installed on fleets (SSM)', grant.fleets.length === 0 ? 'none' : list(grant.fleets.map(code))]] as [string, string][])),
     );
@@ -269,6 +300,18 @@ function bucketOwnerRemovals(model: AccessModel): string[] {
   ];
 }
 
+/** What the uninstall removes from a host: the docroots and the Node API access keys this stack installed. */
+function destroyedOnHosts(model: AccessModel): string {
+  const docroots = model.grants.filter((g) => g.installAs.includes('docroot')).map((g) => code(g.transferUser));
+  const keys = model.grants.filter((g) => g.accessKey !== undefined).map((g) => code(g.accessKey!.id));
+  return [
+    docroots.length > 0 ? `the docroots this stack installed, for ${list(docroots)}, removed from aspera.conf` : undefined,
+    keys.length > 0 ? `the Node API access keys it created, ${list(keys)}, deleted` : undefined,
+  ]
+    .filter((x) => x !== undefined)
+    .join(', and ');
+}
+
 /** What destroy removes in Other Account and on the hosts. */
 function transferHostRemovals(model: AccessModel): string[] {
   // The host configuration depends on what it uses, so Terraform removes it first.
@@ -279,7 +322,7 @@ function transferHostRemovals(model: AccessModel): string[] {
       : `- In Other Account ${code(model.otherAccount.accountId)}: the assume-role policy this stack put on the existing role ${code(model.hostRole.arn)} (the role itself stays).`,
     model.hosts.filter((h) => !h.retired).length === 0
       ? '- On the Aspera hosts: nothing (no host is configured).'
-      : `- On each Aspera host (${list(model.hosts.filter((h) => !h.retired).map((h) => code(h.id)))}): the docroots this stack installed, for ${list(model.grants.map((g) => code(g.transferUser)))}, removed from aspera.conf over SSH${before}. If a host cannot be reached, destroy gives up on it after a connection timeout and ${model.mode === 'both' ? 'still removes the roles' : 'still removes the host policy'}; the stale docroot stays in that host's aspera.conf but no longer works (${model.mode === 'both' ? 'its role is gone' : 'the host role may no longer assume its role'}).`,
+      : `- On each Aspera host (${list(model.hosts.filter((h) => !h.retired).map((h) => code(h.id)))}): ${destroyedOnHosts(model)} over SSH${before}. If a host cannot be reached, destroy gives up on it after a connection timeout and ${model.mode === 'both' ? 'still removes the roles' : 'still removes the host policy'}; the stale docroot stays in that host's aspera.conf but no longer works (${model.mode === 'both' ? 'its role is gone' : 'the host role may no longer assume its role'}).`,
     ...model.fleets.map((f) =>
       f.runs === 'install'
         ? `- Fleet ${code(f.name)}: its SSM association and document. Deleting an association runs nothing on the instances: the docroots stay in their aspera.conf (they stop working once the grant roles are gone). To remove them, set the fleet's "docroots" to "removed" and apply before destroying.`

@@ -8,7 +8,8 @@
  * src/modes/half-ownership.ts: in modes "bucket-owner" and "transfer-host" the rest is the other
  * party's, and the model still holds it as this config expects it to be.
  */
-import type { Access, Config, OtherHalfStateConfig, StateConfig } from '../config/schema';
+import type { Access, Config, InstallTarget, OtherHalfStateConfig, StateConfig } from '../config/schema';
+import { accessKeyFacts, installsAccessKey } from '../aspera/access-key';
 import { docrootPermissions, grantDocroot } from '../aspera/docroot';
 import { grantRoleArn, grantRoleName, grantRolePathOf, hostRoleArn, hostRoleName, normalizePrefix } from '../iam/arns';
 import { ExternalIds } from '../modes/external-id';
@@ -54,6 +55,8 @@ export interface AsperaHostTarget {
   readonly asperaConfPath: string;
   /** "retired": true: the next apply runs the uninstall there; no docroot is installed on it. */
   readonly retired: boolean;
+  /** Where the install script calls the Node API on the host, when a grant is installed as an access key. */
+  readonly nodeApiUrl?: string;
 }
 
 /** A group of instances configured through SSM State Manager (src/constructs/aspera-fleets.ts). */
@@ -68,6 +71,8 @@ export interface AsperaFleetTarget {
   readonly waitForSuccessSeconds: number;
   /** "s3://bucket/prefix/" when the full command output goes to S3. */
   readonly outputLocation?: string;
+  /** Where the install script calls the Node API on each instance, when a grant is installed as an access key. */
+  readonly nodeApiUrl?: string;
 }
 
 /** The KMS key of a grant's bucket, as the review describes it. */
@@ -105,11 +110,16 @@ export interface GrantAccess {
   readonly trust: TrustSummary;
   /** Whether the transfer host role's identity policy lets it assume this grant's role. */
   readonly hostMayAssume: boolean;
+  /** What the hosts get for this grant ("installAs"): a docroot, a Node API access key, or both. */
+  readonly installAs: readonly InstallTarget[];
+  /** The docroot as it would be written (meaningful when installAs has "docroot"). */
   readonly docroot: string;
   readonly confPermissions: { readonly readAllowed: boolean; readonly writeAllowed: boolean; readonly dirAllowed: boolean };
-  /** Hosts ("host:port") whose aspera.conf gets this grant's docroot. */
+  /** The Node API access key, when installAs has "access-key": its id, storage path and STS session name (src/aspera/access-key.ts). */
+  readonly accessKey?: { readonly id: string; readonly path: string; readonly sessionName: string };
+  /** Hosts ("host:port") that get this grant (its docroot, its access key or both). */
   readonly hosts: readonly string[];
-  /** Fleets whose instances get this grant's docroot. */
+  /** Fleets whose instances get this grant. */
   readonly fleets: readonly string[];
 }
 
@@ -235,6 +245,7 @@ export function accessModel(config: Config): AccessModel {
     user: h.user,
     asperaConfPath: h.asperaConfPath,
     retired: h.retired,
+    ...(config.grants.some(installsAccessKey) ? { nodeApiUrl: h.nodeApi.url } : {}),
   }));
   const fleets: AsperaFleetTarget[] = ownership.installsDocroots
     ? config.asperaFleets.map((f) => ({
@@ -245,6 +256,7 @@ export function accessModel(config: Config): AccessModel {
         complianceSeverity: f.complianceSeverity,
         waitForSuccessSeconds: f.waitForSuccessSeconds,
         ...(f.outputS3 === undefined ? {} : { outputLocation: s3Uri(f.outputS3.bucket, f.outputS3.keyPrefix === undefined ? '' : `${f.outputS3.keyPrefix}/`) }),
+        ...(config.grants.some(installsAccessKey) ? { nodeApiUrl: f.nodeApi.url } : {}),
       }))
     : [];
   const trust = summarizeTrust(grantRoleTrustPolicy(rendered));
@@ -270,8 +282,10 @@ export function accessModel(config: Config): AccessModel {
       ...(key === undefined ? {} : { kmsKey: kmsKeyOf(config, key, kmsActions, namesRolePath) }),
       trust,
       hostMayAssume: hostMayAssume(rendered, roleArn),
+      installAs: [...grant.installAs],
       docroot: grantDocroot(presented, grant),
       confPermissions: docrootPermissions(grant),
+      ...(installsAccessKey(grant) ? { accessKey: (({ id, path, sessionName }) => ({ id, path, sessionName }))(accessKeyFacts(config, grant)) } : {}),
       hosts: ownership.installsDocroots ? hosts.filter((h) => !h.retired).map((h) => h.id) : [],
       fleets: fleets.filter((f) => f.runs === 'install').map((f) => f.name),
     };

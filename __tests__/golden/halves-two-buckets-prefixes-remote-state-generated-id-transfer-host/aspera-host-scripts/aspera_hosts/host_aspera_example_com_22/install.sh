@@ -1,7 +1,8 @@
 #!/bin/sh
 # aspera-cross-account install script, rendered by cdktf synth: do not edit.
 # Installs the S3 docroots of this stack into aspera.conf (and removes any it installed before that are no longer granted).
-# Runs as root (re-executes itself with "sudo -n" otherwise). ASPERA_CONF overrides the file it edits.
+# Runs as root (re-executes itself with "sudo -n" otherwise). ASPERA_CONF overrides the file it edits,
+# ASPERA_NODE_API_URL the Node API it calls for access keys.
 set -eu
 
 # ---- Data (the only part that depends on the config) ----
@@ -16,5 +17,15 @@ xfer2 true true true s3://arn%3Aaws%3Aiam%3A%3A444444444444%3Arole%2Facme-exchan
 xfer3 true true true s3://arn%3Aaws%3Aiam%3A%3A444444444444%3Arole%2Facme-exchange-xfer3@s3.amazonaws.com/acme-aspera-inbox/incoming/xfer3;iam-role.external-id=ASPERAEXTERNALIDMARKER
 partner_a true false true s3://arn%3Aaws%3Aiam%3A%3A444444444444%3Arole%2Facme-partner-a-reader@s3.amazonaws.com/acme.partner-archive/exchange/partner-a;iam-role.external-id=ASPERAEXTERNALIDMARKER
 '
+# The Node API of this host (for access keys): URL, root-only file with "<node user>:<password>",
+# CA file ("" for none).
+NODE_API_URL='https://127.0.0.1:9092'
+NODE_API_CREDENTIALS='/opt/aspera/etc/aspera-cross-account/node-api.credentials'
+NODE_API_CA_FILE=''
+# One line per Node API access key: id, transfer user, storage as POST /access_keys takes it. Empty
+# for uninstall: it removes the keys the access-key state records for this stack.
+ACCESS_KEYS=''
+# The seed the access key secrets are derived from; terraform apply puts it in place of the marker.
+ACCESS_KEY_SEED=''
 
 @golden: the constant script logic, as in __tests__/golden/script-logic.sh@

@@ -1,7 +1,8 @@
 #!/bin/sh
 # aspera-cross-account install script, rendered by cdktf synth: do not edit.
 # Installs the S3 docroots of this stack into aspera.conf (and removes any it installed before that are no longer granted).
-# Runs as root (re-executes itself with "sudo -n" otherwise). ASPERA_CONF overrides the file it edits.
+# Runs as root (re-executes itself with "sudo -n" otherwise). ASPERA_CONF overrides the file it edits,
+# ASPERA_NODE_API_URL the Node API it calls for access keys.
 set -eu
 
 # ---- Data (the only part that depends on the config) ----
@@ -14,5 +15,15 @@ DEFAULT_ASPERA_CONF='/opt/aspera/etc/aspera.conf'
 GRANTS='
 xfer2 true true true s3://arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Faspera-cross-account-xfer2@s3.amazonaws.com/acme-aspera-inbox;iam-role.external-id=aspera-7f3c9e21
 '
+# The Node API of this host (for access keys): URL, root-only file with "<node user>:<password>",
+# CA file ("" for none).
+NODE_API_URL='https://127.0.0.1:9092'
+NODE_API_CREDENTIALS='/opt/aspera/etc/aspera-cross-account/node-api.credentials'
+NODE_API_CA_FILE=''
+# One line per Node API access key: id, transfer user, storage as POST /access_keys takes it. Empty
+# for uninstall: it removes the keys the access-key state records for this stack.
+ACCESS_KEYS=''
+# The seed the access key secrets are derived from; terraform apply puts it in place of the marker.
+ACCESS_KEY_SEED=''
 
 @golden: the constant script logic, as in __tests__/golden/script-logic.sh@
