@@ -70,6 +70,8 @@ export interface NodeApiStandInOptions {
   /** Whether a user sees, with GET, keys another Node API user owns (default 'visible'). */
   foreignKeys?: 'visible' | 'hidden';
   snapshotProcesses?: boolean;
+  /** Called with each request once answered and recorded, before the answer is sent (node-api-stand-in-process.ts writes its records then). */
+  onRequest?: (request: RecordedRequest, keys: ReadonlyMap<string, StandInKey>) => void;
   /** Serve https with this key and certificate (PEM). */
   tls?: { key: string | Buffer; cert: string | Buffer };
 }
@@ -201,6 +203,7 @@ export async function startNodeApiStandIn(options: NodeApiStandInOptions): Promi
       const { status, body: payload } = answer(req, record);
       record.status = status;
       requests.push(record);
+      options.onRequest?.(record, keys);
       if (payload === undefined) res.writeHead(status).end();
       else res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(payload));
     });

@@ -21,8 +21,9 @@
  * /bin/sh is dash on Debian and Ubuntu, bash on Amazon Linux and RHEL; each run once with each,
  * the one this machine does not have as /bin/sh bound over it in a private mount namespace.
  *
- * Per run: the install puts the docroots into aspera.conf, the uninstall restores it byte for
- * byte, and neither writes the External ID or a docroot to its output (which SSM keeps as the
+ * Per run: the install puts the docroots into aspera.conf (and, for a grant installed as an access
+ * key, creates it through a stand-in Node API in a process of its own), the uninstall restores it byte for
+ * byte (and deletes the key), and neither writes the External ID or a docroot to its output (which SSM keeps as the
  * command output, in the console and in the S3 output location). And when the file the download
  * step should have written is not there, the run fails saying so, and aspera.conf is untouched.
  */
@@ -32,6 +33,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSyn
 import { dirname, isAbsolute, join } from 'node:path';
 import { docrootOf, fakeTool, fixture, tempRoot, XFER2_DOCROOT } from '../helpers/aspera-host';
 import { requireHostTools } from '../helpers/host-suite';
+import { startNodeApiStandInProcess } from '../helpers/node-api-stand-in-process';
 import { baseConfigInput, synthConfigToDir } from '../helpers/synth';
 
 const EXTERNAL_ID = 'aspera-7f3c9e21';
@@ -86,22 +88,49 @@ afterAll(() => {
   if (root !== undefined) rmSync(root, { recursive: true, force: true });
 });
 
-function synthesize(conf: string, docroots: 'installed' | 'removed'): Synthesized {
-  const out = synthConfigToDir(
-    baseConfigInput({ asperaFleets: [{ name: 'transfer-asg', targets: { autoScalingGroupName: 'aspera-asg' }, scriptS3: { bucket: 'media-ops-aspera-scripts' }, asperaConfPath: conf, docroots }] } as never),
-  );
+/** The seed Terraform generated (random_id.access_key_secret_seed.hex), in the runs with access keys. */
+const SEED = '5eed0123456789abcdef0123456789ab';
+const SEED_SPLICE = /^\$\{sensitive\(replace\(file\(("[^"]+")\), "ASPERAACCESSKEYSEEDMARKER", random_id\.access_key_secret_seed\.hex\)\)\}$/;
+
+/** An access-key grant, and the fleet's Node API (the stand-in) and credentials file. */
+interface AccessKeys {
+  readonly url: string;
+  readonly credentialsFile: string;
+}
+
+function synthesize(conf: string, docroots: 'installed' | 'removed', accessKeys?: AccessKeys): Synthesized {
+  const base = baseConfigInput();
+  const out = synthConfigToDir({
+    ...base,
+    ...(accessKeys === undefined ? {} : { grants: base.grants.map((g) => ({ ...g, installAs: ['docroot', 'access-key'] })) }),
+    asperaFleets: [
+      {
+        name: 'transfer-asg',
+        targets: { autoScalingGroupName: 'aspera-asg' },
+        scriptS3: { bucket: 'media-ops-aspera-scripts' },
+        asperaConfPath: conf,
+        docroots,
+        ...(accessKeys === undefined ? {} : { nodeApi: { url: accessKeys.url, credentialsFile: accessKeys.credentialsFile } }),
+      },
+    ],
+  } as never);
   try {
     const action = docroots === 'installed' ? 'install' : 'uninstall';
     const fleetDir = 'aspera-host-scripts/aspera_fleets/transfer-asg';
     const text = readFileSync(join(out.stackDir, fleetDir, `${action}.ssm-document.json`), 'utf8');
     expect(out.tf.resource!.aws_ssm_document.fleet_transfer_asg.content).toBe(`\${file(${JSON.stringify(`${fleetDir}/${action}.ssm-document.json`)})}`);
-    // S3 as Terraform leaves it: each aws_s3_object at its path-style URL, holding its `source` file.
+    // S3 as Terraform leaves it: each aws_s3_object at its path-style URL, holding its `source` file,
+    // or, for an install with access keys, its `content`: that file with the seed in place of the marker.
     const objects = new Map<string, Buffer>();
     for (const [name, object] of Object.entries(out.tf.resource!.aws_s3_object ?? {})) {
-      if (typeof object.source !== 'string') throw new Error(`aws_s3_object.${name} has no source: ${JSON.stringify(object)}`);
-      objects.set(`https://s3.${REGION}.amazonaws.com/${object.bucket}/${object.key}`, readFileSync(join(out.stackDir, object.source)));
+      const url = `https://s3.${REGION}.amazonaws.com/${object.bucket}/${object.key}`;
+      const spliced = typeof object.content === 'string' ? SEED_SPLICE.exec(object.content) : null;
+      if (typeof object.source === 'string') objects.set(url, readFileSync(join(out.stackDir, object.source)));
+      else if (spliced !== null) objects.set(url, Buffer.from(readFileSync(join(out.stackDir, JSON.parse(spliced[1]) as string), 'utf8').split('ASPERAACCESSKEYSEEDMARKER').join(SEED)));
+      else throw new Error(`aws_s3_object.${name} has neither a source nor the seed splice: ${JSON.stringify(object)}`);
     }
-    expect(out.tf.resource!.aws_s3_object.fleet_transfer_asg.source).toBe(`${fleetDir}/${action}.sh`);
+    if (accessKeys === undefined || action === 'uninstall') expect(out.tf.resource!.aws_s3_object.fleet_transfer_asg.source).toBe(`${fleetDir}/${action}.sh`);
+    else expect(out.tf.resource!.aws_s3_object.fleet_transfer_asg.content).toMatch(SEED_SPLICE);
     return { action, document: JSON.parse(text) as Document, objects };
   } finally {
     rmSync(out.outdir, { recursive: true, force: true });
@@ -244,6 +273,51 @@ describe.each(SHELLS)('$how', (shell) => {
       expect(output).not.toContain(EXTERNAL_ID);
       expect(output).not.toContain('s3://');
       expect(output).not.toContain('iam-role.external-id');
+    }
+  });
+
+  test('a grant installed as a Node API access key too: the install creates it through the Node API, the uninstall deletes it, the output names no secret', async () => {
+    const { dir, conf, env } = setup('access-keys');
+    const api = await startNodeApiStandInProcess({ users: { node_admin: 'n0de-pa55' } });
+    try {
+      const credentialsFile = join(dir, 'node-api.credentials');
+      writeFileSync(credentialsFile, 'node_admin:n0de-pa55\n', { mode: 0o600 });
+      const keys = { url: api.url, credentialsFile };
+      const installed = agentRuns(dir, 'run-1', synthesize(conf, 'installed', keys), shell, env);
+      expect(installed.status).toBe(0);
+      const id = 'aspera-cross-account-111111111111-xfer2';
+      const afterInstall = api.recorded();
+      expect(afterInstall.requests.map((r) => [r.method, r.path, r.status, r.schemaProblems])).toEqual([
+        ['GET', `/access_keys/${id}`, 404, []],
+        ['POST', '/access_keys', 200, []],
+      ]);
+      const secret = createHash('sha256').update(`${SEED}:${id}`).digest('hex');
+      expect(afterInstall.keys).toEqual([
+        {
+          id,
+          secret,
+          owner: 'node_admin',
+          storage: {
+            type: 'aws_s3',
+            bucket: 'acme-aspera-inbox',
+            endpoint: 's3.amazonaws.com',
+            path: '/',
+            credentials: { type: 'assume-role', assume_role_arn: 'arn:aws:iam::111111111111:role/aspera-cross-account-xfer2', assume_role_external_id: EXTERNAL_ID, assume_role_session_name: 'aspera-cross-account.xfer2' },
+          },
+        },
+      ]);
+      expect(docrootOf(readFileSync(conf, 'utf8'), 'xfer2')).toMatchObject({ absolute: XFER2_DOCROOT });
+
+      const removed = agentRuns(dir, 'run-2', synthesize(conf, 'removed', keys), shell, env);
+      expect(removed.status).toBe(0);
+      expect(api.recorded().requests.slice(2).map((r) => [r.method, r.path, r.status])).toEqual([['DELETE', `/access_keys/${id}`, 204]]);
+      expect(api.recorded().keys).toEqual([]);
+      expect(readFileSync(conf).equals(Buffer.from(ORIGINAL))).toBe(true);
+      for (const output of [installed.stdout, installed.stderr, removed.stdout, removed.stderr]) {
+        for (const secretValue of [SEED, secret, 'n0de-pa55']) expect(output).not.toContain(secretValue);
+      }
+    } finally {
+      await api.stop();
     }
   });
 
