@@ -10,7 +10,9 @@ import { ACCESS_KEY_SEED_MARKER } from '../src/aspera/access-key';
 import { EXTERNAL_ID_MARKER, renderHostScripts, renderScript } from '../src/aspera/host-scripts';
 import { fixtureConfigInput, halvesOf, resourceOf, resourcesOfType, synthConfigToDir, validConfig, type SynthOutput } from './helpers/synth';
 
-const SEED = 'random_id.access_key_secret_seed.hex';
+const SEED = 'random_bytes.access_key_secret_seed.hex';
+// Spliced through nonsensitive(): the value is sensitive, and a sensitive value in a provisioner hides its whole output.
+const SPLICED = `nonsensitive(${SEED})`;
 const input = fixtureConfigInput('access-keys.json');
 const synth: SynthOutput = synthConfigToDir(input);
 const generated: SynthOutput = synthConfigToDir(halvesOf(input, { generateExternalId: true }).transferHost);
@@ -86,9 +88,10 @@ describe('the install script carries the access keys of the access-key grants on
 });
 
 describe('the seed: generated once by Terraform, spliced into the install at apply, its hash a trigger', () => {
-  test('random_id.access_key_secret_seed: 16 bytes, no keepers (it never changes on its own)', () => {
-    expect(resourceOf(synth.tf, 'random_id', 'access_key_secret_seed')).toMatchObject({ byte_length: 16 });
-    expect(resourceOf(synth.tf, 'random_id', 'access_key_secret_seed').keepers).toBeUndefined();
+  test('random_bytes.access_key_secret_seed: 16 bytes, no keepers (it never changes on its own); random_bytes, whose value is sensitive and not its id', () => {
+    expect(resourceOf(synth.tf, 'random_bytes', 'access_key_secret_seed')).toMatchObject({ length: 16 });
+    expect(resourceOf(synth.tf, 'random_bytes', 'access_key_secret_seed').keepers).toBeUndefined();
+    expect(resourcesOfType(synth.tf, 'random_id')).toEqual({});
   });
 
   test('each host\'s install resource splices it with replace(file(...)) and re-installs when it changes; the plan shows only its hash', () => {
@@ -97,10 +100,10 @@ describe('the seed: generated once by Terraform, spliced into the install at app
     for (const [name, r] of docroots) {
       const dir = name.includes('hsts1') ? 'host_hsts1_operator_example_22' : 'host_hsts2_operator_example_22';
       expect(r.provisioner[0]['remote-exec'].inline).toEqual([
-        `\${replace(file("aspera-host-scripts/aspera_hosts/${dir}/install.sh"), "${ACCESS_KEY_SEED_MARKER}", ${SEED})}`,
+        `\${replace(file("aspera-host-scripts/aspera_hosts/${dir}/install.sh"), "${ACCESS_KEY_SEED_MARKER}", ${SPLICED})}`,
       ]);
       expect(r.provisioner[0]['remote-exec'].script).toBeUndefined();
-      expect(r.triggers.access_key_seed_sha256).toBe(`\${sha256(${SEED})}`);
+      expect(r.triggers.access_key_seed_sha256).toBe(`\${nonsensitive(sha256(${SEED}))}`);
       expect(r.lifecycle.precondition).toEqual([
         {
           condition: `\${can(regex("^[0-9a-f]{32}$", ${SEED}))}`,
@@ -118,15 +121,15 @@ describe('the seed: generated once by Terraform, spliced into the install at app
 
   test('a fleet\'s script object gets the seed spliced in, as sensitive() content; a new seed replaces its document', () => {
     const object = resourceOf(synth.tf, 'aws_s3_object', 'fleet_hsts_asg');
-    expect(object.content).toBe(`\${sensitive(replace(file("aspera-host-scripts/aspera_fleets/hsts-asg/install.sh"), "${ACCESS_KEY_SEED_MARKER}", ${SEED}))}`);
+    expect(object.content).toBe(`\${sensitive(replace(file("aspera-host-scripts/aspera_fleets/hsts-asg/install.sh"), "${ACCESS_KEY_SEED_MARKER}", ${SPLICED}))}`);
     expect(object.source).toBeUndefined();
-    expect(resourceOf(synth.tf, 'aws_ssm_document', 'fleet_hsts_asg').lifecycle.replace_triggered_by).toEqual(['random_id.access_key_secret_seed']);
+    expect(resourceOf(synth.tf, 'aws_ssm_document', 'fleet_hsts_asg').lifecycle.replace_triggered_by).toEqual(['random_bytes.access_key_secret_seed']);
   });
 
   test('with a generated External ID too, both are spliced, one replace() each, and both hashes are triggers', () => {
     const r = Object.entries(resourcesOfType(generated.tf, 'null_resource')).find(([name]) => name.includes('hsts1') && name.includes('_docroots_'))![1];
     expect(r.provisioner[0]['remote-exec'].inline).toEqual([
-      `\${replace(replace(file("aspera-host-scripts/aspera_hosts/host_hsts1_operator_example_22/install.sh"), "${EXTERNAL_ID_MARKER}", random_id.external_id.hex), "${ACCESS_KEY_SEED_MARKER}", ${SEED})}`,
+      `\${replace(replace(file("aspera-host-scripts/aspera_hosts/host_hsts1_operator_example_22/install.sh"), "${EXTERNAL_ID_MARKER}", random_id.external_id.hex), "${ACCESS_KEY_SEED_MARKER}", ${SPLICED})}`,
     ]);
     expect(Object.keys(r.triggers)).toEqual(expect.arrayContaining(['external_id_sha256', 'access_key_seed_sha256']));
     expect(r.lifecycle.precondition).toHaveLength(2);
@@ -134,7 +137,7 @@ describe('the seed: generated once by Terraform, spliced into the install at app
   });
 
   test('a stack without access-key grants has no seed, no Node API output, and splices nothing', () => {
-    expect(resourcesOfType(docrootsOnly.tf, 'random_id')).toEqual({});
+    expect(resourcesOfType(docrootsOnly.tf, 'random_bytes')).toEqual({});
     expect(Object.keys(docrootsOnly.tf.output ?? {})).not.toEqual(expect.arrayContaining(['access_keys']));
     expect(Object.keys(docrootsOnly.tf.output ?? {})).not.toContain('access_key_secrets');
     expect(JSON.stringify(docrootsOnly.tf)).not.toContain(ACCESS_KEY_SEED_MARKER);
@@ -152,6 +155,10 @@ describe('the outputs', () => {
     expect(outputs.access_keys.sensitive).toBeUndefined();
   });
 
+  test('docroots: the grants installed as docroots only (faspex_pkgs has none)', () => {
+    expect(Object.keys(outputs.docroots.value as object).sort()).toEqual(['archive_ro', 'ascp_in']);
+  });
+
   test('access_key_secrets: sensitive, per id sha256("<seed>:<id>"), the derivation the host script uses', () => {
     expect(outputs.access_key_secrets.sensitive).toBe(true);
     expect(outputs.access_key_secrets.value).toEqual({
@@ -164,7 +171,7 @@ describe('the outputs', () => {
     const halves = halvesOf(input);
     const ownerSynth = synthConfigToDir(halves.bucketOwner);
     try {
-      expect(resourcesOfType(ownerSynth.tf, 'random_id')).toEqual({});
+      expect(resourcesOfType(ownerSynth.tf, 'random_bytes')).toEqual({});
       expect(Object.keys(ownerSynth.tf.output ?? {})).not.toContain('access_key_secrets');
     } finally {
       rmSync(ownerSynth.outdir, { recursive: true, force: true });

@@ -100,7 +100,7 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
     expect(requiredProviders(transferHost)).toEqual(expected);
     expect(awsAliases(transferHost)).toEqual([`other_account:${otherAccount}`]);
     for (const [address, provider] of providersUsed(transferHost)) {
-      expect([address, provider]).toEqual([address, address.startsWith('null_resource.') || address.startsWith('random_id.') ? '(none)' : OTHER]);
+      expect([address, provider]).toEqual([address, address.startsWith('null_resource.') || address.startsWith('random_bytes.') ? '(none)' : OTHER]);
     }
   });
 
@@ -108,8 +108,8 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
     const all = addresses(transferHost);
     // The fleets' script objects are S3 objects of Other Account (in the operator's bucket).
     // And the access key seed is the operator's (their hosts use it).
-    expect(all.filter((a) => /^aws_s3_|grant_|random_/.test(a) && !/^aws_s3_object\.fleet_/.test(a) && a !== 'random_id.access_key_secret_seed')).toEqual([]);
-    expect(all.includes('random_id.access_key_secret_seed')).toBe(hasAccessKeys);
+    expect(all.filter((a) => /^aws_s3_|grant_|random_/.test(a) && !/^aws_s3_object\.fleet_/.test(a) && a !== 'random_bytes.access_key_secret_seed')).toEqual([]);
+    expect(all.includes('random_bytes.access_key_secret_seed')).toBe(hasAccessKeys);
     expect(JSON.stringify(transferHost)).not.toContain(MY);
   });
 

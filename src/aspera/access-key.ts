@@ -17,12 +17,15 @@
  *    _ + = , . @ -), so that the bucket owner's CloudTrail says which stack and grant assumed the role.
  *  - path: "/" and the grant's prefix ("/" for the whole bucket), as the Node API spells a path.
  *  - secret: SHA-256, in lowercase hex, of "<seed>:<id>", the seed being 16 random bytes this
- *    stack generates once (random_id.access_key_secret_seed, in the state). Terraform computes the
+ *    stack generates once (random_bytes.access_key_secret_seed, in the state). Terraform computes the
  *    same value for the sensitive output "access_key_secrets"; the host computes it from the seed,
  *    which reaches it inside the install script at apply time only. One seed, not one random value
  *    per key: the script then carries one value whatever the number of keys, and a key's secret
  *    tells nothing about another's. Replacing the seed (terraform apply -replace) gives every key
- *    a new secret on the next install.
+ *    a new secret on the next install. The seed is random_bytes, whose value the random provider
+ *    marks sensitive (random_id shows its value as the resource id in every plan's log); it is
+ *    spliced into the install script with nonsensitive(), since Terraform would otherwise hide the
+ *    script's whole output, its error messages included, and Terraform never displays a script.
  */
 import type { Config, Grant } from '../config/schema';
 import { externalIdValue } from '../config/schema';
@@ -31,10 +34,10 @@ import { grantRoleArn, normalizePrefix } from '../iam/arns';
 /** Stands for the seed in a script rendered at synth time; Terraform puts the value in at apply. Capital letters only, like EXTERNAL_ID_MARKER. */
 export const ACCESS_KEY_SEED_MARKER = 'ASPERAACCESSKEYSEEDMARKER';
 
-/** Size of the seed: 16 random bytes, 32 lowercase hex digits (random_id.byte_length). */
+/** Size of the seed: 16 random bytes, 32 lowercase hex digits (random_bytes.length). */
 export const ACCESS_KEY_SEED_BYTES = 16;
 
-/** Terraform name of the seed: random_id.access_key_secret_seed. */
+/** Terraform name of the seed: random_bytes.access_key_secret_seed. */
 export const ACCESS_KEY_SEED_ID = 'access_key_secret_seed';
 
 /** The storage of an access key, as POST and PUT /access_keys send it (accessKeyStorageRequest). */
@@ -124,7 +127,7 @@ export const accessKeys = (config: Config): AccessKey[] => config.grants.filter(
 /**
  * The secrets as Terraform computes them for the output "access_key_secrets": the same derivation
  * as the host script's (sha256 of "<seed>:<id>"). `seedReference` is a plain reference, e.g.
- * "random_id.access_key_secret_seed.hex".
+ * "random_bytes.access_key_secret_seed.hex".
  */
 export const accessKeySecretsExpression = (ids: readonly string[], seedReference: string): Record<string, string> =>
   Object.fromEntries(ids.map((id) => [id, `\${sha256("\${${seedReference}}:${id}")}`]));

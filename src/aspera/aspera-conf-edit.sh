@@ -351,8 +351,9 @@ original=$LOCK/aspera.conf.original
 if [ -e "$PENDING" ]; then pending_existed=1; fi
 
 # The access keys are read first: an unreachable Node API, refused credentials or a key this
-# stack does not own stop the run before anything changes.
-access_keys_plan
+# stack does not own stop the run before anything changes. The uninstall deletes them here, and
+# goes on without them when the Node API fails (a revocation must not depend on it).
+if [ "$ACTION" = uninstall ]; then access_keys_uninstall; else access_keys_plan; fi
 
 step="writing the grants"
 # printf is a shell builtin: the grants, however many, pass through no command line.
@@ -453,3 +454,8 @@ if [ -e "$PENDING" ]; then
   restarted=1
 fi
 step="finishing"
+if [ -n "$ak_left" ]; then
+  # aspera.conf and its state are done: the error must not undo them.
+  state_replaced=0
+  die "$ak_left"
+fi

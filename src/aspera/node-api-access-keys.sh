@@ -19,6 +19,10 @@
 # changed. access_keys_apply then writes (POST, PUT, DELETE) before aspera.conf is replaced; a
 # write refused takes back the keys this run created and stops the run before aspera.conf changes.
 #
+# The uninstall deletes the keys this stack recorded. It runs that part in a subshell: should the
+# Node API refuse or not answer, the docroots are removed all the same (a revocation must not
+# depend on the Node API), the keys stay recorded, and the run ends in an error saying so.
+#
 # Secrets: the Node API password and the access key secrets pass to curl on its standard input
 # (its --config), never on a command line, and are written to no file.
 
@@ -28,6 +32,7 @@ ak_changed=
 ak_created=
 ak_auth=
 ak_tls=
+ak_left=
 
 # The keys recorded for a stack, "id hash" per line.
 ak_recorded() {
@@ -37,10 +42,24 @@ ak_recorded() {
   done <"$AK_STATE"
 }
 
+# Whether the config wants any key (shell builtins only: a stack without keys needs no other tool).
+ak_wanted() {
+  while read -r w_id _; do
+    if [ -n "$w_id" ]; then return 0; fi
+  done <<EOF
+$ACCESS_KEYS
+EOF
+  return 1
+}
+
 # Whether this run has anything to do with the Node API: keys wanted, or keys of this stack recorded.
 access_keys_in_use() {
-  [ -n "$(printf '%s' "$ACCESS_KEYS" | tr -d '\n')" ] && return 0
-  [ -n "$(ak_recorded "$STACK")" ]
+  ak_wanted && return 0
+  [ -f "$AK_STATE" ] || return 1
+  while read -r r_s _; do
+    if [ "$r_s" = "$STACK" ]; then return 0; fi
+  done <"$AK_STATE"
+  return 1
 }
 
 # curl config escaping: inside "..." only \ and " need a backslash.
@@ -50,26 +69,46 @@ ak_escape() { printf '%s' "$1" | sed 's/[\\"]/\\&/g'; }
 node_api_setup() {
   NODE_API=${ASPERA_NODE_API_URL:-$NODE_API_URL}
   NODE_API=${NODE_API%/}
+  bad_url="the Node API URL \"$NODE_API\" must be https://<host>[:<port>] (http only to this host itself: 127.0.0.1, localhost or [::1]). $(ak_changes)"
   case $NODE_API in
-    https://?* | http://127.* | http://localhost | http://localhost:* | 'http://[::1]' | 'http://[::1]:'*) ;;
-    *) die "the Node API URL \"$NODE_API\" must be https://<host>[:<port>] (http only to this host itself: 127.0.0.1, localhost or [::1]). Nothing was changed" ;;
+    https://*) scheme=https ;;
+    http://*) scheme=http ;;
+    *) die "$bad_url" ;;
   esac
-  command -v curl >/dev/null 2>&1 || die "curl is not installed: this stack has Node API access keys, which this script creates with curl. Install curl and run again. Nothing was changed"
-  command -v sha256sum >/dev/null 2>&1 || die "sha256sum is not installed (GNU coreutils or busybox): it derives the access key secrets. Nothing was changed"
+  # Host and port, nothing else: no user, path, query or fragment.
+  rest=${NODE_API#*://}
+  case $rest in
+    '' | *[!A-Za-z0-9.:\[\]-]*) die "$bad_url" ;;
+    \[*\]) url_host=$rest url_port= ;;
+    \[*\]:*) url_host=${rest%%]*}] url_port=${rest#*]:} ;;
+    *:*) url_host=${rest%%:*} url_port=${rest#*:} ;;
+    *) url_host=$rest url_port= ;;
+  esac
+  case $url_port in *[!0-9]*) die "$bad_url" ;; esac
+  # The host itself: a whole loopback name or address, not a name that starts like one.
+  loopback=0
+  case $url_host in
+    localhost | '[::1]') loopback=1 ;;
+    127.*) case $url_host in *[!0-9.]*) ;; *) loopback=1 ;; esac ;;
+  esac
+  if [ "$scheme" = http ] && [ "$loopback" = 0 ]; then die "$bad_url"; fi
+  for tool in curl sha256sum sed head grep; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed: this stack has Node API access keys, which this script manages with curl, sed, head and grep, and whose secrets it derives with sha256sum. Install it and run again. $(ak_changes)"
+  done
   f=$NODE_API_CREDENTIALS
-  [ -e "$f" ] || die "$f does not exist: create it with the Node API user's credentials, one line \"<node user>:<password>\", owned by root and mode 600 (see docs/access-keys.md; nodeApi.credentialsFile in the config names another file). Nothing was changed"
-  if [ -L "$f" ] || [ ! -f "$f" ]; then die "$f must be a regular file, not a link or anything else. Nothing was changed"; fi
-  [ -O "$f" ] || die "$f must be owned by $(id -un) (the user this script runs as): it holds the Node API password. Nothing was changed"
+  [ -e "$f" ] || die "$f does not exist: create it with the Node API user's credentials, one line \"<node user>:<password>\", owned by root and mode 600 (see docs/access-keys.md; nodeApi.credentialsFile in the config names another file). $(ak_changes)"
+  if [ -L "$f" ] || [ ! -f "$f" ]; then die "$f must be a regular file, not a link or anything else. $(ak_changes)"; fi
+  [ -O "$f" ] || die "$f must be owned by $(id -un) (the user this script runs as): it holds the Node API password. $(ak_changes)"
   mode=$(ls -ln -- "$f")
   case $mode in
     -r[w-]-------[.\ ]*) ;;
-    *) die "$f must be readable by its owner only (chmod 600 $f; no ACL): it holds the Node API password, and is now ${mode%% *}. Nothing was changed" ;;
+    *) die "$f must be readable by its owner only (chmod 600 $f; no ACL): it holds the Node API password, and is now ${mode%% *}. $(ak_changes)" ;;
   esac
   credentials=
-  IFS= read -r credentials <"$f" || [ -n "$credentials" ] || die "$f is empty: write one line \"<node user>:<password>\". Nothing was changed"
+  IFS= read -r credentials <"$f" || [ -n "$credentials" ] || die "$f is empty: write one line \"<node user>:<password>\". $(ak_changes)"
   case $credentials in
     ?*:?*) ;;
-    *) die "$f must hold one line \"<node user>:<password>\" (found no \"user:password\" on its first line). Nothing was changed" ;;
+    *) die "$f must hold one line \"<node user>:<password>\" (found no \"user:password\" on its first line). $(ak_changes)" ;;
   esac
   ak_auth="user = \"$(ak_escape "$credentials")\""
   credentials=
@@ -77,12 +116,10 @@ node_api_setup() {
   # traffic never leaves the machine); elsewhere it is checked, with the CA file when one is given.
   ak_tls=
   if [ -n "$NODE_API_CA_FILE" ]; then
-    [ -f "$NODE_API_CA_FILE" ] || die "nodeApi.caFile $NODE_API_CA_FILE does not exist. Nothing was changed"
+    [ -f "$NODE_API_CA_FILE" ] || die "nodeApi.caFile $NODE_API_CA_FILE does not exist. $(ak_changes)"
     ak_tls="cacert = \"$(ak_escape "$NODE_API_CA_FILE")\""
-  else
-    case $NODE_API in
-      https://127.* | https://localhost | https://localhost:* | 'https://[::1]' | 'https://[::1]:'*) ak_tls=insecure ;;
-    esac
+  elif [ "$scheme" = https ] && [ "$loopback" = 1 ]; then
+    ak_tls=insecure
   fi
 }
 
@@ -113,8 +150,9 @@ node_api_call() {
 # What the Node API said, for a message: IBM's error object ("user_message", else "reason"), or the
 # first 300 bytes of the body.
 ak_reason() {
-  r=$(printf '%s' "$ak_body" | sed -n 's/.*"user_message" *: *"\([^"]*\)".*/\1/p' | head -n 1)
-  [ -n "$r" ] || r=$(printf '%s' "$ak_body" | sed -n 's/.*"reason" *: *"\([^"]*\)".*/\1/p' | head -n 1)
+  # A JSON string: any character but " and \, or a backslash escape; the escapes are then undone.
+  r=$(printf '%s' "$ak_body" | sed -n 's/.*"user_message" *: *"\([^"\\]*\(\\.[^"\\]*\)*\)".*/\1/p' | head -n 1 | sed 's/\\\(.\)/\1/g')
+  [ -n "$r" ] || r=$(printf '%s' "$ak_body" | sed -n 's/.*"reason" *: *"\([^"\\]*\(\\.[^"\\]*\)*\)".*/\1/p' | head -n 1 | sed 's/\\\(.\)/\1/g')
   [ -n "$r" ] || r=$(printf '%s' "$ak_body" | tr '\n' ' ' | head -c 300)
   printf '%s' "${r:-no message}"
 }
@@ -122,18 +160,23 @@ ak_reason() {
 # The end of a message: what this run changed so far among the access keys (ak_created: created
 # and not taken back; ak_changed: updated or deleted).
 ak_changes() {
-  if [ -z "$ak_created$ak_changed" ]; then
+  if [ -z "$ak_created$ak_changed" ] && [ "$ACTION" = uninstall ]; then
+    printf 'No access key was deleted by this run'
+  elif [ -z "$ak_created$ak_changed" ]; then
     printf 'Nothing was changed'
   else
     printf 'Access keys changed by this run before it stopped:%s%s (recorded in %s); %s left unchanged' "${ak_created:+ created}$ak_created" "$ak_changed" "$AK_STATE" "$CONF"
   fi
 }
 
-# A refusal that says which request, with which status and message.
+# A refusal that says which request, with which status and message: ak_refused WHAT [STATUS REASON]
+# (by default the last answer's).
 ak_refused() {
-  case $ak_status in
-    401 | 403) die "the Node API at $NODE_API refused the credentials in $NODE_API_CREDENTIALS ($1: HTTP $ak_status: $(ak_reason)): check the node user and password (asnodeadmin -l lists the node users). $(ak_changes)" ;;
-    *) die "the Node API refused $1 (HTTP $ak_status: $(ak_reason)). $(ak_changes)" ;;
+  rf_status=${2:-$ak_status}
+  if [ "$#" -ge 3 ]; then rf_reason=$3; else rf_reason=$(ak_reason); fi
+  case $rf_status in
+    401 | 403) die "the Node API at $NODE_API refused the credentials in $NODE_API_CREDENTIALS ($1: HTTP $rf_status: $rf_reason): check the node user and password (asnodeadmin -l lists the node users). $(ak_changes)" ;;
+    *) die "the Node API refused $1 (HTTP $rf_status: $rf_reason). $(ak_changes)" ;;
   esac
 }
 
@@ -176,13 +219,13 @@ ak_record() {
 access_keys_plan() {
   access_keys_in_use || return 0
   step="reading the Node API access keys"
-  if [ -n "$(printf '%s' "$ACCESS_KEYS" | tr -d '\n')" ]; then
+  if ak_wanted; then
     case $ACCESS_KEY_SEED in
       [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]) ;;
-      *) die "the access key secret seed is not in this script: it is put in by terraform apply (random_id.access_key_secret_seed); run the script through Terraform, not from cdktf.out. Nothing was changed" ;;
+      *) die "the access key secret seed is not in this script: it is put in by terraform apply (random_bytes.access_key_secret_seed); run the script through Terraform, not from cdktf.out. $(ak_changes)" ;;
     esac
   fi
-  if [ -e "$AK_STATE" ] && [ ! -f "$AK_STATE" ]; then die "$AK_STATE is not a regular file. Nothing was changed"; fi
+  if [ -e "$AK_STATE" ] && [ ! -f "$AK_STATE" ]; then die "$AK_STATE is not a regular file. $(ak_changes)"; fi
   node_api_setup
   recorded=$(ak_recorded "$STACK")
   wanted=
@@ -198,13 +241,13 @@ access_keys_plan() {
     fi
     # Another stack on this host recorded the same id: it is theirs.
     if [ -n "$owner_stack" ] && [ "$owner_stack" != "$STACK" ]; then
-      die "access key $id (transfer user $user) was created on this node by the stack $owner_stack, not by this one ($STACK): refusing to take it over. Nothing was changed"
+      die "access key $id (transfer user $user) was created on this node by the stack $owner_stack, not by this one ($STACK): refusing to take it over. $(ak_changes)"
     fi
     node_api_call GET "/access_keys/$id"
     case $ak_status in
       200)
         if [ -z "$had" ]; then
-          die "access key $id (transfer user $user) exists on the Node API at $NODE_API, and this stack did not create it (it is not recorded in $AK_STATE): refusing to take it over. Delete it there if it is a leftover, or rename the grant. Nothing was changed"
+          die "access key $id (transfer user $user) exists on the Node API at $NODE_API, and this stack did not create it (it is not recorded in $AK_STATE): refusing to take it over. Delete it there if it is a leftover, or rename the grant. $(ak_changes)"
         elif [ "$had" = "$hash" ]; then
           ak_plan="${ak_plan}keep $id $user
 "
@@ -250,13 +293,13 @@ EOF
 # Takes back what this run created, after a refused write (best effort: said when it fails).
 ak_take_back() {
   kept=
-  for id in $ak_created; do
-    node_api_call DELETE "/access_keys/$id"
+  for tb_id in $ak_created; do
+    node_api_call DELETE "/access_keys/$tb_id"
     case $ak_status in
-      200 | 204 | 404) ak_record "$id" "" ;;
+      200 | 204 | 404) ak_record "$tb_id" "" ;;
       *)
-        kept="$kept $id"
-        warn "could not delete access key $id, created by this run before the refusal (HTTP $ak_status): it stays recorded for this stack, and the next run or the uninstall removes it"
+        kept="$kept $tb_id"
+        warn "could not delete access key $tb_id, created by this run before the refusal (HTTP $ak_status): it stays recorded for this stack, and the next run or the uninstall removes it"
         ;;
     esac
   done
@@ -286,8 +329,12 @@ access_keys_apply() {
             die "access key $id (transfer user $user) already exists on the node (POST: HTTP 409), though the Node API user cannot read it: another node user created it. Refusing to take it over. $(ak_changes)"
             ;;
           *)
+            # The refusal is kept before the take-back's own requests replace ak_status and ak_body.
+            if [ "$action" = create ]; then refused_what="POST /access_keys (id $id)"; else refused_what="PUT /access_keys/$id"; fi
+            refused_status=$ak_status
+            refused_reason=$(ak_reason)
             ak_take_back
-            if [ "$action" = create ]; then ak_refused "POST /access_keys (id $id)"; else ak_refused "PUT /access_keys/$id"; fi
+            ak_refused "$refused_what" "$refused_status" "$refused_reason"
             ;;
         esac
         ak_record "$id" "$hash"
@@ -305,8 +352,10 @@ access_keys_apply() {
           200 | 204) say "deleted access key $id" ;;
           404) say "access key $id was already gone from the node" ;;
           *)
+            refused_status=$ak_status
+            refused_reason=$(ak_reason)
             ak_take_back
-            ak_refused "DELETE /access_keys/$id"
+            ak_refused "DELETE /access_keys/$id" "$refused_status" "$refused_reason"
             ;;
         esac
         ak_record "$id" ""
@@ -317,4 +366,13 @@ access_keys_apply() {
 $ak_plan
 EOF
   if [ -z "$ak_created$ak_changed" ]; then say "every Node API access key of this stack is as wanted: nothing changed"; fi
+}
+
+# The uninstall's part (see the header): deletes what this stack recorded, in a subshell, so that a
+# Node API that refuses or does not answer stops only this part. Sets ak_left when it failed.
+access_keys_uninstall() {
+  access_keys_in_use || return 0
+  if ! (access_keys_plan && access_keys_apply); then
+    ak_left="the docroots of this stack are removed from $CONF, but its Node API access keys are not all deleted (the error above says why): those left stay recorded in $AK_STATE; run this uninstall again once the Node API answers"
+  fi
 }

@@ -101,6 +101,12 @@ export interface AsperaHostConfigurationProps {
 /** A value known at plan time that Terraform puts into the install script in place of its marker. */
 export interface Splice extends PlanTimeExternalId {
   readonly marker: string;
+  /**
+   * A sensitive value (the seed): spliced and hashed through nonsensitive(). Terraform hides the
+   * whole output of a provisioner whose configuration holds a sensitive value (the script's error
+   * messages included), and never displays the script itself; the hash of 128 random bits tells nothing.
+   */
+  readonly sensitive?: true;
   /** What it is, for the precondition's message. */
   readonly what: string;
   /** The install resource's trigger that carries its sha256 (a new value re-installs; the plan shows no value). */
@@ -108,7 +114,13 @@ export interface Splice extends PlanTimeExternalId {
 }
 
 export const externalIdSplice = (externalId: PlanTimeExternalId): Splice => ({ ...externalId, marker: EXTERNAL_ID_MARKER, what: 'The generated External ID', trigger: 'external_id_sha256' });
-export const accessKeySeedSplice = (seed: PlanTimeExternalId): Splice => ({ ...seed, marker: ACCESS_KEY_SEED_MARKER, what: 'The access key secret seed', trigger: 'access_key_seed_sha256' });
+export const accessKeySeedSplice = (seed: PlanTimeExternalId): Splice => ({ ...seed, marker: ACCESS_KEY_SEED_MARKER, what: 'The access key secret seed', trigger: 'access_key_seed_sha256', sensitive: true });
+
+/** The splice's value as replace() takes it. */
+const spliceValue = (s: Splice): string => (s.sensitive ? `nonsensitive(${checkedReference(s)})` : checkedReference(s));
+
+/** The install resource's trigger for a splice: the value's sha256. */
+export const spliceTrigger = (s: Splice): string => (s.sensitive ? `\${nonsensitive(sha256(${checkedReference(s)}))}` : `\${sha256(${checkedReference(s)})}`);
 
 /** The splices an install script needs: those whose marker it holds. */
 export function splicesFor(installScript: string, planTimeExternalId?: PlanTimeExternalId, accessKeySeed?: PlanTimeExternalId): Splice[] {
@@ -222,7 +234,7 @@ export function installScriptWithExternalId(installScriptPath: string, externalI
 
 /** The Terraform expression (without "${}") of the install script's text with every splice's value in place of its marker (one replace() each). */
 export function splicedScriptExpression(installScriptPath: string, splices: readonly Splice[]): string {
-  return splices.reduce((inner, s) => `replace(${inner}, ${hclString(s.marker)}, ${checkedReference(s)})`, `file(${hclString(installScriptPath)})`);
+  return splices.reduce((inner, s) => `replace(${inner}, ${hclString(s.marker)}, ${spliceValue(s)})`, `file(${hclString(installScriptPath)})`);
 }
 
 /** The install script's text with every splice's value in place of its marker, as a Terraform string. */
@@ -345,7 +357,7 @@ export class AsperaHostConfiguration extends Construct {
       const triggers = docrootsTriggers(host, scripts.install);
       const splices = splicesFor(scripts.install, planTimeExternalId, accessKeySeed);
       // The hash, not the value: the External ID and the seed stay out of the plan; a new one re-installs.
-      for (const splice of splices) triggers[splice.trigger] = `\${sha256(${checkedReference(splice)})}`;
+      for (const splice of splices) triggers[splice.trigger] = spliceTrigger(splice);
       const docroots = new NullResource(this, `${ids[i]}_docroots`, {
         triggers,
         // The revocation first: every installed docroot then has an uninstall that runs on destroy.

@@ -25,6 +25,7 @@
  *  outputs (publishOutputs below): every output of the halves this stack applies, except those that
  *    only the other half's stack reads (EXCHANGE): mode "both" has no other half to read them.
  */
+import { Bytes as RandomBytes } from '@cdktf/provider-random/lib/bytes';
 import { Id as RandomId } from '@cdktf/provider-random/lib/id';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { type ITerraformDependable, type TerraformStack, TerraformOutput } from 'cdktf';
@@ -34,7 +35,7 @@ import { BucketOwnerAccess } from '../constructs/bucket-owner-access';
 import { TransferHostAccess } from '../constructs/transfer-host-access';
 import { BUCKET_OWNER_OUTPUTS, bucketOwnerHalfChecks, publishedGrants, TRANSFER_HOST_OUTPUTS, transferHostHalfChecks } from '../exchange/contract';
 import { readOtherHalf } from '../exchange/remote-state';
-import { ACCESS_KEY_SEED_BYTES, ACCESS_KEY_SEED_ID, accessKeysFacts, accessKeySecretsExpression, hasAccessKeys } from '../aspera/access-key';
+import { ACCESS_KEY_SEED_BYTES, ACCESS_KEY_SEED_ID, accessKeysFacts, accessKeySecretsExpression, hasAccessKeys, installsDocroot } from '../aspera/access-key';
 import { grantRoleArn, grantRolePathOf, hostRoleArn } from '../iam/arns';
 import { grantRoles, hostRoleAccess } from '../iam/roles';
 import { createdBuckets } from '../s3/bucket-policy';
@@ -60,7 +61,7 @@ export interface Halves {
 }
 
 /** The seed of the access key secrets, as the host constructs splice it and the outputs derive from it. */
-const ACCESS_KEY_SEED: PlanTimeExternalId = { reference: `random_id.${ACCESS_KEY_SEED_ID}.hex`, hexDigits: 2 * ACCESS_KEY_SEED_BYTES };
+const ACCESS_KEY_SEED: PlanTimeExternalId = { reference: `random_bytes.${ACCESS_KEY_SEED_ID}.hex`, hexDigits: 2 * ACCESS_KEY_SEED_BYTES };
 
 export function composeHalves(stack: TerraformStack, config: Config): Halves {
   const bucketOwnerHalf = appliesBucketOwnerHalf(config.mode);
@@ -80,7 +81,8 @@ export function composeHalves(stack: TerraformStack, config: Config): Halves {
   if (accessKeySeed !== undefined) {
     // Generated once, kept in state; the host scripts derive each key's secret from it
     // (src/aspera/access-key.ts). Replacing it (apply -replace) gives every key a new secret.
-    new RandomId(stack, 'access_key_secret_seed', { byteLength: ACCESS_KEY_SEED_BYTES }).overrideLogicalId(ACCESS_KEY_SEED_ID);
+    // random_bytes, not random_id: its value is sensitive, and its id is not the value.
+    new RandomBytes(stack, 'access_key_secret_seed', { length: ACCESS_KEY_SEED_BYTES }).overrideLogicalId(ACCESS_KEY_SEED_ID);
   }
   if (externalIds.generates) {
     // No keepers: the value never changes on its own. Replacing it would cut every host off until
@@ -207,7 +209,8 @@ function transferHostOutputs(config: Config, externalIds: ExternalIds, access: T
     {
       name: TRANSFER_HOST_OUTPUTS.docroots,
       description: 'S3 docroot per Aspera transfer user, as installed in aspera.conf',
-      value: Object.fromEntries(config.grants.map((grant) => [grant.transferUser, presented.docroot(config, grant)])),
+      // Grants installed as access keys only have no docroot.
+      value: Object.fromEntries(config.grants.filter(installsDocroot).map((grant) => [grant.transferUser, presented.docroot(config, grant)])),
       // The default docroot carries the External ID, so it is as sensitive as external_id.
       sensitive: true,
     },

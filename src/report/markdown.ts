@@ -263,7 +263,7 @@ function grantSection(model: AccessModel, grant: GrantAccess): string {
                   ? 'An access key carries no read/write flag: the role allows no upload or delete, so those fail at S3 whatever Faspex or AoC offers.'
                   : 'An access key carries no read/write flag: what the role allows is what the key allows.'),
             ],
-            ['Access key secret', `derived from ${code('random_id.access_key_secret_seed')} (in state); read it with ${code('terraform output -json access_key_secrets')} (sensitive, never shown here)`],
+            ['Access key secret', `derived from ${code('random_bytes.access_key_secret_seed')} (in state); read it with ${code('terraform output -json access_key_secrets')} (sensitive, never shown here)`],
           ] as [string, string][])
         : []),
       ['Installed on', grant.hosts.length === 0 ? 'no host configured' : list(grant.hosts.map(code))],
