@@ -1,5 +1,5 @@
 /**
- * `npm test`: everything that runs as any user, offline, with Node and `sh` alone. The host suite
+ * `npm test`: everything that runs as any user, offline, with Node, `sh` and `curl` alone. The host suite
  * (__tests__/host/, `npm run test:host`, jest.host.config.js) needs root, sshd, sudo, shellcheck
  * and Terraform, and the real-provider suite (__tests__/provider/, `npm run test:provider`,
  * jest.provider.config.js) Terraform and the AWS provider in a filesystem mirror: both run on CI.

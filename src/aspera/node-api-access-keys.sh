@@ -164,6 +164,8 @@ ak_changes() {
     printf 'No access key was deleted by this run'
   elif [ -z "$ak_created$ak_changed" ]; then
     printf 'Nothing was changed'
+  elif [ "$ACTION" = uninstall ]; then
+    printf 'Access keys deleted by this run before it stopped:%s (recorded in %s)' "$ak_changed" "$AK_STATE"
   else
     printf 'Access keys changed by this run before it stopped:%s%s (recorded in %s); %s left unchanged' "${ak_created:+ created}$ak_created" "$ak_changed" "$AK_STATE" "$CONF"
   fi
