@@ -150,8 +150,10 @@ export function renderScript(action: ScriptAction, stackIdentity: string, aspera
   check(action === 'install' || keyRows.length === 0, 'an uninstall script carries no access key');
   const what =
     action === 'install'
-      ? 'Installs the S3 docroots of this stack into aspera.conf (and removes any it installed before that are no longer granted).'
-      : 'Removes the S3 docroots this stack installed from aspera.conf, restoring what was there before.';
+      ? keyRows.length === 0
+        ? 'Installs the S3 docroots of this stack into aspera.conf (and removes any it installed before that are no longer granted).'
+        : 'Installs the S3 docroots and the Node API access keys of this stack (and removes any it installed before that are no longer granted).'
+      : 'Removes the S3 docroots this stack installed from aspera.conf, restoring what was there before, and deletes the Node API access keys it created.';
   return [
     '#!/bin/sh',
     `# aspera-cross-account ${action} script, rendered by cdktf synth: do not edit.`,

@@ -300,6 +300,8 @@ function bucketOwnerRemovals(model: AccessModel): string[] {
   ];
 }
 
+const hasKeys = (model: AccessModel): boolean => model.grants.some((g) => g.accessKey !== undefined);
+
 /** What the uninstall removes from a host: the docroots and the Node API access keys this stack installed. */
 function destroyedOnHosts(model: AccessModel): string {
   const docroots = model.grants.filter((g) => g.installAs.includes('docroot')).map((g) => code(g.transferUser));
@@ -322,10 +324,10 @@ function transferHostRemovals(model: AccessModel): string[] {
       : `- In Other Account ${code(model.otherAccount.accountId)}: the assume-role policy this stack put on the existing role ${code(model.hostRole.arn)} (the role itself stays).`,
     model.hosts.filter((h) => !h.retired).length === 0
       ? '- On the Aspera hosts: nothing (no host is configured).'
-      : `- On each Aspera host (${list(model.hosts.filter((h) => !h.retired).map((h) => code(h.id)))}): ${destroyedOnHosts(model)} over SSH${before}. If a host cannot be reached, destroy gives up on it after a connection timeout and ${model.mode === 'both' ? 'still removes the roles' : 'still removes the host policy'}; the stale docroot stays in that host's aspera.conf but no longer works (${model.mode === 'both' ? 'its role is gone' : 'the host role may no longer assume its role'}).`,
+      : `- On each Aspera host (${list(model.hosts.filter((h) => !h.retired).map((h) => code(h.id)))}): ${destroyedOnHosts(model)} over SSH${before}. If a host cannot be reached, destroy gives up on it after a connection timeout and ${model.mode === 'both' ? 'still removes the roles' : 'still removes the host policy'}; the stale docroot stays in that host's aspera.conf${hasKeys(model) ? ' (and the access keys on its node; the uninstall removes the docroots even when only the Node API fails, and says which keys remain)' : ''} but no longer works (${model.mode === 'both' ? 'its role is gone' : 'the host role may no longer assume its role'}).`,
     ...model.fleets.map((f) =>
       f.runs === 'install'
-        ? `- Fleet ${code(f.name)}: its SSM association and document. Deleting an association runs nothing on the instances: the docroots stay in their aspera.conf (they stop working once the grant roles are gone). To remove them, set the fleet's "docroots" to "removed" and apply before destroying.`
+        ? `- Fleet ${code(f.name)}: its SSM association and document. Deleting an association runs nothing on the instances: the docroots stay in their aspera.conf${hasKeys(model) ? ' and the access keys on their nodes' : ''} (they stop working once the grant roles are gone). To remove them, set the fleet's "docroots" to "removed" and apply before destroying.`
         : `- Fleet ${code(f.name)}: its SSM association and the uninstall document it ran; the instances' aspera.conf keeps what that uninstall restored.`,
     ),
     ...(model.externalId.kind === 'generated'

@@ -1,6 +1,6 @@
 #!/bin/sh
 # aspera-cross-account uninstall script, rendered by cdktf synth: do not edit.
-# Removes the S3 docroots this stack installed from aspera.conf, restoring what was there before.
+# Removes the S3 docroots this stack installed from aspera.conf, restoring what was there before, and deletes the Node API access keys it created.
 # Runs as root (re-executes itself with "sudo -n" otherwise). ASPERA_CONF overrides the file it edits,
 # ASPERA_NODE_API_URL the Node API it calls for access keys.
 set -eu

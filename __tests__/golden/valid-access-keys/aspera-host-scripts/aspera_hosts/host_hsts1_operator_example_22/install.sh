@@ -1,6 +1,6 @@
 #!/bin/sh
 # aspera-cross-account install script, rendered by cdktf synth: do not edit.
-# Installs the S3 docroots of this stack into aspera.conf (and removes any it installed before that are no longer granted).
+# Installs the S3 docroots and the Node API access keys of this stack (and removes any it installed before that are no longer granted).
 # Runs as root (re-executes itself with "sudo -n" otherwise). ASPERA_CONF overrides the file it edits,
 # ASPERA_NODE_API_URL the Node API it calls for access keys.
 set -eu
