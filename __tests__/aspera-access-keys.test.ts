@@ -148,19 +148,33 @@ async function host(name: string, options: Partial<NodeApiStandInOptions> = {}):
   const creds = join(w.dir, 'creds');
   mkdirSync(creds, { mode: 0o700 });
   const credentials = credentialsFile(creds, 'node-api.credentials', `${NODE_USER}:${PASSWORD}\n`);
-  const api = await startNodeApiStandIn({ users: { [NODE_USER]: PASSWORD, [OTHER_USER]: OTHER_PASSWORD }, ...options });
+  const stepFile = join(root, `${name}.step`);
+  // The stand-in calls onRequest once a request is answered and recorded, before the answer is
+  // sent (the script is still waiting on curl): the step running then is the one that made it.
+  let onRequest: Host['onRequest'];
+  const api = await startNodeApiStandIn({
+    users: { [NODE_USER]: PASSWORD, [OTHER_USER]: OTHER_PASSWORD },
+    ...options,
+    onRequest: (record) => {
+      tags.set(record, existsSync(stepFile) ? readFileSync(stepFile, 'utf8').trim() : '-');
+      onRequest?.(record);
+    },
+  });
   standIns.push(api);
-  const h: Host = { name, w, api, home, creds, credentials, stepFile: join(root, `${name}.step`) };
-  // The stand-in pushes each record once answered, before the answer is sent (the script is still
-  // waiting on curl): the step running then is the one that made the request.
-  const push = api.requests.push.bind(api.requests);
-  api.requests.push = (...records: RecordedRequest[]): number => {
-    const step = existsSync(h.stepFile) ? readFileSync(h.stepFile, 'utf8').trim() : '-';
-    for (const record of records) {
-      tags.set(record, step);
-      h.onRequest?.(record);
-    }
-    return push(...records);
+  const h: Host = {
+    name,
+    w,
+    api,
+    home,
+    creds,
+    credentials,
+    stepFile,
+    set onRequest(f) {
+      onRequest = f;
+    },
+    get onRequest() {
+      return onRequest;
+    },
   };
   return h;
 }

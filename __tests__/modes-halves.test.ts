@@ -66,7 +66,7 @@ describe.each(validFixtureNames())('%s split into two halves (values exchanged t
   const otherAccount = input.otherAccount.accountId;
   const hasHosts = (input.asperaHosts ?? []).length > 0;
   const hasFleets = (input.asperaFleets ?? []).length > 0;
-  // Grants installed as Node API access keys: the transfer-host half generates the seed of their secrets (random_id).
+  // Grants installed as Node API access keys: the transfer-host half generates the seed of their secrets (random_bytes).
   const hasAccessKeys = input.grants.some((g) => (g.installAs ?? []).includes('access-key'));
   // Written out, not derived with the code's own grantRolePathOf: "/aspera/<stackName>/" in the path form.
   const grantRolePath = input.hostPolicy === 'role-path' ? `/aspera/${input.stackName}/` : '/';

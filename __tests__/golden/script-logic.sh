@@ -322,19 +322,16 @@ ak_hash() {
   hash=${hash%% *}
 }
 
-# Rewrites the state with one record changed: ak_record ID HASH (empty HASH: forget the key).
+# Rewrites the state with one record changed: ak_record ID HASH (empty HASH: forget the key). awk,
+# not a shell loop: a run that writes every key rewrites the file once per key.
 ak_record() {
-  {
-    printf '# aspera-cross-account: Node API access keys each stack created on this node ("stack id sha256"); do not edit\n'
-    if [ -f "$AK_STATE" ]; then
-      while read -r r_s r_i r_h; do
-        case $r_s in '#'*) continue ;; esac
-        if [ "$r_s" = "$STACK" ] && [ "$r_i" = "$1" ]; then continue; fi
-        printf '%s %s %s\n' "$r_s" "$r_i" "$r_h"
-      done <"$AK_STATE"
-    fi
-    if [ -n "$2" ]; then printf '%s %s %s\n' "$STACK" "$1" "$2"; fi
-  } >"$LOCK/access-keys.new" || die "cannot write $LOCK/access-keys.new. $(ak_changes)"
+  if [ -f "$AK_STATE" ]; then rec_in=$AK_STATE; else rec_in=/dev/null; fi
+  awk -v s="$STACK" -v id="$1" -v h="$2" '
+    BEGIN { print "# aspera-cross-account: Node API access keys each stack created on this node (\"stack id sha256\"); do not edit" }
+    /^#/ || NF == 0 { next }
+    !($1 == s && $2 == id) { print $1, $2, $3 }
+    END { if (h != "") print s, id, h }
+  ' "$rec_in" >"$LOCK/access-keys.new" || die "cannot write $LOCK/access-keys.new. $(ak_changes)"
   if [ "$(grep -vc '^#' "$LOCK/access-keys.new")" = 0 ]; then
     rm -f -- "$AK_STATE" "$LOCK/access-keys.new"
   else
@@ -379,13 +376,13 @@ access_keys_plan() {
           ak_plan="${ak_plan}keep $id $user
 "
         else
-          ak_plan="${ak_plan}update $id $user
+          ak_plan="${ak_plan}update $id $user $hash $storage
 "
         fi
         ;;
       404)
         if [ -n "$had" ]; then say "access key $id (transfer user $user) is recorded but missing on the node: creating it again"; fi
-        ak_plan="${ak_plan}create $id $user
+        ak_plan="${ak_plan}create $id $user $hash $storage
 "
         ;;
       *) ak_refused "GET /access_keys/$id" ;;
@@ -405,18 +402,6 @@ $recorded
 EOF
 }
 
-# The storage JSON of a wanted key.
-ak_storage() {
-  while read -r s_id _ s_storage; do
-    if [ "$s_id" = "$1" ]; then
-      printf '%s' "$s_storage"
-      return 0
-    fi
-  done <<EOF
-$ACCESS_KEYS
-EOF
-}
-
 # Takes back what this run created, after a refused write (best effort: said when it fails).
 ak_take_back() {
   kept=
@@ -433,16 +418,16 @@ ak_take_back() {
   ak_created=$kept
 }
 
-# Writes: carries out ak_plan, recording each key as it goes.
+# Writes: carries out ak_plan, recording each key as it goes. A plan line is "action id user", and
+# for create and update also the hash to record and the storage to send.
 access_keys_apply() {
   [ -n "$ak_plan" ] || return 0
   step="writing the Node API access keys"
-  while read -r action id user; do
+  while read -r action id user hash storage; do
     case $action in
       keep) ;;
       create | update)
-        storage=$(ak_storage "$id")
-        ak_hash "$id" "$storage"
+        ak_secret "$id"
         if [ "$action" = create ]; then
           node_api_call POST /access_keys "{\"id\":\"$id\",\"secret\":\"$secret\",\"storage\":$storage}"
         else

@@ -1,62 +1,60 @@
 /**
  * The stand-in Node API (node-api-stand-in.ts) in a process of its own, for tests that run the
- * host script with spawnSync (the SSM Agent simulation): a server in the test's own process could
- * not answer while the test waits. The child writes what it recorded to a JSON file before each
- * answer leaves, so the file is complete when the script that made the requests has ended.
+ * host script with spawnSync (the SSM Agent simulation) and for the access-key bench: a server in
+ * the caller's own process could not answer while it waits. The child records each request before
+ * it answers it, so once the script that made the requests has ended, recorded() has them all; it
+ * asks the child over Node's IPC channel.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { fork } from 'node:child_process';
 import type { NodeApiStandInOptions, RecordedRequest, StandInKey } from './node-api-stand-in';
 
 export interface StandInProcess {
   readonly url: string;
-  /** What the child has recorded so far. */
-  recorded(): { requests: RecordedRequest[]; keys: StandInKey[] };
+  /** What the child has recorded so far, and the keys it holds. */
+  recorded(): Promise<{ requests: RecordedRequest[]; keys: StandInKey[] }>;
   stop(): Promise<void>;
 }
 
-/** Child side: `node --import tsx node-api-stand-in-process.ts <options JSON> <records file>`. */
+interface Recorded {
+  requests: RecordedRequest[];
+  keys: StandInKey[];
+}
+
+/** Child side: forked with the options as its one argument. */
 async function child(): Promise<void> {
-  const { writeFileSync } = await import('node:fs');
   const { startNodeApiStandIn } = await import('./node-api-stand-in');
-  const [optionsJson, recordsFile] = process.argv.slice(2);
-  const requests: RecordedRequest[] = [];
-  const api = await startNodeApiStandIn({
-    ...(JSON.parse(optionsJson) as NodeApiStandInOptions),
-    onRequest: (request, keys) => {
-      requests.push(request);
-      writeFileSync(recordsFile, JSON.stringify({ requests, keys: [...keys.values()] }));
-    },
+  const api = await startNodeApiStandIn(JSON.parse(process.argv[2]) as NodeApiStandInOptions);
+  process.on('message', (message) => {
+    if (message === 'recorded') process.send?.({ requests: api.requests, keys: [...api.keys.values()] } satisfies Recorded);
+    if (message === 'stop') void api.close().then(() => process.exit(0));
   });
-  writeFileSync(recordsFile, JSON.stringify({ requests, keys: [...api.keys.values()] }));
-  process.stdout.write(`${api.url}\n`);
-  process.on('SIGTERM', () => void api.close().then(() => process.exit(0)));
+  process.send?.({ url: api.url });
 }
 
 export async function startNodeApiStandInProcess(options: Omit<NodeApiStandInOptions, 'onRequest'>): Promise<StandInProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'node-api-stand-in-'));
-  const records = join(dir, 'records.json');
-  const proc = spawn(process.execPath, ['--import', 'tsx', __filename, JSON.stringify(options), records], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      if (out.includes('\n')) resolve(out.trim());
+  const proc = fork(__filename, [JSON.stringify(options)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = <T>(): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the stand-in process exited with ${code}`));
+      proc.once('exit', onExit);
+      proc.once('message', (message) => {
+        proc.off('exit', onExit);
+        resolve(message as T);
+      });
     });
-    proc.once('exit', (code) => reject(new Error(`the stand-in process exited with ${code} before it listened`)));
-  });
+  const { url } = await next<{ url: string }>();
   return {
     url,
-    recorded: () => JSON.parse(readFileSync(records, 'utf8')) as { requests: RecordedRequest[]; keys: StandInKey[] },
-    stop: async () => {
-      await new Promise<void>((resolve) => {
-        proc.once('exit', () => resolve());
-        proc.kill('SIGTERM');
-      });
-      rmSync(dir, { recursive: true, force: true });
+    recorded: () => {
+      const answer = next<Recorded>();
+      proc.send('recorded');
+      return answer;
     },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.send('stop');
+      }),
   };
 }
 

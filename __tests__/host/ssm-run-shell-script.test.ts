@@ -88,9 +88,9 @@ afterAll(() => {
   if (root !== undefined) rmSync(root, { recursive: true, force: true });
 });
 
-/** The seed Terraform generated (random_id.access_key_secret_seed.hex), in the runs with access keys. */
+/** The seed Terraform generated (random_bytes.access_key_secret_seed.hex), in the runs with access keys. */
 const SEED = '5eed0123456789abcdef0123456789ab';
-const SEED_SPLICE = /^\$\{sensitive\(replace\(file\(("[^"]+")\), "ASPERAACCESSKEYSEEDMARKER", random_id\.access_key_secret_seed\.hex\)\)\}$/;
+const SEED_SPLICE = /^\$\{sensitive\(replace\(file\(("[^"]+")\), "ASPERAACCESSKEYSEEDMARKER", nonsensitive\(random_bytes\.access_key_secret_seed\.hex\)\)\)\}$/;
 
 /** An access-key grant, and the fleet's Node API (the stand-in) and credentials file. */
 interface AccessKeys {
@@ -286,7 +286,7 @@ describe.each(SHELLS)('$how', (shell) => {
       const installed = agentRuns(dir, 'run-1', synthesize(conf, 'installed', keys), shell, env);
       expect(installed.status).toBe(0);
       const id = 'aspera-cross-account-111111111111-xfer2';
-      const afterInstall = api.recorded();
+      const afterInstall = await api.recorded();
       expect(afterInstall.requests.map((r) => [r.method, r.path, r.status, r.schemaProblems])).toEqual([
         ['GET', `/access_keys/${id}`, 404, []],
         ['POST', '/access_keys', 200, []],
@@ -310,8 +310,9 @@ describe.each(SHELLS)('$how', (shell) => {
 
       const removed = agentRuns(dir, 'run-2', synthesize(conf, 'removed', keys), shell, env);
       expect(removed.status).toBe(0);
-      expect(api.recorded().requests.slice(2).map((r) => [r.method, r.path, r.status])).toEqual([['DELETE', `/access_keys/${id}`, 204]]);
-      expect(api.recorded().keys).toEqual([]);
+      const afterUninstall = await api.recorded();
+      expect(afterUninstall.requests.slice(2).map((r) => [r.method, r.path, r.status])).toEqual([['DELETE', `/access_keys/${id}`, 204]]);
+      expect(afterUninstall.keys).toEqual([]);
       expect(readFileSync(conf).equals(Buffer.from(ORIGINAL))).toBe(true);
       for (const output of [installed.stdout, installed.stderr, removed.stdout, removed.stderr]) {
         for (const secretValue of [SEED, secret, 'n0de-pa55']) expect(output).not.toContain(secretValue);
