@@ -136,11 +136,12 @@ export interface RootHost {
 
 const scriptsLeft = (home: string): string[] => readdirSync(home).filter((f) => /^\.aspera-cross-account-\d+\.sh$/.test(f));
 
-export async function startRootHost(prefix: string, original: string): Promise<RootHost> {
+/** `sessionEnv`: variables sshd sets in every session on the "host" (startSshd). */
+export async function startRootHost(prefix: string, original: string, options: { sessionEnv?: Readonly<Record<string, string>> } = {}): Promise<RootHost> {
   requireHostTools();
   const root = tempRoot(prefix);
   const stub = restartStub(join(root, 'stub'));
-  const sshd = await startSshd(`${stub.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`);
+  const sshd = await startSshd(`${stub.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, options.sessionEnv);
   sshd.authorize('root');
   const rootHome = (await sshd.ssh('root', 'pwd')).stdout.trim();
   // The script rightly refuses to run from a home directory others may enter.

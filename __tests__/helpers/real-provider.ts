@@ -6,7 +6,7 @@
  * The user's synthesized cdk.tf.json is never changed: asRealProviderStack() returns a converted
  * copy, and every conversion is made here, once, each with its reason (CONVERSIONS below). It
  * refuses whatever it has no conversion for (a provider setting, a resource or data source type, an
- * attribute of random_id), so that a new construct in the stack gets a decision here instead of a
+ * attribute of random_id or random_bytes), so that a new construct in the stack gets a decision here instead of a
  * silent pass.
  *
  * Also here: where the provider is found (awsProviderMirror), what the suite needs
@@ -133,6 +133,16 @@ export const CONVERSIONS = {
     'random_id.<name> -> terraform_data.<name> with input = the hex digits of uuid() (cut to 2 x byte_length, at most 16 bytes) and lifecycle.ignore_changes = [input]: ' +
     'like random_id, its value is unknown when planning, lowercase hex of the same length once applied, and kept in state afterwards. ' +
     'random_id.<name>.hex -> terraform_data.<name>.output, random_id.<name> -> terraform_data.<name> (also in the prose of a message that names it); any other attribute is refused.',
+  randomBytes:
+    'random_bytes.<name> -> terraform_data.<name> as random_id is converted, the size from length (at most 16 bytes), and with its sensitivity: random_bytes ' +
+    '(hashicorp/random 3.7.2) marks hex and base64 sensitive, but terraform_data marks its output sensitive neither by schema nor when its input is ' +
+    '(Terraform 1.11: an output reading it plans without sensitive = true, and a destroy plan prints it). So input = sensitive(the hex digits of uuid()), ' +
+    'and random_bytes.<name>.hex -> sensitive(terraform_data.<name>.output) in every expression: unknown when planning, 2 x length lowercase hex digits once applied, ' +
+    'kept in state, and sensitive wherever the stack reads it, so that nonsensitive() is as valid and as needed as with the real resource, and a provisioner, ' +
+    'output or precondition reading it gets Terraform\'s treatment of a sensitive value. In prose (a string that interpolates nothing, e.g. an error_message) ' +
+    'random_bytes.<name>.hex -> terraform_data.<name>.output; random_bytes.<name> -> terraform_data.<name> (e.g. in replace_triggered_by). keepers and any other ' +
+    'attribute (base64, id) are refused. Not carried: the real id is "none", the stand-in\'s an unrelated UUID; and a destroy plan shows the stand-in\'s ' +
+    'output in clear (its input as sensitive), where the real resource shows hex and base64 as (sensitive value).',
   remoteState:
     'data "terraform_remote_state" with backend s3 -> backend local, path = a state file the test writes with the outputs the other half publishes ' +
     '(its synthesized outputs, evaluated as after its apply); defaults and the postconditions are kept as synthesized.',
@@ -156,7 +166,13 @@ const SERVICE_OF_PREFIX: ReadonlyArray<readonly [string, string]> = [
 const PROVIDER_KEPT = new Set(['alias', 'region', 'default_tags']);
 const PROVIDER_REMOVED = new Set(['allowed_account_ids', 'profile', 'assume_role']);
 const NULL_RESOURCE_KEYS = new Set(['//', 'depends_on', 'provisioner', 'triggers', 'lifecycle']);
-const RANDOM_ID_KEYS = new Set(['//', 'byte_length', 'depends_on', 'lifecycle']);
+/** The random resources converted to terraform_data: the argument that gives their size in bytes, and whether their value is sensitive (CONVERSIONS.randomId, .randomBytes). */
+export const RANDOM_STAND_INS = {
+  random_id: { size: 'byte_length', sensitive: false },
+  random_bytes: { size: 'length', sensitive: true },
+} as const;
+export type RandomType = keyof typeof RANDOM_STAND_INS;
+const RANDOM_KEYS = (type: RandomType) => new Set(['//', RANDOM_STAND_INS[type].size, 'depends_on', 'lifecycle']);
 const REMOTE_STATE_KEYS = new Set(['//', 'backend', 'config', 'defaults', 'lifecycle']);
 
 export interface ConvertOptions {
@@ -186,6 +202,38 @@ const withoutComments = (value: unknown): unknown =>
       : value;
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Whether a Terraform string is a template that interpolates something (else it is literal text: prose). */
+const interpolates = (s: string): boolean => /(^|[^$])\$\{/.test(s) || /(^|[^%])%\{/.test(s);
+
+/** A rename of references: a pattern and what replaces each match (given the whole string it is in). */
+export type Rename = readonly [RegExp, string | ((match: string, offset: number, whole: string) => string)];
+
+/** `text` with every rename applied, in order. */
+export const applyRenames = (text: string, renames: readonly Rename[]): string =>
+  renames.reduce((t, [pattern, replacement]) => (typeof replacement === 'string' ? t.replace(pattern, replacement) : t.replace(pattern, replacement)), text);
+
+/**
+ * CONVERSIONS.randomId, CONVERSIONS.randomBytes: for one random_id or random_bytes `name` of
+ * `bytes` bytes, the stand-in's input and the renames of its references. Throws for a size the
+ * stand-in cannot give. The host suite (helpers/terraform-host.ts) uses it too.
+ */
+export function randomStandIn(type: RandomType, name: string, bytes: unknown): { input: string; renames: Rename[] } {
+  const { size, sensitive } = RANDOM_STAND_INS[type];
+  if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 1 || bytes > 16) throw new Error(`${type}.${name}: ${size} ${String(bytes)}: the stand-in gives 1 to 16 bytes`);
+  const hex = bytes === 16 ? 'replace(uuid(), "-", "")' : `substr(replace(uuid(), "-", ""), 0, ${2 * bytes})`;
+  const output = `terraform_data.${name}.output`;
+  return {
+    input: `\${${sensitive ? `sensitive(${hex})` : hex}}`,
+    renames: [
+      [
+        new RegExp(`(?<![\\w.])${type}\\.${escapeRegExp(name)}\\.hex(?![\\w-])`, 'g'),
+        sensitive ? (_match: string, _offset: number, whole: string) => (interpolates(whole) ? `sensitive(${output})` : output) : output,
+      ],
+      [new RegExp(`(?<![\\w.])${type}\\.${escapeRegExp(name)}(?![\\w.-])`, 'g'), `terraform_data.${name}`],
+    ],
+  };
+}
 
 /** The service (provider endpoint name) of a resource or data source type; throws for a type not in SERVICE_OF_PREFIX. */
 export function serviceOf(type: string): string {
@@ -241,9 +289,9 @@ export function asRealProviderStack(tf: TerraformJson, options: ConvertOptions):
   }
   out.provider = providers;
 
-  // CONVERSIONS.nullResource, CONVERSIONS.randomId
+  // CONVERSIONS.nullResource, CONVERSIONS.randomId, CONVERSIONS.randomBytes
   const resources: Record<string, Record<string, any>> = {};
-  const renames: Array<[RegExp, string]> = [];
+  const renames: Rename[] = [];
   const converted: Record<string, Record<string, any>> = {};
   const take = (name: string, body: Record<string, any>, from: string) => {
     if (converted[name] !== undefined || source.resource?.terraform_data?.[name] !== undefined) throw new Error(`${from}.${name}: terraform_data.${name} exists already`);
@@ -266,18 +314,16 @@ export function asRealProviderStack(tf: TerraformJson, options: ConvertOptions):
       }
       continue;
     }
-    if (type === 'random_id') {
+    if (type === 'random_id' || type === 'random_bytes') {
+      const size = RANDOM_STAND_INS[type].size;
       for (const [name, body] of Object.entries(byName)) {
-        const unknown = Object.keys(body).filter((k) => !RANDOM_ID_KEYS.has(k));
-        if (unknown.length > 0) throw new Error(`random_id.${name}: no conversion for ${unknown.join(', ')}`);
-        const bytes = body.byte_length;
-        if (!Number.isInteger(bytes) || bytes < 1 || bytes > 16) throw new Error(`random_id.${name}: byte_length ${String(bytes)}: the stand-in gives 1 to 16 bytes`);
-        const { '//': metadata, byte_length: _bytes, lifecycle = {}, ...rest } = body;
-        if (lifecycle.ignore_changes !== undefined) throw new Error(`random_id.${name}: no conversion for lifecycle.ignore_changes`);
-        const hex = bytes === 16 ? 'replace(uuid(), "-", "")' : `substr(replace(uuid(), "-", ""), 0, ${2 * bytes})`;
-        take(name, { ...(metadata !== undefined ? { '//': metadata } : {}), ...rest, input: `\${${hex}}`, lifecycle: { ...lifecycle, ignore_changes: ['input'] } }, 'random_id');
-        renames.push([new RegExp(`(?<![\\w.])random_id\\.${escapeRegExp(name)}\\.hex(?![\\w-])`, 'g'), `terraform_data.${name}.output`]);
-        renames.push([new RegExp(`(?<![\\w.])random_id\\.${escapeRegExp(name)}(?![\\w.-])`, 'g'), `terraform_data.${name}`]);
+        const unknown = Object.keys(body).filter((k) => !RANDOM_KEYS(type).has(k));
+        if (unknown.length > 0) throw new Error(`${type}.${name}: no conversion for ${unknown.join(', ')}`);
+        const { input, renames: own } = randomStandIn(type, name, body[size]);
+        const { '//': metadata, [size]: _bytes, lifecycle = {}, ...rest } = body;
+        if (lifecycle.ignore_changes !== undefined) throw new Error(`${type}.${name}: no conversion for lifecycle.ignore_changes`);
+        take(name, { ...(metadata !== undefined ? { '//': metadata } : {}), ...rest, input, lifecycle: { ...lifecycle, ignore_changes: ['input'] } }, type);
+        renames.push(...own);
       }
       continue;
     }
@@ -306,8 +352,8 @@ export function asRealProviderStack(tf: TerraformJson, options: ConvertOptions):
   if (Object.keys(data).length > 0) out.data = data;
   for (const key of ['output', 'locals', 'variable']) if (source[key] !== undefined) out[key] = source[key];
 
-  const result = mapStrings(out, (s) => renames.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), s));
-  const left = JSON.stringify(withoutComments(result)).match(/(?<![\w.])(null_resource|random_id)\.[\w-]+/g);
+  const result = mapStrings(out, (s) => applyRenames(s, renames));
+  const left = JSON.stringify(withoutComments(result)).match(/(?<![\w.])(null_resource|random_id|random_bytes)\.[\w-]+/g);
   if (left !== null) throw new Error(`references left after the conversion: ${[...new Set(left)].join(', ')}`);
   return { json: result, originalAddress, services };
 }

@@ -68,9 +68,18 @@ function keygen(file: string): void {
   if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
 }
 
-/** Starts sshd. `sessionPath` becomes PATH in every session (so fake system tools come first). */
-export async function startSshd(sessionPath: string): Promise<Sshd> {
+/**
+ * Starts sshd. `sessionPath` becomes PATH in every session (so fake system tools come first).
+ * `extraEnv`: more variables every session starts with, set by sshd itself (its SetEnv), so that
+ * they reach the sessions Terraform opens, which send no environment of their own; e.g.
+ * ASPERA_NODE_API_URL, which the host script honours. Names and values without spaces or quotes.
+ */
+export async function startSshd(sessionPath: string, extraEnv: Readonly<Record<string, string>> = {}): Promise<Sshd> {
   if (process.getuid?.() !== 0) throw new Error('the SSH end-to-end tests start sshd and create a user: run them as root (as CI does)');
+  for (const [name, value] of Object.entries(extraEnv)) {
+    // sshd_config splits SetEnv on spaces and reads quotes: keep both out rather than quote.
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(name) || ['PATH', 'SHLVL'].includes(name) || !/^[^\s"'\\]*$/.test(value)) throw new Error(`startSshd: cannot set ${name}=${value} in the sessions`);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'aspera-test-sshd-'));
   // sshd reads authorized_keys as the logging-in user: the path to them must be readable.
   chmodSync(dir, 0o755);
@@ -99,7 +108,7 @@ export async function startSshd(sessionPath: string): Promise<Sshd> {
       'PermitRootLogin prohibit-password',
       // SHLVL=1: bash then skips ~/.bashrc for SSH commands, so the machine's own dotfiles
       // (root's may be slow, or change PATH) stay out of the sessions.
-      `SetEnv PATH=${sessionPath} SHLVL=1`,
+      `SetEnv ${[`PATH=${sessionPath}`, 'SHLVL=1', ...Object.entries(extraEnv).map(([name, value]) => `${name}=${value}`)].join(' ')}`,
       // Lets a test hand a session an environment variable (ASPERA_CONF) without changing the
       // command Terraform would run.
       'AcceptEnv ASPERA_CONF',

@@ -6,8 +6,8 @@
  * walk `terraform validate` runs, reported in `plan -json`; REAL_PROVIDER_VALIDATE=1 runs the
  * separate command too, at a third more time: see PlanOptions.validate). The stack is converted for
  * this machine by helpers/real-provider.ts (each conversion documented there): the provider from a
- * filesystem mirror, its every endpoint on a stand-in on 127.0.0.1, null_resource and random_id as
- * the built-in terraform_data, the other half's state as a local state file.
+ * filesystem mirror, its every endpoint on a stand-in on 127.0.0.1, null_resource, random_id and
+ * random_bytes as the built-in terraform_data, the other half's state as a local state file.
  *
  * Then, from `terraform show -json` of the saved plan:
  *  - the plan creates exactly the resources cdk.tf.json declares (the same addresses, so the same
