@@ -194,6 +194,12 @@ describe('defence in depth: renderScript refuses what would break the data block
     ['a CA file with a quote', { caFile: '/a"b' }, /CA file/],
   ])('%s', (_, nodeApi, message) => expect(render(nodeApi)).toThrow(message));
 
+  test('a config value holding the seed marker: the config refuses it, and so does the renderer, should one get past', () => {
+    const valid = validConfig(input);
+    const marked = { ...valid, grants: valid.grants.map((g, i) => (i === 1 ? { ...g, prefix: `faspex/${ACCESS_KEY_SEED_MARKER}` } : g)) };
+    expect(() => renderHostScripts(marked, marked.asperaHosts[0])).toThrow(/the config contains "ASPERAACCESSKEYSEEDMARKER", which stands for the access key secret seed/);
+  });
+
   test('an uninstall script never carries a key', () => {
     expect(() => renderScript('uninstall', 'stack:111111111111:222222222222', '/opt/aspera/etc/aspera.conf', [], { ...base, keys: [key] })).toThrow(/uninstall script carries no access key/);
   });

@@ -639,7 +639,7 @@ describe('refusals the Node API makes', () => {
     expect(records(uninstall.ak)).toEqual(records(created.ak));
     expect(requestLines(uninstall)).toEqual([`DELETE /access_keys/${ID3} 403`]);
     expect(uninstall.stderr).toMatch(/refused the credentials in .*\(DELETE \/access_keys\/aspera-cross-account-111111111111-xfer3: HTTP 403.*No access key was deleted by this run/);
-    expect(uninstall.stderr).toMatch(/the docroots of this stack are removed from \S+, but its Node API access keys are not all deleted \(the error above says why\): those left stay recorded in \S+; run this uninstall again once the Node API answers/);
+    expect(uninstall.stderr).toMatch(new RegExp(`the docroots of this stack are removed from \\S+, but its Node API access keys are not all deleted \\(the error above says why\\): left on the node and recorded in \\S+: ${ID3} ${ID4}; run this uninstall again once the Node API answers`));
   });
 
   test.concurrent('a key of that id exists, visible to our node user: refused at GET, never taken over', async () => {
@@ -774,7 +774,7 @@ describe('secrets', () => {
     // Process arguments, whenever a request arrived (curl was running then, with --config -).
     expect(h.api.requests.length).toBeGreaterThanOrEqual(11);
     for (const q of h.api.requests) {
-      expect(q.processes).toMatch(/curl --config -/);
+      expect(q.processes).toMatch(/curl -q --noproxy \* --config -/);
       expect([q.method, q.path, leaks(q.processes ?? '')]).toEqual([q.method, q.path, []]);
     }
     // The secrets were sent, so the checks above looked for the right strings.
@@ -882,5 +882,75 @@ describe('HTTPS', () => {
     ok(removed, 'uninstall over https with caFile');
     expect(removed.writes).toHaveLength(2);
     expect(h.api.keys.size).toBe(0);
+  });
+});
+
+describe('what the host around the script cannot change', () => {
+  test.concurrent('proxy variables and a curlrc naming a proxy: the requests go straight to the Node API (the proxy is a closed port)', async () => {
+    const h = await host('proxied');
+    const port = await closedPort();
+    const curlHome = join(h.w.dir, 'curlhome');
+    mkdirSync(curlHome, { mode: 0o700 });
+    writeFileSync(join(curlHome, '.curlrc'), `proxy = "http://127.0.0.1:${port}"\n`);
+    const proxy = `http://127.0.0.1:${port}`;
+    const shell = join(h.w.dir, 'dash-behind-a-proxy');
+    writeFileSync(
+      shell,
+      `#!/bin/sh\nhttp_proxy=${proxy} https_proxy=${proxy} HTTP_PROXY=${proxy} HTTPS_PROXY=${proxy} ALL_PROXY=${proxy} all_proxy=${proxy} HOME='${curlHome}'\nexport http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy HOME\nexec ${DASH} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const [r] = await run(h, [{ script: render(h, CONFIG).install, shell }]);
+    ok(r);
+    expect(requestLines(r)).toEqual([`GET /access_keys/${ID3} 404`, `GET /access_keys/${ID4} 404`, 'POST /access_keys 200', 'POST /access_keys 200']);
+  });
+
+  test.concurrent('numbers that only look like 127.0.0.1 are names DNS would resolve: plain http to them is refused', async () => {
+    const h = await host('numeric-look-alikes');
+    const s = render(h, CONFIG);
+    const [fiveParts, bigOctet, leadingZero] = await run(h, [
+      { script: s.install, url: 'http://127.0.0.1.2.3:9091' },
+      { script: s.install, url: 'http://127.999.0.1:9091' },
+      { script: s.install, url: 'http://127.0.0.01:9091' },
+    ]);
+    expectRefused('five parts', fiveParts, null, [], keysOf(h.api), /the Node API URL "http:\/\/127\.0\.0\.1\.2\.3:9091" must be https/);
+    expectRefused('an octet above 255', bigOctet, null, [], keysOf(h.api), /the Node API URL "http:\/\/127\.999\.0\.1:9091" must be https/);
+    expectRefused('a leading zero', leadingZero, null, [], keysOf(h.api), /the Node API URL "http:\/\/127\.0\.0\.01:9091" must be https/);
+  });
+});
+
+describe('a run that stops between the node and the record', () => {
+  test.concurrent('the POST succeeded but the record failed: the message says the key was created, and the next run takes it up (PUT), not refuses it', async () => {
+    const h = await host('record-fails');
+    // mv fails once, at the second rename of the access-key state: the one after the first POST
+    // (the first records the key as pending before the POST is sent).
+    const bin = join(h.w.dir, 'mv-fails-once');
+    mkdirSync(bin);
+    const count = join(bin, 'count');
+    writeFileSync(
+      join(bin, 'mv'),
+      `#!/bin/sh\ncase "$*" in\n  *.access-keys)\n    n=$(cat '${count}' 2>/dev/null || echo 0)\n    n=$((n + 1))\n    echo "$n" >'${count}'\n    if [ "$n" = 2 ]; then echo "mv: simulated failure" >&2; exit 1; fi\n    ;;\nesac\nexec /bin/mv "$@"\n`,
+      { mode: 0o755 },
+    );
+    const s = render(h, CONFIG);
+    const [stopped, next] = await run(h, [{ script: s.install, path: `${bin}:${h.w.dir}/bin:/usr/local/bin:/usr/bin:/bin` }, { script: s.install }]);
+    expect(stopped.status).not.toBe(0);
+    expect(stopped.stderr).toMatch(new RegExp(`cannot replace \\S+\\.access-keys\\. Access keys changed by this run before it stopped: created ${ID3} \\(recorded in`));
+    expect(requestLines(stopped)).toEqual([`GET /access_keys/${ID3} 404`, `GET /access_keys/${ID4} 404`, 'POST /access_keys 200']);
+    // Recorded as pending ("-"), the key the node holds.
+    expect((stopped.ak ?? '').split('\n').filter((l) => l.startsWith(STACK))).toEqual([`${STACK} ${ID3} -`]);
+    expect(same(stopped.conf, ORIGINAL)).toBe(true);
+    ok(next);
+    expect(requestLines(next)).toEqual([`GET /access_keys/${ID3} 200`, `GET /access_keys/${ID4} 404`, `PUT /access_keys/${ID3} 204`, 'POST /access_keys 200']);
+    expect(records(next.ak)).toEqual([`${STACK} ${ID3}`, `${STACK} ${ID4}`]);
+  });
+
+  test.concurrent('a 409 on a PUT is reported as the PUT it was', async () => {
+    const h = await host('put-conflict');
+    const [created] = await run(h, [{ script: render(h, CONFIG).install }]);
+    ok(created);
+    const keys = keysOf(h.api);
+    h.api.failWith({ method: 'PUT', status: 409, userMessage: 'Conflict: the key is being updated' });
+    const [refused] = await run(h, [{ script: render(h, testConfig({ grants: grantsWith((g) => (g[1].prefix = 'outgoing/2024.q2')) })).install }]);
+    expectRefused('409 on PUT', refused, created, keys, keysOf(h.api), new RegExp(`the Node API refused PUT /access_keys/${ID3} \\(HTTP 409: Conflict: the key is being updated\\)`), [`PUT /access_keys/${ID3} 409`]);
   });
 });

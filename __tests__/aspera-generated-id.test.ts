@@ -233,7 +233,10 @@ test('no private key material in any synthesized file', () => {
 });
 
 test('refused: a config that contains the marker, a reference that is not a plain reference', () => {
-  const marked = testConfig({ grants: [{ transferUser: 'xfer2', bucket: 'acme-aspera-inbox', prefix: `in/${EXTERNAL_ID_MARKER}`, access: 'read-write' }] });
+  // The config refuses it (src/config/cross-field.ts); the renderer refuses it too, should a config get past.
+  expect(() => testConfig({ grants: [{ transferUser: 'xfer2', bucket: 'acme-aspera-inbox', prefix: `in/${EXTERNAL_ID_MARKER}`, access: 'read-write' }] })).toThrow(/grants\[0\]\.prefix: must not contain "ASPERAEXTERNALIDMARKER"/);
+  const valid = testConfig();
+  const marked = { ...valid, grants: [{ ...valid.grants[0], prefix: `in/${EXTERNAL_ID_MARKER}` }] };
   expect(() => renderHostScriptsWithExternalIdMarker(marked, marked.asperaHosts[0], 32)).toThrow(/the config contains "ASPERAEXTERNALIDMARKER"/);
   for (const reference of ['random_id.external_id.hex)} ${file("/etc/passwd")', '"0123"', 'hex', 'random_id.external_id.hex ']) {
     expect(() => installScriptWithExternalId('install.sh', { reference, hexDigits: 32 })).toThrow(/not a plain Terraform reference/);
@@ -251,7 +254,8 @@ test('{prefixSlashesEncoded} on the generated path: the value Terraform puts in 
     `s3://${arn('acme-exchange-xfer3')}@s3.amazonaws.com/acme-aspera-inbox%2Fincoming%2Fxfer3;iam-role.external-id=${HEX}`,
     `s3://${arn('acme-partner-a-reader')}@s3.amazonaws.com/acme.partner-archive%2Fexchange%2Fpartner-a;iam-role.external-id=${HEX}`,
   ]);
-  const marked = testConfig({ docrootTemplate: template, grants: [{ transferUser: 'xfer2', bucket: 'acme-aspera-inbox', prefix: `in/${EXTERNAL_ID_MARKER}`, access: 'read-write' }] });
+  const valid = testConfig({ docrootTemplate: template });
+  const marked = { ...valid, grants: [{ ...valid.grants[0], prefix: `in/${EXTERNAL_ID_MARKER}` }] };
   expect(() => renderHostScriptsWithExternalIdMarker(marked, marked.asperaHosts[0], 32)).toThrow(/the config contains "ASPERAEXTERNALIDMARKER"/);
 });
 

@@ -59,6 +59,8 @@ const EXPECTED: Record<string, readonly Problem[]> = {
   'grant-install-as-typo.patch.json': [['grants[0].installAs[0]', 'must be "docroot" or "access-key"']],
   'grant-install-as-string.patch.json': [['grants[0].installAs', 'must be a list such as ["docroot"]']],
   'grant-access-key-in-bucket-owner-mode.patch.json': [['grants[0].installAs', 'which the transfer-host half installs on the Aspera hosts']],
+  'external-id-with-script-marker.patch.json': [['externalId', 'must not contain "ASPERAACCESSKEYSEEDMARKER"']],
+  'node-api-http-to-numeric-look-alike.patch.json': [['asperaHosts[0].nodeApi.url', 'must use https, unless the host is the Aspera host itself']],
   'node-api-http-to-another-host.patch.json': [['asperaHosts[0].nodeApi.url', 'must use https, unless the host is the Aspera host itself']],
   'node-api-url-with-path.patch.json': [['asperaHosts[0].nodeApi.url', 'scheme, host and port only']],
   'node-api-url-with-password.patch.json': [['asperaHosts[0].nodeApi.url', 'scheme, host and port only']],

@@ -20,9 +20,9 @@ test('per host: the docroot users, the access-key users, and the Node API each i
   const hosts = rowOf(accounts, 'Aspera hosts').split('<br>');
   expect(hosts).toEqual([
     `${code('hsts1.operator.example:22')} as ${code('ec2-user')}, ${code('/opt/aspera/etc/aspera.conf')}, over SSH: docroots in aspera.conf for ${code('ascp_in')}, ${code('archive_ro')}; ` +
-      `Node API access keys for ${code('faspex_pkgs')}, ${code('archive_ro')} (created through ${code('https://127.0.0.1:9092')})`,
+      `Node API access keys for ${code('faspex_pkgs')}, ${code('archive_ro')} (created through ${code('https://127.0.0.1:9092')}, certificate not verified (loopback: the traffic stays on the host))`,
     `${code('hsts2.operator.example:22')} as ${code('ec2-user')}, ${code('/opt/aspera/etc/aspera.conf')}, over SSH: docroots in aspera.conf for ${code('ascp_in')}, ${code('archive_ro')}; ` +
-      `Node API access keys for ${code('faspex_pkgs')}, ${code('archive_ro')} (created through ${code('https://hsts2.operator.example:9092')})`,
+      `Node API access keys for ${code('faspex_pkgs')}, ${code('archive_ro')} (created through ${code('https://hsts2.operator.example:9092')}, certificate verified with /etc/pki/tls/certs/operator-ca.pem)`,
   ]);
   expect(rowOf(accounts, 'Aspera fleets')).toContain(`installs docroots in aspera.conf for ${code('ascp_in')}, ${code('archive_ro')}; Node API access keys for ${code('faspex_pkgs')}, ${code('archive_ro')}`);
 });
@@ -77,6 +77,25 @@ describe('the access diff', () => {
     expect(summaries(input, withInstallAs('faspex_pkgs', ['docroot']))).toEqual([
       ['narrowed', `**faspex_pkgs**: the Node API access key ${code('faspex-media-121212121212-faspex_pkgs')} is deleted from the hosts`],
       ['widened', `**faspex_pkgs**: the docroot is installed in aspera.conf (ascp transfers as this user)`],
+    ]);
+  });
+
+  test('a host added: a key-only grant says its access key is installed there, not a docroot', () => {
+    const added = { ...input, asperaHosts: [...(input.asperaHosts ?? []), { host: 'hsts3.operator.example', user: 'ec2-user' }] };
+    const lines = summaries(input, added).map(([, summary]) => summary);
+    expect(lines).toContain(`**faspex_pkgs**: the access key is also installed on ${code('hsts3.operator.example:22')}`);
+    expect(lines).toContain(`**archive_ro**: the docroot and the access key are also installed on ${code('hsts3.operator.example:22')}`);
+    expect(lines).toContain(`**ascp_in**: the docroot is also installed on ${code('hsts3.operator.example:22')}`);
+  });
+
+  test('a host whose Node API moves from a verified URL to loopback: said, with how the certificate is checked', () => {
+    const moved = { ...input, asperaHosts: input.asperaHosts!.map((h) => (h.host === 'hsts2.operator.example' ? { host: h.host, user: h.user } : h)) };
+    expect(summaries(input, moved)).toEqual([
+      [
+        'changed',
+        `Host ${code('hsts2.operator.example:22')}: the access keys are managed through ${code('https://127.0.0.1:9092')} (certificate not verified (loopback: the traffic stays on the host)), ` +
+          `before ${code('https://hsts2.operator.example:9092')} (certificate verified with /etc/pki/tls/certs/operator-ca.pem)`,
+      ],
     ]);
   });
 

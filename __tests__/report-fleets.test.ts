@@ -53,7 +53,7 @@ test('destroy: the report says the association runs nothing on the instances, an
   expect(removes).toContain(`Fleet ${code('transfer-asg')}: its SSM association and document. Deleting an association runs nothing on the instances`);
   expect(removes).toContain('set the fleet\'s "docroots" to "removed" and apply before destroying');
   const report = reviewReport({ config: removed, source: 'aspera.config.json' });
-  expect(rowOf(report, 'Aspera fleets')).toContain('runs the uninstall (docroots "removed")');
+  expect(rowOf(report, 'Aspera fleets')).toContain('runs the uninstall (docroots "removed": it removes the docroots and deletes the access keys this stack created)');
   expect(grantSectionOf(report, 'xfer2')).toContain('| Installed on fleets (SSM) | none |');
 });
 

@@ -137,7 +137,9 @@ LOCK=$CONF.aspera-cross-account.lock
 # The access-key state file (AK_STATE, next to aspera.conf, root's alone) records "stack id hash"
 # for every key a stack created on this node, hash being the sha256 of the secret and storage last
 # written. It is what "this stack created it" means: a key that exists on the node but is not
-# recorded for this stack is refused, never taken over.
+# recorded for this stack is refused, never taken over. A key is recorded as pending ("-") before
+# its POST is sent: should the run stop after the node created it but before the record says so
+# (a timeout, a full disk), the next run finds it recorded, and updates it instead of refusing it.
 #
 # Order: access_keys_plan only reads (GET); it runs before anything changes, so an unreachable
 # Node API, refused credentials and a key this stack does not own stop the run with nothing
@@ -149,7 +151,9 @@ LOCK=$CONF.aspera-cross-account.lock
 # depend on the Node API), the keys stay recorded, and the run ends in an error saying so.
 #
 # Secrets: the Node API password and the access key secrets pass to curl on its standard input
-# (its --config), never on a command line, and are written to no file.
+# (its --config), never on a command line, and are written to no file. curl is started with -q (no
+# ~/.curlrc) and noproxy "*": no proxy setting of the environment or of root's curlrc may receive
+# the password, or turn a certificate check off.
 
 AK_STATE=$CONF.aspera-cross-account.access-keys
 ak_plan=
@@ -158,6 +162,8 @@ ak_created=
 ak_auth=
 ak_tls=
 ak_left=
+# Set while the take-back runs: a request that cannot be made is then a warning, not a stop.
+ak_soft=
 
 # The keys recorded for a stack, "id hash" per line.
 ak_recorded() {
@@ -192,6 +198,9 @@ ak_escape() { printf '%s' "$1" | sed 's/[\\"]/\\&/g'; }
 
 # Checks what the Node API calls need and prepares the curl options: URL, tools, credentials.
 node_api_setup() {
+  for tool in curl sha256sum sed head grep; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed: this stack has Node API access keys, which this script manages with curl, sed, head and grep, and whose secrets it derives with sha256sum. Install it and run again. $(ak_changes)"
+  done
   NODE_API=${ASPERA_NODE_API_URL:-$NODE_API_URL}
   NODE_API=${NODE_API%/}
   bad_url="the Node API URL \"$NODE_API\" must be https://<host>[:<port>] (http only to this host itself: 127.0.0.1, localhost or [::1]). $(ak_changes)"
@@ -214,12 +223,28 @@ node_api_setup() {
   loopback=0
   case $url_host in
     localhost | '[::1]') loopback=1 ;;
-    127.*) case $url_host in *[!0-9.]*) ;; *) loopback=1 ;; esac ;;
+    127.*)
+      # A whole IPv4 address, four decimal numbers of 0-255: "127.0.0.1.2.3" or "127.999.1.1" is a
+      # name that curl would look up in DNS.
+      set -f
+      old_ifs=$IFS
+      IFS=.
+      # shellcheck disable=SC2086 # split on the dots on purpose
+      set -- $url_host
+      IFS=$old_ifs
+      set +f
+      if [ "$#" = 4 ]; then
+        loopback=1
+        for octet in "$@"; do
+          case $octet in
+            0 | [1-9] | [1-9][0-9] | 1[0-9][0-9] | 2[0-4][0-9] | 25[0-5]) ;;
+            *) loopback=0 ;;
+          esac
+        done
+      fi
+      ;;
   esac
   if [ "$scheme" = http ] && [ "$loopback" = 0 ]; then die "$bad_url"; fi
-  for tool in curl sha256sum sed head grep; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed: this stack has Node API access keys, which this script manages with curl, sed, head and grep, and whose secrets it derives with sha256sum. Install it and run again. $(ak_changes)"
-  done
   f=$NODE_API_CREDENTIALS
   [ -e "$f" ] || die "$f does not exist: create it with the Node API user's credentials, one line \"<node user>:<password>\", owned by root and mode 600 (see docs/access-keys.md; nodeApi.credentialsFile in the config names another file). $(ak_changes)"
   if [ -L "$f" ] || [ ! -f "$f" ]; then die "$f must be a regular file, not a link or anything else. $(ak_changes)"; fi
@@ -260,11 +285,16 @@ node_api_call() {
         printf 'header = "Content-Type: application/json"\n'
         printf 'data-binary = "%s"\n' "$(ak_escape "$3")"
       fi
-    } | curl --config - --silent --show-error --proto '=http,https' --connect-timeout 10 --max-time 60 \
+    } | curl -q --noproxy '*' --config - --silent --show-error --proto '=http,https' --connect-timeout 10 --max-time 60 \
       --request "$1" --header 'Accept: application/json' --write-out '\n%{http_code}' -- "$NODE_API$2" 2>"$LOCK/curl.stderr"
   ) || {
     ak_rc=$?
     ak_err=$(head -c 300 -- "$LOCK/curl.stderr" 2>/dev/null | tr '\n' ' ')
+    if [ -n "$ak_soft" ]; then
+      ak_status=000
+      ak_body="curl exit $ak_rc: $ak_err"
+      return 0
+    fi
     die "cannot reach the Node API at $NODE_API ($1 $2: curl exit $ak_rc: ${ak_err:-no message}): is asperanoded running, and is nodeApi.url right for this host? $(ak_changes)"
   }
   ak_status=${ak_out##*
@@ -351,7 +381,8 @@ access_keys_plan() {
   fi
   if [ -e "$AK_STATE" ] && [ ! -f "$AK_STATE" ]; then die "$AK_STATE is not a regular file. $(ak_changes)"; fi
   node_api_setup
-  recorded=$(ak_recorded "$STACK")
+  # (Explicit: in the uninstall this runs where set -e is off, in "if ! ( ... )".)
+  recorded=$(ak_recorded "$STACK") || die "cannot read $AK_STATE. $(ak_changes)"
   wanted=
   while read -r id user storage; do
     [ -n "$id" ] || continue
@@ -405,16 +436,18 @@ EOF
 # Takes back what this run created, after a refused write (best effort: said when it fails).
 ak_take_back() {
   kept=
+  ak_soft=1
   for tb_id in $ak_created; do
     node_api_call DELETE "/access_keys/$tb_id"
     case $ak_status in
       200 | 204 | 404) ak_record "$tb_id" "" ;;
       *)
         kept="$kept $tb_id"
-        warn "could not delete access key $tb_id, created by this run before the refusal (HTTP $ak_status): it stays recorded for this stack, and the next run or the uninstall removes it"
+        warn "could not delete access key $tb_id, created by this run before the refusal (HTTP $ak_status${ak_body:+: $(ak_reason)}): it stays recorded for this stack, and the next run or the uninstall removes it"
         ;;
     esac
   done
+  ak_soft=
   ak_created=$kept
 }
 
@@ -429,29 +462,39 @@ access_keys_apply() {
       create | update)
         ak_secret "$id"
         if [ "$action" = create ]; then
+          # Pending until the node confirms it (see the header).
+          ak_record "$id" -
           node_api_call POST /access_keys "{\"id\":\"$id\",\"secret\":\"$secret\",\"storage\":$storage}"
         else
           node_api_call PUT "/access_keys/$id" "{\"secret\":\"$secret\",\"storage\":$storage}"
         fi
         secret=
         case $ak_status in
-          200 | 201 | 204) ;;
+          200 | 201 | 204)
+            if [ "$action" = create ]; then ak_created="$ak_created $id"; fi
+            ;;
           409)
+            # Not ours: the pending record goes (the key is another node user's).
+            if [ "$action" = create ]; then ak_record "$id" ""; fi
             ak_take_back
-            die "access key $id (transfer user $user) already exists on the node (POST: HTTP 409), though the Node API user cannot read it: another node user created it. Refusing to take it over. $(ak_changes)"
+            if [ "$action" = create ]; then
+              die "access key $id (transfer user $user) already exists on the node (POST: HTTP 409), though the Node API user cannot read it: another node user created it. Refusing to take it over. $(ak_changes)"
+            fi
+            ak_refused "PUT /access_keys/$id" 409 "$(ak_reason)"
             ;;
           *)
             # The refusal is kept before the take-back's own requests replace ak_status and ak_body.
             if [ "$action" = create ]; then refused_what="POST /access_keys (id $id)"; else refused_what="PUT /access_keys/$id"; fi
             refused_status=$ak_status
             refused_reason=$(ak_reason)
+            # A refused POST created nothing: its pending record goes.
+            if [ "$action" = create ]; then ak_record "$id" ""; fi
             ak_take_back
             ak_refused "$refused_what" "$refused_status" "$refused_reason"
             ;;
         esac
         ak_record "$id" "$hash"
         if [ "$action" = create ]; then
-          ak_created="$ak_created $id"
           say "created access key $id (transfer user $user)"
         else
           ak_changed="$ak_changed updated $id"
@@ -485,7 +528,8 @@ EOF
 access_keys_uninstall() {
   access_keys_in_use || return 0
   if ! (access_keys_plan && access_keys_apply); then
-    ak_left="the docroots of this stack are removed from $CONF, but its Node API access keys are not all deleted (the error above says why): those left stay recorded in $AK_STATE; run this uninstall again once the Node API answers"
+    left=$(awk -v s="$STACK" '$1 == s { printf " %s", $2 }' "$AK_STATE" 2>/dev/null) || left=
+    ak_left="the docroots of this stack are removed from $CONF, but its Node API access keys are not all deleted (the error above says why): left on the node and recorded in $AK_STATE:${left:- (none recorded)}; run this uninstall again once the Node API answers"
   fi
 }
 

@@ -695,7 +695,7 @@ test('no secret anywhere on the host or in what the runs printed; ps shows the r
   ]);
   expect(standIn.requests.filter((r) => leaked(r.processes ?? '', values).length > 0).map((r) => `${r.method} ${r.path}`)).toEqual([]);
   // The snapshots were taken while the client ran: each shows curl reading its config from stdin.
-  expect(standIn.requests.every((r) => /curl --config - /.test(r.processes ?? ''))).toBe(true);
+  expect(standIn.requests.every((r) => /curl -q --noproxy \* --config - /.test(r.processes ?? ''))).toBe(true);
   expect(tmpLeftovers()).toEqual([]);
   expect(homeLeftovers()).toEqual({ withSecrets: [], scripts: [] });
   // The scans find what they look for: a secret planted in the home and under /tmp.

@@ -28,11 +28,11 @@
  *    script's whole output, its error messages included, and Terraform never displays a script.
  */
 import type { Config, Grant } from '../config/schema';
-import { externalIdValue } from '../config/schema';
+import { externalIdValue, SCRIPT_MARKERS } from '../config/schema';
 import { grantRoleArn, normalizePrefix } from '../iam/arns';
 
 /** Stands for the seed in a script rendered at synth time; Terraform puts the value in at apply. Capital letters only, like EXTERNAL_ID_MARKER. */
-export const ACCESS_KEY_SEED_MARKER = 'ASPERAACCESSKEYSEEDMARKER';
+export const ACCESS_KEY_SEED_MARKER = SCRIPT_MARKERS.accessKeySeed;
 
 /** Size of the seed: 16 random bytes, 32 lowercase hex digits (random_bytes.length). */
 export const ACCESS_KEY_SEED_BYTES = 16;

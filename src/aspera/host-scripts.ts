@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AsperaHost, type Config, DEFAULT_NODE_API_CREDENTIALS_FILE, DEFAULT_NODE_API_URL, type NodeApiConfig } from '../config/schema';
+import { type AsperaHost, type Config, DEFAULT_NODE_API_CREDENTIALS_FILE, DEFAULT_NODE_API_URL, type NodeApiConfig, SCRIPT_MARKERS } from '../config/schema';
 import { ACCESS_KEY_SEED_MARKER, accessKeys, installsDocroot } from './access-key';
 import { docrootPermissions, grantDocrootXml } from './docroot';
 
@@ -196,18 +196,34 @@ export function scriptAccessKeys(config: Config): ScriptAccessKey[] {
 /** What matters to a script: where aspera.conf and the Node API are. An SSH host and a fleet of instances both have that. */
 export type ScriptTarget = Pick<AsperaHost, 'asperaConfPath'> & { readonly nodeApi?: NodeApiConfig; readonly [field: string]: unknown };
 
+/**
+ * The Node API settings a script carries: the host's, always. Even a config without access keys
+ * needs them, since the host may hold keys an earlier apply created (the install then deletes
+ * them). Changing nodeApi therefore changes the uninstall script, which replaces the host's
+ * revocation resource, as changing asperaConfPath does (docs/aspera-hosts.md).
+ */
 const scriptNodeApi = (host: ScriptTarget, keys: readonly ScriptAccessKey[]): ScriptNodeApi => {
   const nodeApi = host.nodeApi ?? NO_ACCESS_KEYS;
   return { url: nodeApi.url, credentialsFile: nodeApi.credentialsFile, ...(nodeApi.caFile !== undefined ? { caFile: nodeApi.caFile } : {}), keys };
 };
 
+const occurrences = (text: string, marker: string): number => text.split(marker).length - 1;
+
 export function renderHostScripts(config: Config, host: ScriptTarget): HostScripts {
-  return {
-    install: renderScript('install', hostStackIdentity(config), host.asperaConfPath, scriptGrants(config), scriptNodeApi(host, scriptAccessKeys(config))),
+  const keys = scriptAccessKeys(config);
+  const scripts = {
+    install: renderScript('install', hostStackIdentity(config), host.asperaConfPath, scriptGrants(config), scriptNodeApi(host, keys)),
     // The uninstall carries no grants and no access keys: it undoes what the host's state files say
     // this stack did, so it stays right even when Terraform runs it after the config has changed.
     uninstall: renderScript('uninstall', hostStackIdentity(config), host.asperaConfPath, [], scriptNodeApi(host, [])),
   };
+  // Terraform replaces every marker by the seed: one in the data block, and none anywhere else,
+  // or the seed would land in aspera.conf, a key's storage or the External ID sent to STS.
+  check(
+    occurrences(scripts.install, ACCESS_KEY_SEED_MARKER) === (keys.length > 0 ? 1 : 0) && occurrences(scripts.uninstall, ACCESS_KEY_SEED_MARKER) === 0,
+    `the config contains "${ACCESS_KEY_SEED_MARKER}", which stands for the access key secret seed in the host scripts; rename what contains it`,
+  );
+  return scripts;
 }
 
 export { sha256Hex } from '../sha256';
@@ -224,7 +240,7 @@ export { sha256Hex } from '../sha256';
  * percent-encoding and XML escaping leave it as it is, in the data block it is inside single
  * quotes, and Terraform's replace() takes it literally (only a "/.../" substring is a pattern).
  */
-export const EXTERNAL_ID_MARKER = 'ASPERAEXTERNALIDMARKER';
+export const EXTERNAL_ID_MARKER = SCRIPT_MARKERS.externalId;
 
 /**
  * A value with the shape of a plan-time External ID (`hexDigits` lowercase hex digits), for the

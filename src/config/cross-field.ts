@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { grantRolePathOf } from '../aws/arns';
 import { partitionOf, partitionOfArn, s3EndpointProblem } from '../aws/partitions';
 import { canonicalHost } from '../ssh/host-address';
-import { type ConfigShape, MAX_ASSOCIATION_TARGETS } from './fields';
+import { type ConfigShape, MAX_ASSOCIATION_TARGETS, SCRIPT_MARKERS } from './fields';
 
 // ---- Cross-field checks -------------------------------------------------------------------------
 //
@@ -295,7 +295,27 @@ const nodeApiCaChecks = (key: 'asperaHosts' | 'asperaFleets'): CrossFieldCheck =
   },
 });
 
-export const ACCESS_KEY_CHECKS: readonly CrossFieldCheck[] = [nodeApiCaChecks('asperaHosts'), nodeApiCaChecks('asperaFleets')];
+/** Every string of a value, with its path. */
+function stringsWithPaths(value: unknown, path: (string | number)[] = []): [(string | number)[], string][] {
+  if (typeof value === 'string') return [[path, value]];
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringsWithPaths(v, [...path, i]));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => stringsWithPaths(v, [...path, k]));
+  return [];
+}
+
+export const ACCESS_KEY_CHECKS: readonly CrossFieldCheck[] = [
+  nodeApiCaChecks('asperaHosts'),
+  nodeApiCaChecks('asperaFleets'),
+  {
+    reads: [],
+    check(config, report) {
+      for (const [path, value] of stringsWithPaths(config)) {
+        const marker = Object.values(SCRIPT_MARKERS).find((m) => value.includes(m));
+        if (marker !== undefined) report(path, `must not contain "${marker}": the host scripts use that word for a value Terraform puts in at apply, and it would put it here too`);
+      }
+    },
+  },
+];
 
 // ---- Aspera fleets (src/constructs/aspera-fleets.ts) --------------------------------------------
 

@@ -91,6 +91,14 @@ export const CONNECTION_TIMEOUT_IN_BOUNDS = new RegExp(
 export const DEFAULT_CONNECTION_TIMEOUT = '1m';
 export const DEFAULT_ASPERA_CONF_PATH = '/opt/aspera/etc/aspera.conf';
 
+/**
+ * Words that stand for a value known only at apply time in the host scripts, which Terraform
+ * replaces everywhere in a script (src/aspera/host-scripts.ts, access-key.ts): no config value may
+ * contain one, or the value (the seed of the access key secrets, say) would land where that
+ * config value goes.
+ */
+export const SCRIPT_MARKERS = { externalId: 'ASPERAEXTERNALIDMARKER', accessKeySeed: 'ASPERAACCESSKEYSEEDMARKER' } as const;
+
 /** What a grant installs on the Aspera hosts (src/aspera/access-key.ts decides the access key). */
 export const INSTALL_TARGETS = ['docroot', 'access-key'] as const;
 export type InstallTarget = (typeof INSTALL_TARGETS)[number];
@@ -104,7 +112,8 @@ export const DEFAULT_NODE_API_CREDENTIALS_FILE = '/opt/aspera/etc/aspera-cross-a
  * the host itself (a loopback address or "localhost"), where the traffic never leaves the machine.
  */
 export const NODE_API_URL = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(:[1-9][0-9]{0,4})?$/;
-export const NODE_API_URL_LOOPBACK_OR_HTTPS = /^(https:\/\/.*|http:\/\/(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?)$/;
+// A loopback address is a whole IPv4 address (127.0.0.1.2.3 would be a name that DNS resolves).
+export const NODE_API_URL_LOOPBACK_OR_HTTPS = /^(https:\/\/.*|http:\/\/(127(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|localhost|\[::1\])(:[0-9]+)?)$/;
 /** The S3 endpoint of the aws partition; other partitions default to their regional one (src/aws/partitions.ts). */
 export const DEFAULT_S3_ENDPOINT = 's3.amazonaws.com';
 
@@ -386,7 +395,10 @@ const nodeApi = z
       ),
   }, expectedObject('an object { "url": ..., "credentialsFile": ... }'))
   .default({ url: DEFAULT_NODE_API_URL, credentialsFile: DEFAULT_NODE_API_CREDENTIALS_FILE })
-  .describe('Where the install script reaches the Node API of this host, for the grants installed as access keys ("installAs"). Used only when a grant asks for an access key.');
+  .describe(
+    'Where the install script reaches the Node API of this host, for the grants installed as access keys ("installAs"). Called only when a grant asks for an access key or the host holds keys this stack created; ' +
+      'changing it on an applied host replaces the host\'s resources (an uninstall, then an install).',
+  );
 
 const asperaHost = z
   .strictObject({

@@ -49,6 +49,7 @@ export {
   type Mode,
   MODES,
   patternMessage,
+  SCRIPT_MARKERS,
   WAIT_FOR_SUCCESS_BOUNDS,
 } from './fields';
 

@@ -178,8 +178,11 @@ function grantChanges(fromModel: AccessModel, toModel: AccessModel, from: GrantA
   if (applied.transferHostHalf) {
     const newHosts = minus(to.hosts, from.hosts);
     const goneHosts = minus(from.hosts, to.hosts);
-    if (newHosts.length > 0) out.push(change('widened', [u], `${user(u)}: the docroot is also installed on ${list(newHosts.map(code))}`));
-    if (goneHosts.length > 0) out.push(change('narrowed', [u], `${user(u)}: the docroot is removed from ${list(goneHosts.map(code))}`));
+    // What the hosts get for this grant: its docroot, its access key, or both.
+    const installed = (g: GrantAccess) =>
+      g.installAs.includes('docroot') && g.accessKey !== undefined ? 'the docroot and the access key are' : g.accessKey !== undefined ? 'the access key is' : 'the docroot is';
+    if (newHosts.length > 0) out.push(change('widened', [u], `${user(u)}: ${installed(to)} also installed on ${list(newHosts.map(code))}`));
+    if (goneHosts.length > 0) out.push(change('narrowed', [u], `${user(u)}: ${installed(from)} removed from ${list(goneHosts.map(code))}`));
     const newFleets = minus(to.fleets, from.fleets);
     const goneFleets = minus(from.fleets, to.fleets);
     if (newFleets.length > 0) out.push(change('widened', [u], `${user(u)}: the docroot is also installed on the instances of fleet ${list(newFleets.map(code))} (SSM)`));
@@ -268,6 +271,13 @@ function stackChanges(from: AccessModel, to: AccessModel): AccessChange[] {
       }
     }
     for (const host of to.hosts) {
+      const old = baseHosts.get(host.id);
+      if (old !== undefined && host.nodeApiUrl !== undefined && (old.nodeApiUrl !== host.nodeApiUrl || old.nodeApiTls !== host.nodeApiTls)) {
+        out.push({
+          ...change('changed', [], `Host ${code(host.id)}: the access keys are managed through ${code(host.nodeApiUrl)} (${host.nodeApiTls}), before ${old.nodeApiUrl === undefined ? 'none' : `${code(old.nodeApiUrl)} (${old.nodeApiTls})`}`),
+          attention: true,
+        });
+      }
       if (host.retired && baseHosts.get(host.id)?.retired !== true) {
         out.push(change('changed', [], `Host ${code(host.id)} is retired: this apply runs the uninstall there over SSH, and nothing is installed on it any more`));
       }

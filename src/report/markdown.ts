@@ -116,7 +116,7 @@ function fleetRows(model: AccessModel): [string, string][] {
   const fleets = model.fleets
     .map((f) => {
       const output = f.outputLocation === undefined ? 'output in SSM only (first 2,500 characters)' : `full output in ${code(f.outputLocation)}`;
-      const runs = f.runs === 'install' ? `installs ${hostInstalls(model, f.nodeApiUrl)}` : 'runs the uninstall (docroots "removed")';
+      const runs = f.runs === 'install' ? `installs ${hostInstalls(model, f.nodeApiUrl)}` : 'runs the uninstall (docroots "removed": it removes the docroots and deletes the access keys this stack created)';
       return `${code(f.name)} through AWS Systems Manager State Manager (no SSH): every managed instance with ${f.targets.map(code).join(' and ')}, those launched later included; ${runs}; ${code(f.asperaConfPath)}; compliance severity ${code(f.complianceSeverity)}; apply waits up to ${f.waitForSuccessSeconds} s for success; ${output}`;
     })
     .join('<br>');
@@ -134,12 +134,12 @@ function fleetRows(model: AccessModel): [string, string][] {
 }
 
 /** What a host (or every instance of a fleet) gets: which transfer users get docroots, which access keys. */
-function hostInstalls(model: AccessModel, nodeApiUrl: string | undefined): string {
+function hostInstalls(model: AccessModel, nodeApiUrl: string | undefined, nodeApiTls?: string): string {
   const docroots = model.grants.filter((g) => g.installAs.includes('docroot')).map((g) => code(g.transferUser));
   const keys = model.grants.filter((g) => g.accessKey !== undefined).map((g) => code(g.transferUser));
   return [
     docroots.length > 0 ? `docroots in aspera.conf for ${list(docroots)}` : 'no docroot',
-    keys.length > 0 ? `Node API access keys for ${list(keys)} (created through ${code(nodeApiUrl ?? '')})` : undefined,
+    keys.length > 0 ? `Node API access keys for ${list(keys)} (created through ${code(nodeApiUrl ?? '')}${nodeApiTls === undefined ? '' : `, ${nodeApiTls}`})` : undefined,
   ]
     .filter((part) => part !== undefined)
     .join('; ');
@@ -151,7 +151,7 @@ function accountsSection(model: AccessModel): string {
     : model.hosts.length === 0
       ? 'none configured: no docroot is installed by this stack'
       : model.hosts
-          .map((h) => `${code(h.id)} as ${code(h.user)}, ${code(h.asperaConfPath)}, over SSH${h.retired ? ': retired, the next apply runs the uninstall there and installs nothing' : `: ${hostInstalls(model, h.nodeApiUrl)}`}`)
+          .map((h) => `${code(h.id)} as ${code(h.user)}, ${code(h.asperaConfPath)}, over SSH${h.retired ? ': retired, the next apply runs the uninstall there and installs nothing' : `: ${hostInstalls(model, h.nodeApiUrl, h.nodeApiTls)}`}`)
           .join('<br>');
   return [
     '## Accounts and principals',

@@ -57,6 +57,8 @@ export interface AsperaHostTarget {
   readonly retired: boolean;
   /** Where the install script calls the Node API on the host, when a grant is installed as an access key. */
   readonly nodeApiUrl?: string;
+  /** How that call's certificate is checked (src/aspera/node-api-access-keys.sh decides it the same way), with nodeApiUrl. */
+  readonly nodeApiTls?: string;
 }
 
 /** A group of instances configured through SSM State Manager (src/constructs/aspera-fleets.ts). */
@@ -227,6 +229,15 @@ function kmsKeyOf(config: Config, key: BucketKmsKey, actions: string[], namesRol
   return { owner: accountOfArn(key.arn) === config.myAccount.accountId ? 'my-account' : 'other-account', arn: key.arn, actions };
 }
 
+/** How the host script checks the Node API's certificate, in words (the script's rule: node-api-access-keys.sh). */
+function nodeApiTls(nodeApi: Config['asperaHosts'][number]['nodeApi']): string {
+  if (nodeApi.url.startsWith('http://')) return 'plain http, to the host itself';
+  if (nodeApi.caFile !== undefined) return `certificate verified with ${nodeApi.caFile}`;
+  const host = nodeApi.url.replace(/^https:\/\//, '').replace(/:\d+$/, '');
+  const loopback = host === 'localhost' || host === '[::1]' || /^127(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/.test(host);
+  return loopback ? 'certificate not verified (loopback: the traffic stays on the host)' : "certificate verified with the host's system CAs";
+}
+
 export function accessModel(config: Config): AccessModel {
   const ownership = halfOwnership(config);
   const rolePathByBucket = new Map<string, boolean>();
@@ -245,7 +256,7 @@ export function accessModel(config: Config): AccessModel {
     user: h.user,
     asperaConfPath: h.asperaConfPath,
     retired: h.retired,
-    ...(config.grants.some(installsAccessKey) ? { nodeApiUrl: h.nodeApi.url } : {}),
+    ...(config.grants.some(installsAccessKey) ? { nodeApiUrl: h.nodeApi.url, nodeApiTls: nodeApiTls(h.nodeApi) } : {}),
   }));
   const fleets: AsperaFleetTarget[] = ownership.installsDocroots
     ? config.asperaFleets.map((f) => ({
