@@ -27,7 +27,7 @@
  *    spliced into the install script with nonsensitive(), since Terraform would otherwise hide the
  *    script's whole output, its error messages included, and Terraform never displays a script.
  */
-import type { Config, Grant } from '../config/schema';
+import type { Config, Grant, InstallTarget } from '../config/schema';
 import { externalIdValue, SCRIPT_MARKERS } from '../config/schema';
 import { grantRoleArn, normalizePrefix } from '../iam/arns';
 
@@ -61,8 +61,10 @@ export interface AccessKey {
   readonly storage: AccessKeyStorage;
 }
 
-export const installsDocroot = (grant: Grant): boolean => grant.installAs.includes('docroot');
-export const installsAccessKey = (grant: Grant): boolean => grant.installAs.includes('access-key');
+/** What a grant installs on the hosts ("installAs"); a grant of the config, or of the review's model. */
+type InstallsAs = { readonly installAs: readonly InstallTarget[] };
+export const installsDocroot = (grant: InstallsAs): boolean => grant.installAs.includes('docroot');
+export const installsAccessKey = (grant: InstallsAs): boolean => grant.installAs.includes('access-key');
 
 /** True when some grant asks for an access key: the stack then needs the seed and the hosts their Node API. */
 export const hasAccessKeys = (config: Pick<Config, 'grants'>): boolean => config.grants.some(installsAccessKey);

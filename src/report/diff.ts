@@ -14,6 +14,7 @@
 import { ExternalIds } from '../modes/external-id';
 import type { ExternalIdSource } from '../modes/half-ownership';
 import { externalIdStandInText } from './half-wording';
+import { installsDocroot } from '../aspera/access-key';
 import type { AccessModel, GrantAccess, TrustSummary } from './model';
 import { code, list } from './text';
 import { s3Uri } from '../aws/arns';
@@ -180,7 +181,7 @@ function grantChanges(fromModel: AccessModel, toModel: AccessModel, from: GrantA
     const goneHosts = minus(from.hosts, to.hosts);
     // What the hosts get for this grant: its docroot, its access key, or both.
     const installed = (g: GrantAccess) =>
-      g.installAs.includes('docroot') && g.accessKey !== undefined ? 'the docroot and the access key are' : g.accessKey !== undefined ? 'the access key is' : 'the docroot is';
+      installsDocroot(g) && g.accessKey !== undefined ? 'the docroot and the access key are' : g.accessKey !== undefined ? 'the access key is' : 'the docroot is';
     if (newHosts.length > 0) out.push(change('widened', [u], `${user(u)}: ${installed(to)} also installed on ${list(newHosts.map(code))}`));
     if (goneHosts.length > 0) out.push(change('narrowed', [u], `${user(u)}: ${installed(from)} removed from ${list(goneHosts.map(code))}`));
     const newFleets = minus(to.fleets, from.fleets);
@@ -193,8 +194,8 @@ function grantChanges(fromModel: AccessModel, toModel: AccessModel, from: GrantA
       out.push(change('widened', [u], `${user(u)}: a Node API access key ${code(to.accessKey.id)} is created on the hosts, with the same S3 access (Faspex 5, Aspera on Cloud and Shares reach it through the key)`));
     }
     if (from.accessKey !== undefined && to.accessKey === undefined) out.push(change('narrowed', [u], `${user(u)}: the Node API access key ${code(from.accessKey.id)} is deleted from the hosts`));
-    const hadDocroot = from.installAs.includes('docroot');
-    const hasDocroot = to.installAs.includes('docroot');
+    const hadDocroot = installsDocroot(from);
+    const hasDocroot = installsDocroot(to);
     if (!hadDocroot && hasDocroot) out.push(change('widened', [u], `${user(u)}: the docroot is installed in aspera.conf (ascp transfers as this user)`));
     if (hadDocroot && !hasDocroot) out.push(change('narrowed', [u], `${user(u)}: the docroot is removed from aspera.conf`));
 

@@ -5,6 +5,7 @@
  * and "transfer-host" the report describes that half: the other party's parts are marked as
  * theirs (model.ownership), and destroy is explained for this half and for what is left to them.
  */
+import { ACCESS_KEY_SEED_ID, installsDocroot } from '../aspera/access-key';
 import type { Config } from '../config/schema';
 import { roleQuotaNotice } from '../iam/limits';
 import { diffAccess, where, type AccessChange, type ChangeKind } from './diff';
@@ -135,7 +136,7 @@ function fleetRows(model: AccessModel): [string, string][] {
 
 /** What a host (or every instance of a fleet) gets: which transfer users get docroots, which access keys. */
 function hostInstalls(model: AccessModel, nodeApiUrl: string | undefined, nodeApiTls?: string): string {
-  const docroots = model.grants.filter((g) => g.installAs.includes('docroot')).map((g) => code(g.transferUser));
+  const docroots = model.grants.filter((g) => installsDocroot(g)).map((g) => code(g.transferUser));
   const keys = model.grants.filter((g) => g.accessKey !== undefined).map((g) => code(g.transferUser));
   return [
     docroots.length > 0 ? `docroots in aspera.conf for ${list(docroots)}` : 'no docroot',
@@ -244,7 +245,7 @@ function grantSection(model: AccessModel, grant: GrantAccess): string {
   if (grant.kmsKey !== undefined) rows.push(['KMS key', kmsKeyDescription(model, grant)]);
 
   if (transferHostHalf) {
-    const docroot = grant.installAs.includes('docroot');
+    const docroot = installsDocroot(grant);
     const key = grant.accessKey;
     rows.push(
       ['Installed as', [docroot ? 'a docroot in aspera.conf (for ascp transfer users)' : undefined, key !== undefined ? 'a Node API access key (for Faspex 5, Aspera on Cloud, Shares)' : undefined].filter((x) => x !== undefined).join(' and ')],
@@ -263,7 +264,7 @@ function grantSection(model: AccessModel, grant: GrantAccess): string {
                   ? 'An access key carries no read/write flag: the role allows no upload or delete, so those fail at S3 whatever Faspex or AoC offers.'
                   : 'An access key carries no read/write flag: what the role allows is what the key allows.'),
             ],
-            ['Access key secret', `derived from ${code('random_bytes.access_key_secret_seed')} (in state); read it with ${code('terraform output -json access_key_secrets')} (sensitive, never shown here)`],
+            ['Access key secret', `derived from ${code(`random_bytes.${ACCESS_KEY_SEED_ID}`)} (in state); read it with ${code('terraform output -json access_key_secrets')} (sensitive, never shown here)`],
           ] as [string, string][])
         : []),
       ['Installed on', grant.hosts.length === 0 ? 'no host configured' : list(grant.hosts.map(code))],
@@ -304,7 +305,7 @@ const hasKeys = (model: AccessModel): boolean => model.grants.some((g) => g.acce
 
 /** What the uninstall removes from a host: the docroots and the Node API access keys this stack installed. */
 function destroyedOnHosts(model: AccessModel): string {
-  const docroots = model.grants.filter((g) => g.installAs.includes('docroot')).map((g) => code(g.transferUser));
+  const docroots = model.grants.filter((g) => installsDocroot(g)).map((g) => code(g.transferUser));
   const keys = model.grants.filter((g) => g.accessKey !== undefined).map((g) => code(g.accessKey!.id));
   return [
     docroots.length > 0 ? `the docroots this stack installed, for ${list(docroots)}, removed from aspera.conf` : undefined,
