@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXTERNAL_ID_MARKER, renderHostScriptsWithExternalIdMarker } from '../src/aspera/host-scripts';
-import { externalIdPrecondition, hostIds as hostDirectories, installScriptWithExternalId } from '../src/constructs/aspera-hosts';
+import { externalIdSplice, hostIds as hostDirectories, installScriptWithSplices, splicePrecondition } from '../src/constructs/aspera-hosts';
 import { docrootOf, fixture, runSteps, scriptFile, tempRoot, testConfig, workdir, type StepResult } from './helpers/aspera-host';
 import { fixtureConfigInput, halvesOf, resolvePlanTime, synthConfigToDir, validConfig, type SynthOutput } from './helpers/synth';
 import { SHELLS, writeThrowawayPrivateKey } from './helpers/unprivileged';
@@ -174,7 +174,7 @@ test('a precondition lets only 32 lowercase hex digits into the script', () => {
     expect(hosts(both)[id].lifecycle).toBeUndefined();
   }
   // The pattern means the same in RE2 (Terraform) and here: anchored, no flags.
-  const pattern = new RegExp(/regex\("(.*)", random_id/.exec(externalIdPrecondition({ reference: REFERENCE, hexDigits: 32 }).condition)![1]);
+  const pattern = new RegExp(/regex\("(.*)", random_id/.exec(splicePrecondition(externalIdSplice({ reference: REFERENCE, hexDigits: 32 })).condition)![1]);
   expect(pattern.test(HEX)).toBe(true);
   expect(pattern.test(OTHER_HEX)).toBe(true);
   for (const bad of [HEX.toUpperCase(), HEX.slice(1), `${HEX}0`, `${HEX.slice(1)}'`, `${HEX}\n`, `$(id)${HEX.slice(5)}`, '']) expect([bad, pattern.test(bad)]).toEqual([bad, false]);
@@ -239,8 +239,8 @@ test('refused: a config that contains the marker, a reference that is not a plai
   const marked = { ...valid, grants: [{ ...valid.grants[0], prefix: `in/${EXTERNAL_ID_MARKER}` }] };
   expect(() => renderHostScriptsWithExternalIdMarker(marked, marked.asperaHosts[0], 32)).toThrow(/the config contains "ASPERAEXTERNALIDMARKER"/);
   for (const reference of ['random_id.external_id.hex)} ${file("/etc/passwd")', '"0123"', 'hex', 'random_id.external_id.hex ']) {
-    expect(() => installScriptWithExternalId('install.sh', { reference, hexDigits: 32 })).toThrow(/not a plain Terraform reference/);
-    expect(() => externalIdPrecondition({ reference, hexDigits: 32 })).toThrow(/not a plain Terraform reference/);
+    expect(() => installScriptWithSplices('install.sh', [externalIdSplice({ reference, hexDigits: 32 })])).toThrow(/not a plain Terraform reference/);
+    expect(() => splicePrecondition(externalIdSplice({ reference, hexDigits: 32 }))).toThrow(/not a plain Terraform reference/);
   }
 });
 

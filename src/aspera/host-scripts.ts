@@ -124,7 +124,7 @@ export const hostStackIdentity = (config: Pick<Config, 'stackName' | 'myAccount'
   `${config.stackName}:${config.myAccount.accountId}:${config.otherAccount.accountId}`;
 
 /** The data block plus the constant logic. Exported for tests; use renderHostScripts. */
-export function renderScript(action: ScriptAction, stackIdentity: string, asperaConfPath: string, grants: readonly ScriptGrant[], nodeApi: ScriptNodeApi = NO_ACCESS_KEYS): string {
+export function renderScript(action: ScriptAction, stackIdentity: string, asperaConfPath: string, grants: readonly ScriptGrant[], nodeApi: ScriptNodeApi = DEFAULT_NODE_API): string {
   check(STACK_IDENTITY.test(stackIdentity), `stack identity ${JSON.stringify(stackIdentity)} must be "<stackName>:<My Account>:<Other Account>", the name letters, digits, "_" and "-"`);
   check(asperaConfPath.startsWith('/') && NO_SPACE_OR_CONTROL.test(asperaConfPath), `aspera.conf path ${JSON.stringify(asperaConfPath)} must be absolute, without spaces or control characters`);
   const seen = new Set<string>();
@@ -185,8 +185,8 @@ export function renderScript(action: ScriptAction, stackIdentity: string, aspera
   ].join('\n');
 }
 
-/** A script for no Node API access key (the default Node API settings; nothing calls them unless keys are recorded). */
-const NO_ACCESS_KEYS: ScriptNodeApi = { url: DEFAULT_NODE_API_URL, credentialsFile: DEFAULT_NODE_API_CREDENTIALS_FILE, keys: [] };
+/** The Node API settings of a target that names none: the defaults, and no key. */
+const DEFAULT_NODE_API: ScriptNodeApi = { url: DEFAULT_NODE_API_URL, credentialsFile: DEFAULT_NODE_API_CREDENTIALS_FILE, keys: [] };
 
 /** The access keys of a config as the install script receives them. */
 export function scriptAccessKeys(config: Config): ScriptAccessKey[] {
@@ -203,7 +203,7 @@ export type ScriptTarget = Pick<AsperaHost, 'asperaConfPath'> & { readonly nodeA
  * revocation resource, as changing asperaConfPath does (docs/aspera-hosts.md).
  */
 const scriptNodeApi = (host: ScriptTarget, keys: readonly ScriptAccessKey[]): ScriptNodeApi => {
-  const nodeApi = host.nodeApi ?? NO_ACCESS_KEYS;
+  const nodeApi = host.nodeApi ?? DEFAULT_NODE_API;
   return { url: nodeApi.url, credentialsFile: nodeApi.credentialsFile, ...(nodeApi.caFile !== undefined ? { caFile: nodeApi.caFile } : {}), keys };
 };
 

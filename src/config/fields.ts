@@ -112,8 +112,14 @@ export const DEFAULT_NODE_API_CREDENTIALS_FILE = '/opt/aspera/etc/aspera-cross-a
  * the host itself (a loopback address or "localhost"), where the traffic never leaves the machine.
  */
 export const NODE_API_URL = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(:[1-9][0-9]{0,4})?$/;
-// A loopback address is a whole IPv4 address (127.0.0.1.2.3 would be a name that DNS resolves).
-export const NODE_API_URL_LOOPBACK_OR_HTTPS = /^(https:\/\/.*|http:\/\/(127(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|localhost|\[::1\])(:[0-9]+)?)$/;
+/**
+ * The Aspera host itself, as a URL names it: localhost, [::1], or a whole 127.x.x.x IPv4 address
+ * (127.0.0.1.2.3 would be a name that DNS resolves). The host script applies the same rule
+ * (src/aspera/node-api-access-keys.sh, node_api_setup).
+ */
+export const LOOPBACK_HOST = '(127(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|localhost|\\[::1\\])';
+export const isLoopbackHost = (host: string): boolean => new RegExp(`^${LOOPBACK_HOST}$`).test(host);
+export const NODE_API_URL_LOOPBACK_OR_HTTPS = new RegExp(`^(https:\\/\\/.*|http:\\/\\/${LOOPBACK_HOST}(:[0-9]+)?)$`);
 /** The S3 endpoint of the aws partition; other partitions default to their regional one (src/aws/partitions.ts). */
 export const DEFAULT_S3_ENDPOINT = 's3.amazonaws.com';
 

@@ -43,6 +43,7 @@ export {
   HOST_POLICY_FORMS,
   type HostPolicyForm,
   INSTALL_TARGETS,
+  isLoopbackHost,
   type InstallTarget,
   MAX_ASSOCIATION_TARGETS,
   MAX_GRANTS,

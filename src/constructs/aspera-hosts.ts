@@ -228,10 +228,6 @@ function checkedReference(externalId: PlanTimeExternalId): string {
  * replace() with a quoted substring is literal; file() returns the text as it is, so nothing in
  * the script (its "${...}" shell expansions included) is read as a Terraform template.
  */
-export function installScriptWithExternalId(installScriptPath: string, externalId: PlanTimeExternalId): string {
-  return installScriptWithSplices(installScriptPath, [externalIdSplice(externalId)]);
-}
-
 /** The Terraform expression (without "${}") of the install script's text with every splice's value in place of its marker (one replace() each). */
 export function splicedScriptExpression(installScriptPath: string, splices: readonly Splice[]): string {
   return splices.reduce((inner, s) => `replace(${inner}, ${hclString(s.marker)}, ${spliceValue(s)})`, `file(${hclString(installScriptPath)})`);
@@ -241,10 +237,6 @@ export function splicedScriptExpression(installScriptPath: string, splices: read
 export const installScriptWithSplices = (installScriptPath: string, splices: readonly Splice[]): string => `\${${splicedScriptExpression(installScriptPath, splices)}}`;
 
 /** Lets only lowercase hex of the expected length reach the script (before it runs). */
-export function externalIdPrecondition(externalId: PlanTimeExternalId): { condition: string; errorMessage: string } {
-  return splicePrecondition(externalIdSplice(externalId));
-}
-
 export function splicePrecondition(splice: Splice): { condition: string; errorMessage: string } {
   const reference = checkedReference(splice);
   return {

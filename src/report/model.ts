@@ -8,7 +8,7 @@
  * src/modes/half-ownership.ts: in modes "bucket-owner" and "transfer-host" the rest is the other
  * party's, and the model still holds it as this config expects it to be.
  */
-import type { Access, Config, InstallTarget, OtherHalfStateConfig, StateConfig } from '../config/schema';
+import { type Access, type Config, type InstallTarget, isLoopbackHost, type OtherHalfStateConfig, type StateConfig } from '../config/schema';
 import { accessKeyFacts, installsAccessKey } from '../aspera/access-key';
 import { docrootPermissions, grantDocroot } from '../aspera/docroot';
 import { grantRoleArn, grantRoleName, grantRolePathOf, hostRoleArn, hostRoleName, normalizePrefix } from '../iam/arns';
@@ -233,9 +233,7 @@ function kmsKeyOf(config: Config, key: BucketKmsKey, actions: string[], namesRol
 function nodeApiTls(nodeApi: Config['asperaHosts'][number]['nodeApi']): string {
   if (nodeApi.url.startsWith('http://')) return 'plain http, to the host itself';
   if (nodeApi.caFile !== undefined) return `certificate verified with ${nodeApi.caFile}`;
-  const host = nodeApi.url.replace(/^https:\/\//, '').replace(/:\d+$/, '');
-  const loopback = host === 'localhost' || host === '[::1]' || /^127(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/.test(host);
-  return loopback ? 'certificate not verified (loopback: the traffic stays on the host)' : "certificate verified with the host's system CAs";
+  return isLoopbackHost(nodeApi.url.replace(/^https:\/\//, '').replace(/:\d+$/, '')) ? 'certificate not verified (loopback: the traffic stays on the host)' : "certificate verified with the host's system CAs";
 }
 
 export function accessModel(config: Config): AccessModel {
